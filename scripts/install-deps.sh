@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sohoa needs to build, run and test. Safe to re-run:
+# it only calls apt-get when something is missing.
+set -euo pipefail
+
+PKGS=(
+  # build: the tesseract crate's bindgen needs libclang and the C headers
+  pkg-config libtesseract-dev libleptonica-dev libclang-dev
+  # run: Tesseract 5 with the Vietnamese, English and orientation (OSD) models
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
+  # sample and fixture generation (scripts/make_samples.py uses Debian's python3 + Pillow)
+  python3 python3-pil python3-numpy fonts-liberation2 fonts-dejavu-core
+  # checks used by the tests: pdftotext/pdfinfo/pdfimages, qpdf --check, tiffinfo
+  poppler-utils qpdf libtiff-tools
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,125 @@
+//! `sohoa dossier show`: one dossier record, its documents, page flags and failures.
+
+use super::ExitCode;
+use crate::config::Settings;
+use crate::format::{count, UiLanguage};
+use crate::records::{DossierView, Records};
+
+pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let view = match Records::open(&settings.database_path()).and_then(|r| r.dossier_view(code)) {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            match lang {
+                UiLanguage::Vi => eprintln!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
+                UiLanguage::En => eprintln!("No dossier {code} in the database."),
+            }
+            return ExitCode::NotFound;
+        }
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&view) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::Internal;
+            }
+        }
+    } else {
+        print!("{}", render(&view, lang));
+    }
+    ExitCode::Ok
+}
+
+fn render(v: &DossierView, lang: UiLanguage) -> String {
+    let vi = lang == UiLanguage::Vi;
+    let mut out = String::new();
+    out.push_str(&format!("{} {}\n", if vi { "Hồ sơ" } else { "Dossier" }, v.code));
+    out.push_str(&format!("  {}: {}\n", if vi { "Đơn vị" } else { "Unit" }, v.unit_code));
+    if let Some(d) = &v.received_on {
+        out.push_str(&format!("  {}: {}\n", if vi { "Ngày tiếp nhận" } else { "Received" }, vn_date(d, lang)));
+    }
+    if !v.standard_code {
+        out.push_str(if vi { "  Cảnh báo: mã hồ sơ không theo mẫu chuẩn\n" } else { "  Warning: non-standard dossier code\n" });
+    }
+    out.push_str(&format!("  {} ({}):\n", if vi { "Tài liệu" } else { "Documents" }, v.documents.len()));
+    for d in &v.documents {
+        let kind = match (d.kind.as_str(), vi) {
+            ("ket_qua", true) => "kết quả",
+            ("ket_qua", false) => "result",
+            (_, true) => "thành phần",
+            (_, false) => "component",
+        };
+        let current = if d.current { "" } else if vi { " (bản cũ)" } else { " (superseded)" };
+        out.push_str(&format!(
+            "    [{kind}] {} v{}{current}: {} {}, {} byte, {}\n",
+            d.name,
+            d.version,
+            count(d.page_count as u64, lang),
+            if vi { "trang" } else { "pages" },
+            count(d.bytes, lang),
+            d.archive_path
+        ));
+        if let Some(c) = d.mean_confidence {
+            out.push_str(&format!(
+                "      OCR: {} {} ({}), {} {:.1}\n",
+                d.ocr_engine,
+                d.ocr_version,
+                d.ocr_languages,
+                if vi { "độ tin cậy trung bình" } else { "mean confidence" },
+                c
+            ));
+        }
+        out.push_str(&format!("      SHA-256 PDF: {}\n", d.sha256));
+        for p in &d.pages {
+            let mut flags = Vec::new();
+            if p.blank {
+                flags.push(if vi { "trang trắng" } else { "blank" });
+            }
+            if p.low_dpi {
+                flags.push(if vi { "dưới 200 dpi" } else { "under 200 dpi" });
+            }
+            if p.not_color {
+                flags.push(if vi { "không phải ảnh màu" } else { "not colour" });
+            }
+            let dpi = match (p.dpi_x, p.dpi_y) {
+                (Some(x), Some(y)) if (x - y).abs() < 0.5 => format!("{x:.0} dpi"),
+                (Some(x), Some(y)) => format!("{x:.0}×{y:.0} dpi"),
+                _ => if vi { "dpi không rõ".into() } else { "dpi unknown".into() },
+            };
+            out.push_str(&format!(
+                "      {} {}: {}×{} px, {dpi}, {}, {} {}°{}{}\n",
+                if vi { "Trang" } else { "Page" },
+                p.page_no,
+                p.width_px,
+                p.height_px,
+                p.color,
+                if vi { "xoay" } else { "turned" },
+                p.turn,
+                if p.deskew_deg != 0.0 { format!(", {} {:.2}°", if vi { "chỉnh nghiêng" } else { "deskewed" }, p.deskew_deg) } else { String::new() },
+                if flags.is_empty() { String::new() } else { format!(" — {}: {}", if vi { "lưu ý" } else { "flags" }, flags.join(", ")) },
+            ));
+        }
+    }
+    let open: Vec<_> = v.failures.iter().filter(|f| !f.resolved).collect();
+    if !open.is_empty() {
+        out.push_str(&format!("  {} ({}):\n", if vi { "Lỗi chưa khắc phục" } else { "Open failures" }, open.len()));
+        for f in open {
+            out.push_str(&format!("    [{}] {}\n", f.error_code, f.message));
+        }
+    }
+    out
+}
+
+/// `2023-03-14` → `14/03/2023` in Vietnamese.
+fn vn_date(iso: &str, lang: UiLanguage) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match (lang, parts.as_slice()) {
+        (UiLanguage::Vi, [y, m, d]) => format!("{d}/{m}/{y}"),
+        _ => iso.to_string(),
+    }
+}

@@ -1,0 +1,199 @@
+//! Command-line glue: parse flags, resolve settings once, run, map the outcome
+//! to an exit code. Behaviour lives in the library.
+
+mod dossier;
+mod exit;
+mod progress;
+
+pub use exit::ExitCode;
+
+use crate::config::Settings;
+use crate::format::UiLanguage;
+use crate::pipeline::{self, BatchError};
+use crate::records::Records;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "sohoa", version, about = "Số hóa hồ sơ TTHC: scans → searchable PDF/A attached to dossier records")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct GlobalArgs {
+    /// Config file (TOML); see config/sohoa.example.toml.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory holding archive/ and sohoa.db [default: ./var].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Language of messages and reports: vi or en.
+    #[arg(long, global = true, value_parser = ["vi", "en"])]
+    pub ui_language: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Digitize every dossier folder under the inboxes (inputs are never modified).
+    Batch {
+        #[arg(required = true)]
+        inboxes: Vec<PathBuf>,
+        /// OCR worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Tesseract languages, e.g. vie+eng.
+        #[arg(long)]
+        languages: Option<String>,
+        /// Unit code for folders whose name is not a standard dossier code.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Print a machine-readable summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dossier records.
+    Dossier {
+        #[command(subcommand)]
+        command: DossierCommand,
+    },
+    /// Digitization counts per unit and in total.
+    Report {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective settings.
+    Config,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DossierCommand {
+    /// Show a dossier record, its documents and flags.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let mut settings = match Settings::load(cli.global.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::Usage;
+        }
+    };
+    if let Some(d) = cli.global.data_dir {
+        settings.data_dir = d;
+    }
+    if let Some(l) = cli.global.ui_language.as_deref() {
+        settings.ui_language = if l == "en" { UiLanguage::En } else { UiLanguage::Vi };
+    }
+    match cli.command {
+        Command::Batch { inboxes, jobs, languages, unit, json } => {
+            if let Some(j) = jobs {
+                settings.jobs = j;
+            }
+            if let Some(l) = languages {
+                settings.ocr.languages = l;
+            }
+            if unit.is_some() {
+                settings.default_unit = unit;
+            }
+            batch(&settings, &inboxes, json)
+        }
+        Command::Dossier { command: DossierCommand::Show { code, json } } => dossier::show(&settings, &code, json),
+        Command::Report { json } => report(&settings, json),
+        Command::Config => match toml::to_string_pretty(&settings) {
+            Ok(t) => {
+                print!("{t}");
+                ExitCode::Ok
+            }
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                ExitCode::Internal
+            }
+        },
+    }
+}
+
+fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let progress = progress::for_stderr(lang);
+    match pipeline::run_batch(settings, inboxes, progress.as_ref()) {
+        Ok(summary) => {
+            if json {
+                match serde_json::to_string_pretty(&summary) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => eprintln!("sohoa: {e}"),
+                }
+            } else {
+                println!("{}", summary.render(lang));
+                for f in &summary.failures {
+                    println!("  [{}] {}", f.code, f.message);
+                }
+                if let Ok(records) = Records::open(&settings.database_path()) {
+                    if let Ok(counts) = records.digitization_by_unit() {
+                        print!("{}", crate::report::digitization(&counts, lang).render(lang));
+                    }
+                }
+            }
+            if summary.failures.is_empty() {
+                ExitCode::Ok
+            } else {
+                ExitCode::InputsFailed
+            }
+        }
+        Err(e) => {
+            eprintln!("sohoa: {}", fatal_message(&e, lang));
+            match e {
+                BatchError::Ocr(_) => ExitCode::MissingDependency,
+                BatchError::Records(_) => ExitCode::DataDir,
+                BatchError::Inbox(_) => ExitCode::Usage,
+                BatchError::Threads(_) => ExitCode::Internal,
+            }
+        }
+    }
+}
+
+fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
+    match (e, lang) {
+        (BatchError::Ocr(_), UiLanguage::Vi) => format!(
+            "Không khởi động được Tesseract ({e}). Hãy cài dữ liệu ngôn ngữ (ví dụ: apt-get install tesseract-ocr-vie) hoặc sửa cấu hình [ocr] languages."
+        ),
+        (BatchError::Records(_), UiLanguage::Vi) => {
+            format!("Không mở được cơ sở dữ liệu ({e}). Hãy kiểm tra thư mục dữ liệu và quyền ghi.")
+        }
+        (BatchError::Inbox(p), UiLanguage::Vi) => format!("Không tìm thấy thư mục tiếp nhận: {}. Hãy kiểm tra lại đường dẫn.", p.display()),
+        _ => e.to_string(),
+    }
+}
+
+fn report(settings: &Settings, json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let counts = match Records::open(&settings.database_path()).and_then(|r| r.digitization_by_unit()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    let report = crate::report::digitization(&counts, lang);
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::Internal;
+            }
+        }
+    } else {
+        print!("{}", report.render(lang));
+    }
+    ExitCode::Ok
+}

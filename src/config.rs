@@ -1,0 +1,138 @@
+//! Settings, resolved once: defaults → config file → environment → flags.
+//! `sohoa config` prints the effective result.
+
+use crate::decode::Limits;
+use crate::format::UiLanguage;
+use crate::ocr::OcrSettings;
+use crate::prepare::PrepareSettings;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the archive and the database live.
+    pub data_dir: PathBuf,
+    /// Worker threads for OCR; 0 = one per core.
+    pub jobs: usize,
+    /// Language of operator-facing text: "vi" or "en".
+    pub ui_language: UiLanguage,
+    /// Unit code given to dossier folders whose name is not a standard code.
+    pub default_unit: Option<String>,
+    pub ocr: OcrSettings,
+    pub prepare: PrepareSettings,
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("var"),
+            jobs: 0,
+            ui_language: UiLanguage::Vi,
+            default_unit: None,
+            ocr: OcrSettings::default(),
+            prepare: PrepareSettings::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value {value:?} for {var}")]
+    Env { var: &'static str, value: String },
+}
+
+impl Settings {
+    /// Defaults, then the file (explicit path, else `$SOHOA_CONFIG`, else
+    /// `./sohoa.toml` if present), then `SOHOA_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let from_env = std::env::var_os("SOHOA_CONFIG").map(PathBuf::from);
+        let local = PathBuf::from("sohoa.toml");
+        let path = file.map(Path::to_path_buf).or(from_env).or_else(|| local.exists().then_some(local));
+        let mut s = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read { path: p.clone(), source })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: p.clone(), message: e.to_string() })?
+            }
+            None => Settings::default(),
+        };
+        s.apply_env(|k| std::env::var(k).ok())?;
+        Ok(s)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("SOHOA_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("SOHOA_JOBS") {
+            self.jobs = v.parse().map_err(|_| ConfigError::Env { var: "SOHOA_JOBS", value: v })?;
+        }
+        if let Some(v) = get("SOHOA_UI_LANGUAGE") {
+            self.ui_language = match v.as_str() {
+                "vi" => UiLanguage::Vi,
+                "en" => UiLanguage::En,
+                _ => return Err(ConfigError::Env { var: "SOHOA_UI_LANGUAGE", value: v }),
+            };
+        }
+        if let Some(v) = get("SOHOA_UNIT") {
+            self.default_unit = Some(v);
+        }
+        if let Some(v) = get("SOHOA_LANGUAGES") {
+            self.ocr.languages = v;
+        }
+        if let Some(v) = get("SOHOA_TESSDATA") {
+            self.ocr.tessdata = Some(v);
+        }
+        Ok(())
+    }
+
+    /// Worker threads actually used.
+    pub fn effective_jobs(&self) -> usize {
+        if self.jobs > 0 {
+            self.jobs
+        } else {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("sohoa.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_equals_defaults() {
+        let text = include_str!("../config/sohoa.example.toml");
+        let s: Settings = toml::from_str(text).expect("example config parses");
+        let d = Settings::default();
+        assert_eq!(s.data_dir, d.data_dir);
+        assert_eq!(s.ocr, d.ocr);
+        assert_eq!(s.prepare, d.prepare);
+        assert_eq!(s.limits, d.limits);
+        assert_eq!(s.jobs, d.jobs);
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let mut s = Settings::default();
+        s.apply_env(|k| match k {
+            "SOHOA_JOBS" => Some("3".into()),
+            "SOHOA_LANGUAGES" => Some("vie".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.jobs, 3);
+        assert_eq!(s.ocr.languages, "vie");
+        assert!(s.apply_env(|k| (k == "SOHOA_JOBS").then(|| "x".into())).is_err());
+    }
+}

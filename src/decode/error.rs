@@ -1,0 +1,40 @@
+use thiserror::Error;
+
+/// Why an input file could not be decoded. Each variant maps to a stable error
+/// code and a message for the operator (see `crate::messages`).
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("file is empty")]
+    Empty,
+    #[error("not an image or PDF we can read")]
+    NotAnImage,
+    #[error("file is damaged or truncated: {0}")]
+    Corrupt(String),
+    #[error("PDF is encrypted or password protected")]
+    Encrypted,
+    #[error("{what} exceed the limit: {actual} > {limit}")]
+    TooLarge {
+        what: &'static str,
+        actual: u64,
+        limit: u64,
+    },
+    #[error("file has no pages")]
+    NoPages,
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl DecodeError {
+    /// Stable code recorded with failed documents and shown to operators.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Empty => "E_EMPTY",
+            DecodeError::NotAnImage => "E_NOT_IMAGE",
+            DecodeError::Corrupt(_) => "E_CORRUPT",
+            DecodeError::Encrypted => "E_ENCRYPTED",
+            DecodeError::TooLarge { .. } => "E_TOO_LARGE",
+            DecodeError::NoPages => "E_NO_PAGES",
+            DecodeError::Unsupported(_) => "E_UNSUPPORTED",
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Decode: turns the bytes of one input file into pages.
+//!
+//! Every page carries two things: the image to *store* (bytes kept as they were
+//! scanned wherever the PDF format allows it: JPEG and CCITT G4 pass through
+//! untouched) and the pixels to *read* (what prepare and OCR work on). The format
+//! is sniffed from the bytes, never from the extension, and every decoder enforces
+//! the limits before it allocates.
+
+mod error;
+mod image_file;
+pub mod pdf;
+mod tiff_file;
+
+pub use error::DecodeError;
+
+/// Bounds on what one input file may cost. Checked before pixels are allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Largest accepted page, in pixels (width × height).
+    pub max_pixels: u64,
+    /// Largest accepted number of pages in one file.
+    pub max_pages: usize,
+    /// Largest accepted input file, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pixels: 150_000_000,
+            max_pages: 2_000,
+            max_bytes: 1 << 30,
+        }
+    }
+}
+
+/// The format of an input file, as sniffed from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Tiff,
+    Pdf,
+    Gif,
+    Bmp,
+    Webp,
+}
+
+impl Format {
+    /// Sniffs the format from magic bytes; `None` when it is nothing we read.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        let b = bytes;
+        if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Format::Jpeg)
+        } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Format::Png)
+        } else if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
+            Some(Format::Tiff)
+        } else if b.len() >= 5 && b[..b.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+            Some(Format::Pdf)
+        } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+            Some(Format::Gif)
+        } else if b.starts_with(b"BM") && b.len() > 14 {
+            Some(Format::Bmp)
+        } else if b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else {
+            None
+        }
+    }
+}
+
+/// Colour model of stored pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorMode {
+    /// 1 bit per pixel.
+    Bilevel,
+    Gray,
+    Rgb,
+    Cmyk,
+}
+
+/// Raw 8-bit pixels, rows top to bottom, no padding.
+#[derive(Clone)]
+pub struct Raster {
+    pub width: u32,
+    pub height: u32,
+    /// 1 (grey) or 3 (RGB) bytes per pixel.
+    pub channels: u8,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Raster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Raster({}x{}x{})", self.width, self.height, self.channels)
+    }
+}
+
+/// The image as it will be embedded in the output PDF.
+#[derive(Clone)]
+pub enum StoredImage {
+    /// A baseline or progressive JPEG, embedded byte-for-byte (DCTDecode).
+    Jpeg {
+        data: Vec<u8>,
+        /// 1 = grey, 3 = RGB/YCbCr, 4 = CMYK.
+        components: u8,
+        /// Adobe CMYK JPEGs store inverted values and need `/Decode [1 0 1 0 1 0 1 0]`.
+        inverted_cmyk: bool,
+    },
+    /// CCITT Group 4 data, embedded as is (CCITTFaxDecode, K = -1).
+    Ccitt {
+        data: Vec<u8>,
+        /// True when a 1 bit means black (PDF `BlackIs1`).
+        black_is_1: bool,
+    },
+    /// Pixels to be stored losslessly (Flate): 1-bit packed MSB-first rows
+    /// (1 = white) for bilevel, 8-bit otherwise.
+    Lossless {
+        color: ColorMode,
+        /// Packed rows for Bilevel (1 = white, each row padded to a byte),
+        /// interleaved 8-bit samples for Gray/Rgb/Cmyk.
+        data: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for StoredImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredImage::Jpeg { data, components, .. } => {
+                write!(f, "Jpeg({} bytes, {} comps)", data.len(), components)
+            }
+            StoredImage::Ccitt { data, .. } => write!(f, "Ccitt({} bytes)", data.len()),
+            StoredImage::Lossless { color, data } => {
+                write!(f, "Lossless({:?}, {} bytes)", color, data.len())
+            }
+        }
+    }
+}
+
+/// One decoded page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Pixel size of the stored image.
+    pub width: u32,
+    pub height: u32,
+    /// Resolution in dots per inch (x, y); `None` when the file does not say.
+    pub dpi: Option<(f32, f32)>,
+    pub color: ColorMode,
+    /// Clockwise turn (0, 90, 180, 270) the source asked for when showing the
+    /// page (a PDF page's /Rotate, a TIFF orientation tag). Applied on output.
+    pub rotate: u16,
+    pub stored: StoredImage,
+    /// Pixels for prepare/OCR, same size and orientation as `stored`.
+    pub pixels: Raster,
+}
+
+/// Decodes one input file into its pages.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(DecodeError::TooLarge {
+            what: "bytes",
+            actual: bytes.len() as u64,
+            limit: limits.max_bytes,
+        });
+    }
+    let pages = match Format::sniff(bytes) {
+        Some(Format::Jpeg) => vec![image_file::decode_jpeg(bytes, limits)?],
+        Some(Format::Tiff) => tiff_file::decode_tiff(bytes, limits)?,
+        Some(Format::Pdf) => pdf::decode_pdf(bytes, limits)?,
+        Some(f) => vec![image_file::decode_other(bytes, f, limits)?],
+        None => return Err(DecodeError::NotAnImage),
+    };
+    if pages.is_empty() {
+        return Err(DecodeError::NoPages);
+    }
+    if pages.len() > limits.max_pages {
+        return Err(DecodeError::TooLarge {
+            what: "pages",
+            actual: pages.len() as u64,
+            limit: limits.max_pages as u64,
+        });
+    }
+    Ok(pages)
+}

@@ -1,0 +1,93 @@
+//! Numbers as Vietnamese reports write them: a dot between thousands, a comma
+//! before decimals, percentages rounded half-up to two decimals with integer
+//! arithmetic, `N/A` when the denominator is zero.
+
+/// Which language operator-facing text is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiLanguage {
+    #[default]
+    Vi,
+    En,
+}
+
+/// `5219` → `5.219` (vi) or `5,219` (en).
+pub fn count(n: u64, lang: UiLanguage) -> String {
+    let sep = if lang == UiLanguage::Vi { '.' } else { ',' };
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Percentage ×100 as an integer (9165 for 91,65 %), rounded half-up; `None` for 0/0.
+pub fn percent_hundredths(num: u64, den: u64) -> Option<u64> {
+    if den == 0 {
+        return None;
+    }
+    let num = num as u128 * 10_000;
+    let den = den as u128;
+    Some(((2 * num + den) / (2 * den)) as u64)
+}
+
+/// `845, 922` → `91,65%`; `0, 0` → `N/A`.
+pub fn percent(num: u64, den: u64, lang: UiLanguage) -> String {
+    match percent_hundredths(num, den) {
+        None => "N/A".into(),
+        Some(h) => {
+            let dec = if lang == UiLanguage::Vi { ',' } else { '.' };
+            format!("{}{}{:02}%", count(h / 100, lang), dec, h % 100)
+        }
+    }
+}
+
+/// `845/922 hồ sơ, đạt 91,65%` — the form the seed report uses.
+pub fn ratio_phrase(num: u64, den: u64, lang: UiLanguage) -> String {
+    let pct = percent(num, den, lang);
+    match lang {
+        UiLanguage::Vi => format!("{}/{} hồ sơ, đạt {}", count(num, lang), count(den, lang), pct),
+        UiLanguage::En => format!("{}/{} dossiers, {}", count(num, lang), count(den, lang), pct),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use UiLanguage::Vi;
+
+    #[test]
+    fn brief_vectors() {
+        assert_eq!(ratio_phrase(845, 922, Vi), "845/922 hồ sơ, đạt 91,65%");
+        assert_eq!(ratio_phrase(5219, 5885, Vi), "5.219/5.885 hồ sơ, đạt 88,68%");
+        assert_eq!(percent(1, 8, Vi), "12,50%");
+        assert_eq!(percent(0, 0, Vi), "N/A");
+        assert_eq!(percent(1, 32, Vi), "3,13%"); // half-up on an exact tie
+        assert_eq!(percent(2, 2, Vi), "100,00%");
+    }
+
+    #[test]
+    fn thousands() {
+        assert_eq!(count(0, Vi), "0");
+        assert_eq!(count(999, Vi), "999");
+        assert_eq!(count(1000, Vi), "1.000");
+        assert_eq!(count(1234567, Vi), "1.234.567");
+        assert_eq!(count(1234567, UiLanguage::En), "1,234,567");
+    }
+
+    #[test]
+    fn rounding_matches_exact_rational_half_up() {
+        for den in 1..200u64 {
+            for num in 0..=den {
+                let h = percent_hundredths(num, den).unwrap();
+                // h/10000 is the closest with ties up: |num*10000 - h*den| <= den/2
+                let diff = (num as i128 * 10_000 - h as i128 * den as i128).abs();
+                assert!(2 * diff <= den as i128, "{num}/{den}");
+            }
+        }
+    }
+}

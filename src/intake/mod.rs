@@ -1,0 +1,246 @@
+//! Intake: finds the dossiers in an inbox and the components inside each one,
+//! following the folder contract of the brief. A file is one component; a
+//! sub-folder is one multi-page component whose images are its pages in natural
+//! order; `ket-qua/` holds results under the same rules. Junk left by operating
+//! systems and sync tools is ignored; symlinks are never followed. Intake only
+//! lists and reads metadata: it never opens a scan's content.
+
+mod junk;
+mod natural;
+
+pub use junk::is_junk;
+pub use natural::natural_cmp;
+
+use crate::codes::DossierCode;
+use std::path::{Path, PathBuf};
+use unicode_normalization::UnicodeNormalization;
+
+/// Name of the results folder inside a dossier.
+pub const RESULT_DIR: &str = "ket-qua";
+
+/// Whether a document is a component of the submitted dossier or a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// Thành phần hồ sơ.
+    ThanhPhan,
+    /// Kết quả giải quyết.
+    KetQua,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::ThanhPhan => "thanh_phan",
+            DocKind::KetQua => "ket_qua",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocKind> {
+        match s {
+            "thanh_phan" => Some(DocKind::ThanhPhan),
+            "ket_qua" => Some(DocKind::KetQua),
+            _ => None,
+        }
+    }
+}
+
+/// One component document: the files that become one PDF.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub kind: DocKind,
+    /// Name in the archive (NFC, without `.pdf`).
+    pub name: String,
+    /// The file, or the folder's files in page order.
+    pub files: Vec<PathBuf>,
+    /// The file or folder this component came from.
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dossier {
+    pub code: DossierCode,
+    pub folder: PathBuf,
+    pub components: Vec<Component>,
+}
+
+/// Something in the inbox that cannot become a dossier.
+#[derive(Debug, Clone)]
+pub enum IntakeProblem {
+    /// A dossier folder whose name is not a dossier code, and no default unit.
+    InvalidCode { folder: PathBuf, name: String },
+    /// A file lying in the inbox outside any dossier folder.
+    LooseFile { path: PathBuf },
+    /// A symlink or a path leaving the inbox.
+    Symlink { path: PathBuf },
+    /// A folder that could not be read.
+    Unreadable { path: PathBuf, reason: String },
+}
+
+#[derive(Debug, Default)]
+pub struct InboxScan {
+    pub dossiers: Vec<Dossier>,
+    pub problems: Vec<IntakeProblem>,
+    /// Non-standard dossier codes accepted with the default unit.
+    pub opaque_codes: Vec<String>,
+}
+
+/// NFC form of a file name (scanners on macOS write NFD).
+pub fn nfc_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().nfc().collect())
+        .unwrap_or_default()
+}
+
+/// Lists the dossiers of one inbox. `default_unit` lets non-standard folder
+/// names through as opaque codes.
+pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
+    let mut scan = InboxScan::default();
+    let entries = match sorted_entries(inbox) {
+        Ok(e) => e,
+        Err(e) => {
+            scan.problems.push(IntakeProblem::Unreadable {
+                path: inbox.to_path_buf(),
+                reason: e.to_string(),
+            });
+            return scan;
+        }
+    };
+    for entry in entries {
+        let name = nfc_name(&entry);
+        // `_x` and `.x` at the top are ours or the system's (e.g. `_truth`).
+        if name.starts_with('_') || is_junk(&name) {
+            continue;
+        }
+        let meta = match std::fs::symlink_metadata(&entry) {
+            Ok(m) => m,
+            Err(e) => {
+                scan.problems.push(IntakeProblem::Unreadable {
+                    path: entry,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if meta.file_type().is_symlink() {
+            scan.problems.push(IntakeProblem::Symlink { path: entry });
+            continue;
+        }
+        if meta.is_file() {
+            scan.problems.push(IntakeProblem::LooseFile { path: entry });
+            continue;
+        }
+        let code = match (DossierCode::parse(&name), default_unit) {
+            (Some(c), _) => c,
+            (None, Some(unit)) => {
+                scan.opaque_codes.push(name.clone());
+                DossierCode::opaque(&name, unit)
+            }
+            (None, None) => {
+                scan.problems.push(IntakeProblem::InvalidCode { folder: entry, name });
+                continue;
+            }
+        };
+        match dossier_components(&entry, &mut scan.problems) {
+            Ok(components) => scan.dossiers.push(Dossier {
+                code,
+                folder: entry,
+                components,
+            }),
+            Err(e) => scan.problems.push(IntakeProblem::Unreadable {
+                path: entry,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    scan
+}
+
+/// Components of one dossier folder (including `ket-qua/`).
+pub fn dossier_components(
+    folder: &Path,
+    problems: &mut Vec<IntakeProblem>,
+) -> std::io::Result<Vec<Component>> {
+    let mut out = Vec::new();
+    collect_components(folder, DocKind::ThanhPhan, &mut out, problems)?;
+    let results = folder.join(RESULT_DIR);
+    if std::fs::symlink_metadata(&results).is_ok_and(|m| m.is_dir()) {
+        collect_components(&results, DocKind::KetQua, &mut out, problems)?;
+    }
+    Ok(out)
+}
+
+fn collect_components(
+    folder: &Path,
+    kind: DocKind,
+    out: &mut Vec<Component>,
+    problems: &mut Vec<IntakeProblem>,
+) -> std::io::Result<()> {
+    let mut found = Vec::new();
+    for entry in sorted_entries(folder)? {
+        let name = nfc_name(&entry);
+        if is_junk(&name) || (kind == DocKind::ThanhPhan && name == RESULT_DIR) {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&entry)?;
+        if meta.file_type().is_symlink() {
+            problems.push(IntakeProblem::Symlink { path: entry });
+        } else if meta.is_dir() {
+            let files = page_files(&entry, problems)?;
+            if !files.is_empty() {
+                found.push((name, files, entry));
+            }
+        } else if meta.is_file() {
+            found.push((stem(&name), vec![entry.clone()], entry));
+        }
+    }
+    // Two sources with the same stem (01.jpg and 01.tif) keep their full names.
+    let stems: Vec<String> = found.iter().map(|(n, _, _)| n.clone()).collect();
+    for (name, files, source) in found {
+        let clash = stems.iter().filter(|s| **s == name).count() > 1;
+        let name = if clash { nfc_name(&source) } else { name };
+        out.push(Component {
+            kind,
+            name,
+            files,
+            source,
+        });
+    }
+    Ok(())
+}
+
+/// The page files of a folder component, in natural order, walking nested
+/// folders depth-first (a scanner may split a long document into batches).
+fn page_files(folder: &Path, problems: &mut Vec<IntakeProblem>) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in sorted_entries(folder)? {
+        let name = nfc_name(&entry);
+        if is_junk(&name) {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&entry)?;
+        if meta.file_type().is_symlink() {
+            problems.push(IntakeProblem::Symlink { path: entry });
+        } else if meta.is_dir() {
+            files.extend(page_files(&entry, problems)?);
+        } else if meta.is_file() {
+            files.push(entry);
+        }
+    }
+    Ok(files)
+}
+
+/// Entries of a folder sorted naturally by their NFC names.
+fn sorted_entries(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort_by(|a, b| natural_cmp(&nfc_name(a), &nfc_name(b)));
+    Ok(entries)
+}
+
+fn stem(name: &str) -> String {
+    match name.rfind('.') {
+        Some(i) if i > 0 => name[..i].to_string(),
+        _ => name.to_string(),
+    }
+}

@@ -1,0 +1,28 @@
+//! Thin entry point: make sure OpenMP will not oversubscribe the cores, parse
+//! the command line, run, exit with the code the CLI decided.
+
+use clap::Parser;
+use std::os::unix::process::CommandExt;
+
+fn main() -> std::process::ExitCode {
+    // libgomp reads OMP_THREAD_LIMIT when the library loads, before main; set
+    // too late it has no effect and OCR runs 4–6× slower on 2 cores. So the
+    // process re-executes itself once with the variable set.
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        if let Ok(exe) = std::env::current_exe() {
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env("OMP_THREAD_LIMIT", "1")
+                .exec();
+            eprintln!("sohoa: cannot re-execute with OMP_THREAD_LIMIT=1: {err}");
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SOHOA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = sohoa::cli::Cli::parse();
+    sohoa::cli::run(cli).into()
+}

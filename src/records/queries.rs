@@ -1,0 +1,211 @@
+//! Read side of the records: what `dossier show` and `report` print.
+
+use super::{Records, RecordsError};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    pub page_no: u32,
+    pub width_px: u32,
+    pub height_px: u32,
+    pub dpi_x: Option<f32>,
+    pub dpi_y: Option<f32>,
+    pub color: String,
+    pub turn: u16,
+    pub deskew_deg: f32,
+    pub blank: bool,
+    pub low_dpi: bool,
+    pub not_color: bool,
+    pub mean_confidence: Option<f32>,
+    pub words: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub kind: String,
+    pub name: String,
+    pub version: u32,
+    pub current: bool,
+    pub archive_path: String,
+    pub page_count: u32,
+    pub bytes: u64,
+    pub sha256: String,
+    pub input_sha256: String,
+    pub ocr_engine: String,
+    pub ocr_version: String,
+    pub ocr_languages: String,
+    pub mean_confidence: Option<f32>,
+    pub created_at: String,
+    pub pages: Vec<PageView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureView {
+    pub kind: Option<String>,
+    pub name: String,
+    pub input_path: String,
+    pub error_code: String,
+    pub message: String,
+    pub created_at: String,
+    pub resolved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierView {
+    pub code: String,
+    pub unit_code: String,
+    pub received_on: Option<String>,
+    pub standard_code: bool,
+    pub first_seen_at: String,
+    pub documents: Vec<DocumentView>,
+    pub failures: Vec<FailureView>,
+}
+
+/// Digitization count of one unit: dossiers with ≥ 1 digitized component / known.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitCount {
+    pub unit_code: String,
+    pub digitized: u64,
+    pub total: u64,
+}
+
+impl Records {
+    pub fn dossier_view(&self, code: &str) -> Result<Option<DossierView>, RecordsError> {
+        let conn = self.conn();
+        let head = conn
+            .query_row(
+                "SELECT id, code, unit_code, received_on, standard_code, first_seen_at FROM dossiers WHERE code = ?1",
+                [code],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        DossierView {
+                            code: r.get(1)?,
+                            unit_code: r.get(2)?,
+                            received_on: r.get(3)?,
+                            standard_code: r.get(4)?,
+                            first_seen_at: r.get(5)?,
+                            documents: Vec::new(),
+                            failures: Vec::new(),
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, mut view)) = head else {
+            // A folder refused before it became a dossier may still have failures.
+            let failures = self.failures_of(code)?;
+            if failures.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(DossierView {
+                code: code.to_string(),
+                unit_code: String::new(),
+                received_on: None,
+                standard_code: false,
+                first_seen_at: String::new(),
+                documents: Vec::new(),
+                failures,
+            }));
+        };
+        let mut stmt = conn.prepare(
+            "SELECT id, kind, name, version, current, archive_path, page_count, bytes, sha256, input_sha256, ocr_engine,
+                    ocr_version, ocr_languages, mean_confidence, created_at
+             FROM documents WHERE dossier_id = ?1 ORDER BY kind DESC, name, version",
+        )?;
+        let docs = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    DocumentView {
+                        kind: r.get(1)?,
+                        name: r.get(2)?,
+                        version: r.get(3)?,
+                        current: r.get(4)?,
+                        archive_path: r.get(5)?,
+                        page_count: r.get(6)?,
+                        bytes: r.get::<_, i64>(7)? as u64,
+                        sha256: r.get(8)?,
+                        input_sha256: r.get(9)?,
+                        ocr_engine: r.get(10)?,
+                        ocr_version: r.get(11)?,
+                        ocr_languages: r.get(12)?,
+                        mean_confidence: r.get(13)?,
+                        created_at: r.get(14)?,
+                        pages: Vec::new(),
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut pages = conn.prepare(
+            "SELECT page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank, low_dpi, not_color,
+                    mean_confidence, words FROM pages WHERE document_id = ?1 ORDER BY page_no",
+        )?;
+        for (doc_id, mut doc) in docs {
+            doc.pages = pages
+                .query_map([doc_id], |r| {
+                    Ok(PageView {
+                        page_no: r.get(0)?,
+                        width_px: r.get(1)?,
+                        height_px: r.get(2)?,
+                        dpi_x: r.get(3)?,
+                        dpi_y: r.get(4)?,
+                        color: r.get(5)?,
+                        turn: r.get(6)?,
+                        deskew_deg: r.get(7)?,
+                        blank: r.get(8)?,
+                        low_dpi: r.get(9)?,
+                        not_color: r.get(10)?,
+                        mean_confidence: r.get(11)?,
+                        words: r.get(12)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            view.documents.push(doc);
+        }
+        view.failures = self.failures_of(code)?;
+        Ok(Some(view))
+    }
+
+    fn failures_of(&self, code: &str) -> Result<Vec<FailureView>, RecordsError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT kind, name, input_path, error_code, message, created_at, resolved FROM failures
+             WHERE dossier_code = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![code], |r| {
+                Ok(FailureView {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    input_path: r.get(2)?,
+                    error_code: r.get(3)?,
+                    message: r.get(4)?,
+                    created_at: r.get(5)?,
+                    resolved: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Per unit: dossiers with at least one current digitized component, and all dossiers known.
+    pub fn digitization_by_unit(&self) -> Result<Vec<UnitCount>, RecordsError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT d.unit_code,
+                    SUM(EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = d.id AND x.kind = 'thanh_phan' AND x.current = 1)),
+                    COUNT(*)
+             FROM dossiers d GROUP BY d.unit_code ORDER BY d.unit_code",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(UnitCount {
+                    unit_code: r.get(0)?,
+                    digitized: r.get::<_, i64>(1)? as u64,
+                    total: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}

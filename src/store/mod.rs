@@ -1,0 +1,136 @@
+//! Store: writes PDFs into the archive so that a crash never leaves a partial
+//! file under a final name (temp file in the same folder, fsync, rename, fsync
+//! of the folder), and hashes inputs and outputs (SHA-256).
+
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+use crate::codes::DossierCode;
+use crate::intake::{DocKind, RESULT_DIR};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        "E_STORE"
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Digest of a multi-file component: SHA-256 over the sorted (name, hash) list,
+/// so renaming or reordering pages is a change, and one file's hash is itself.
+pub fn component_digest(files: &[(String, String)]) -> String {
+    if let [(_, h)] = files {
+        return h.clone();
+    }
+    let mut hasher = Sha256::new();
+    for (name, hash) in files {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(hash.as_bytes());
+        hasher.update([b'\n']);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// `archive/<unit>/<yyyy>/<code>/[ket-qua/]<name>[.vN].pdf`, relative to the data dir.
+pub fn archive_rel_path(code: &DossierCode, kind: DocKind, name: &str, version: u32) -> PathBuf {
+    let mut p = PathBuf::from("archive");
+    p.push(sanitize(&code.unit));
+    p.push(code.year().to_string());
+    p.push(sanitize(&code.code));
+    if kind == DocKind::KetQua {
+        p.push(RESULT_DIR);
+    }
+    let file = if version <= 1 {
+        format!("{}.pdf", sanitize(name))
+    } else {
+        format!("{}.v{}.pdf", sanitize(name), version)
+    };
+    p.push(file);
+    p
+}
+
+/// Keeps a name usable as one path component.
+fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c == '\0' || c.is_control() { '_' } else { c })
+        .collect();
+    match s.as_str() {
+        "" | "." | ".." => "_".into(),
+        _ => s,
+    }
+}
+
+/// Writes `bytes` to `path` atomically and durably. Refuses to replace an
+/// existing file: archive files are never overwritten.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().ok_or_else(|| err(std::io::Error::other("no parent folder")))?;
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{}.{}.tmp", file_name, std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        if path.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "archive file exists"));
+        }
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_layout() {
+        let code = DossierCode::parse("000.00.18.H44-230314-0027").unwrap();
+        assert_eq!(
+            archive_rel_path(&code, DocKind::ThanhPhan, "01-don", 1),
+            PathBuf::from("archive/000.00.18.H44/2023/000.00.18.H44-230314-0027/01-don.pdf")
+        );
+        assert_eq!(
+            archive_rel_path(&code, DocKind::KetQua, "qd", 2),
+            PathBuf::from("archive/000.00.18.H44/2023/000.00.18.H44-230314-0027/ket-qua/qd.v2.pdf")
+        );
+    }
+
+    #[test]
+    fn atomic_write_never_overwrites_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/x.pdf");
+        write_atomic(&p, b"one").unwrap();
+        assert!(write_atomic(&p, b"two").is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn digest_of_one_file_is_its_hash() {
+        assert_eq!(component_digest(&[("a".into(), "h1".into())]), "h1");
+        let two = component_digest(&[("a".into(), "h1".into()), ("b".into(), "h2".into())]);
+        let swapped = component_digest(&[("b".into(), "h1".into()), ("a".into(), "h2".into())]);
+        assert_ne!(two, swapped);
+    }
+}
