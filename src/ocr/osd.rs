@@ -65,10 +65,11 @@ impl OsdEngine {
         if ok == 0 {
             return None;
         }
-        // Tesseract reports the page's rotation counter-clockwise; the turn
-        // that makes it upright is that many degrees clockwise.
+        // Tesseract reports how far the text is turned clockwise ("Orientation
+        // in degrees"); the clockwise turn that makes it upright is the rest of
+        // the circle (its CLI prints it as "Rotate").
         Some(Orientation {
-            turn: (deg.rem_euclid(360)) as u16,
+            turn: ((360 - deg.rem_euclid(360)) % 360) as u16,
             confidence: conf,
         })
     }

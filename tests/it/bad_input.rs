@@ -1,0 +1,97 @@
+//! Bad inputs: each one reported clearly (Vietnamese, naming the file, saying
+//! what to do), recorded with an error code, never stopping the others.
+
+use crate::harness::*;
+use std::sync::OnceLock;
+
+fn bad_run() -> &'static Run {
+    static R: OnceLock<Run> = OnceLock::new();
+    R.get_or_init(|| Run::new(&fixtures().root.join("bad"), &[]))
+}
+
+#[test]
+fn bad_inputs_fail_alone_with_exit_code_4() {
+    let run = bad_run();
+    assert_eq!(run.output.status.code(), Some(4), "stderr: {}", stderr(&run.output));
+    let s = run.summary();
+    let failures = s["failures"].as_array().unwrap();
+    let code_of = |file: &str| -> String {
+        failures
+            .iter()
+            .find(|f| f["file"].as_str().unwrap().ends_with(file))
+            .unwrap_or_else(|| panic!("no failure reported for {file}: {failures:#?}"))["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(code_of("02-empty.jpg"), "E_EMPTY");
+    assert_eq!(code_of("03-truncated.jpg"), "E_CORRUPT");
+    assert_eq!(code_of("04-text.jpg"), "E_NOT_IMAGE");
+    assert_eq!(code_of("05-garbage.pdf"), "E_CORRUPT");
+    assert_eq!(code_of("06-encrypted.pdf"), "E_ENCRYPTED");
+    assert_eq!(code_of("07-bomb.png"), "E_TOO_LARGE");
+    assert_eq!(code_of("ho so khong ma"), "E_INVALID_CODE");
+    assert_eq!(failures.len(), 7, "{failures:#?}");
+    // The good documents of the same dossier were still made.
+    assert_eq!(s["documents"], 2);
+}
+
+#[test]
+fn messages_are_vietnamese_name_the_file_and_say_what_to_do() {
+    let run = bad_run();
+    let s = run.summary();
+    for f in s["failures"].as_array().unwrap() {
+        let msg = f["message"].as_str().unwrap();
+        let file = f["file"].as_str().unwrap();
+        assert!(msg.contains(file), "message does not name {file}: {msg}");
+        assert!(msg.contains("Hãy"), "message does not say what to do: {msg}");
+    }
+    let msg = |code: &str| {
+        s["failures"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap()["message"].as_str().unwrap().to_string()
+    };
+    assert!(msg("E_ENCRYPTED").contains("mật khẩu"));
+    assert!(msg("E_EMPTY").contains("rỗng"));
+    assert!(msg("E_INVALID_CODE").contains("mã hồ sơ"));
+}
+
+#[test]
+fn failures_are_recorded_with_error_codes() {
+    let run = bad_run();
+    assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
+    assert_eq!(run.count("SELECT COUNT(*) FROM failures WHERE message LIKE '%Hãy%' AND error_code LIKE 'E_%'"), 7);
+    assert_eq!(run.count("SELECT COUNT(DISTINCT error_code) FROM failures"), 6);
+}
+
+#[test]
+fn nfd_file_name_is_archived_under_its_nfc_name() {
+    let run = bad_run();
+    let dir = run.data.path().join("archive/000.00.18.H44/2023/000.00.18.H44-230401-0001");
+    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.contains(&"08-Đơn đăng ký (bản sao).pdf".to_string()), "{names:?}");
+    assert!(names.contains(&"01-good.pdf".to_string()), "{names:?}");
+    assert_eq!(names.len(), 2, "no partial or temporary files: {names:?}");
+}
+
+#[test]
+fn inputs_are_untouched_and_a_rerun_adds_no_duplicate_failures() {
+    let inbox = fixtures().root.join("bad");
+    let before = tree_hashes(&inbox);
+    let run = bad_run();
+    assert_eq!(before, tree_hashes(&inbox));
+    let again = sohoa(&["batch", inbox.to_str().unwrap(), "--data-dir", run.data.path().to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(4));
+    assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
+    assert_eq!(run.count("SELECT COUNT(*) FROM documents"), 2);
+}
+
+#[test]
+fn default_unit_lets_a_non_standard_folder_name_through() {
+    let src = fixtures().root.join("bad").join("ho so khong ma");
+    let inbox = tempfile::tempdir().unwrap();
+    let dossier = inbox.path().join("ho so khong ma");
+    std::fs::create_dir_all(&dossier).unwrap();
+    std::fs::copy(src.join("01-don.jpg"), dossier.join("01-don.jpg")).unwrap();
+    let run = Run::new(inbox.path(), &["--unit", "000.00.18.H44"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+    assert_eq!(run.count("SELECT COUNT(*) FROM dossiers WHERE code = 'ho so khong ma' AND unit_code = '000.00.18.H44' AND standard_code = 0"), 1);
+}

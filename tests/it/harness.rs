@@ -1,0 +1,175 @@
+//! A tiny harness: fixtures made once per test run by the repo's script, the
+//! binary run in temp dirs, and helpers for the tools the checks use.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub struct Fixtures {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub manifest: Value,
+}
+
+/// The fixture tree (`good/`, `bad/`, `_truth/`), generated once.
+pub fn fixtures() -> &'static Fixtures {
+    static F: OnceLock<Fixtures> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("fx");
+        let status = Command::new("/usr/bin/python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_samples.py"))
+            .arg("fixtures")
+            .arg(&root)
+            .status()
+            .expect("run scripts/make_samples.py (make test installs python3-pil)");
+        assert!(status.success(), "fixture generation failed");
+        let manifest = serde_json::from_slice(&std::fs::read(root.join("_truth/manifest.json")).expect("manifest")).expect("manifest json");
+        Fixtures { _dir: dir, root, manifest }
+    })
+}
+
+impl Fixtures {
+    /// Manifest components of one inbox.
+    pub fn components(&self, inbox: &str) -> Vec<&Value> {
+        self.manifest["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .filter(|c| c["inbox"] == inbox)
+            .collect()
+    }
+
+    pub fn truth(&self, component: &Value) -> String {
+        std::fs::read_to_string(self.root.join(component["truth"].as_str().expect("truth path"))).expect("truth file")
+    }
+}
+
+/// Runs `sohoa ARGS` and returns its output.
+pub fn sohoa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sohoa")).args(args).env_remove("SOHOA_CONFIG").output().expect("run sohoa")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A batch run over an inbox into its own data dir, shared by the tests that only read it.
+pub struct Run {
+    pub data: tempfile::TempDir,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn new(inbox: &Path, extra: &[&str]) -> Run {
+        let data = tempfile::tempdir().expect("data dir");
+        let mut args = vec!["batch", inbox.to_str().expect("utf-8 path"), "--data-dir", data.path().to_str().expect("utf-8")];
+        args.extend_from_slice(extra);
+        args.push("--json");
+        let output = sohoa(&args);
+        Run { data, output }
+    }
+
+    pub fn summary(&self) -> Value {
+        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| panic!("json summary: {e}\n{}", stderr(&self.output)))
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data.path().join("sohoa.db")).expect("open db")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    /// Archive path of a manifest component (current version 1).
+    pub fn archived(&self, component: &Value) -> PathBuf {
+        let dossier = component["dossier"].as_str().expect("dossier");
+        let path = component["path"].as_str().expect("path");
+        let unit = &dossier[..13];
+        let year = format!("20{}", &dossier[14..16]);
+        let (kind_dir, file) = match path.strip_prefix("ket-qua/") {
+            Some(rest) => (Some("ket-qua"), rest),
+            None => (None, path),
+        };
+        let name = match file.rfind('.') {
+            Some(i) if !file.ends_with('/') && !file[i..].contains('/') => &file[..i],
+            _ => file,
+        };
+        let mut p = self.data.path().join("archive").join(unit).join(year).join(dossier);
+        if let Some(k) = kind_dir {
+            p.push(k);
+        }
+        p.join(format!("{name}.pdf"))
+    }
+}
+
+/// The good inbox, processed once for all the tests that inspect it.
+pub fn good_run() -> &'static Run {
+    static R: OnceLock<Run> = OnceLock::new();
+    R.get_or_init(|| Run::new(&fixtures().root.join("good"), &["--jobs", "2"]))
+}
+
+pub fn pdf_pages(pdf: &Path) -> u32 {
+    let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pages:").map(|v| v.trim().parse().expect("page count")))
+        .unwrap_or_else(|| panic!("pdfinfo failed on {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr)))
+}
+
+pub fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext");
+    assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
+    String::from_utf8(out.stdout).expect("utf-8 text")
+}
+
+/// Whitespace runs collapsed to one space, trimmed (as the peer baseline measures).
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Character error rate: Levenshtein distance / reference length.
+pub fn cer(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let r: Vec<char> = squash(reference).chars().collect();
+    let h: Vec<char> = squash(hypothesis).chars().collect();
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    let mut cur = vec![0; h.len() + 1];
+    for i in 1..=r.len() {
+        cur[0] = i;
+        for j in 1..=h.len() {
+            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    (prev[h.len()], r.len())
+}
+
+/// SHA-256 of every file under a folder, by relative path.
+pub fn tree_hashes(root: &Path) -> Vec<(String, String)> {
+    use sha2::{Digest, Sha256};
+    let mut out: Vec<(String, String)> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+            (rel, hex::encode(Sha256::digest(std::fs::read(e.path()).expect("read"))))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn cer_counts_edits() {
+    assert_eq!(cer("abc", "abc"), (0, 3));
+    assert_eq!(cer("Hùng", "Hung"), (1, 4));
+    assert_eq!(cer("a  b\nc", "a b c"), (0, 5));
+}

@@ -1,0 +1,8 @@
+//! Integration tests: run the real `sohoa` binary on real scans made by
+//! `scripts/make_samples.py`, and check what a user would check: exit codes,
+//! archive files, `pdfinfo`/`pdftotext`/`qpdf` on the PDFs, database rows.
+
+mod bad_input;
+mod batch;
+mod cli;
+mod harness;
