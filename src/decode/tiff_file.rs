@@ -50,7 +50,7 @@ fn decode_page(dec: &mut Decoder<Cursor<&[u8]>>, bytes: &[u8], limits: &Limits) 
     let color_type = dec.colortype().map_err(corrupt)?;
     let passthrough = if compression == COMPRESSION_G4 { single_strip(dec, bytes) } else { None };
     let result = dec.read_image().map_err(corrupt)?;
-    let raster = to_raster(result, color_type, photometric, w, h)?;
+    let raster = to_raster(result, color_type, w, h)?;
 
     if color_type == ColorType::Gray(1) {
         let stored = match passthrough {
@@ -103,14 +103,14 @@ fn resolution(dec: &mut Decoder<Cursor<&[u8]>>) -> Option<(f32, f32)> {
 }
 
 /// Decoded samples to 8-bit grey or RGB.
-fn to_raster(r: DecodingResult, ct: ColorType, photometric: u16, w: u32, h: u32) -> Result<Raster, DecodeError> {
+fn to_raster(r: DecodingResult, ct: ColorType, w: u32, h: u32) -> Result<Raster, DecodeError> {
     let bytes = match r {
         DecodingResult::U8(v) => v,
         DecodingResult::U16(v) => v.into_iter().map(|s| (s >> 8) as u8).collect(),
         _ => return Err(DecodeError::Unsupported("TIFF sample format".into())),
     };
     let n = (w * h) as usize;
-    let invert = photometric == PHOTOMETRIC_WHITE_IS_ZERO;
+    // The tiff crate already turns WhiteIsZero samples into BlackIsZero ones.
     let grey = |data: Vec<u8>| Raster { width: w, height: h, channels: 1, data };
     let rgb = |data: Vec<u8>| Raster { width: w, height: h, channels: 3, data };
     match ct {
@@ -120,12 +120,12 @@ fn to_raster(r: DecodingResult, ct: ColorType, photometric: u16, w: u32, h: u32)
             for y in 0..h as usize {
                 for x in 0..w as usize {
                     let bit = bytes.get(y * row + x / 8).is_some_and(|b| b & (0x80 >> (x % 8)) != 0);
-                    data.push(if bit != invert { 255 } else { 0 });
+                    data.push(if bit { 255 } else { 0 });
                 }
             }
             Ok(grey(data))
         }
-        ColorType::Gray(_) => Ok(grey(if invert { bytes.iter().map(|v| 255 - v).collect() } else { bytes })),
+        ColorType::Gray(_) => Ok(grey(bytes)),
         ColorType::GrayA(_) => Ok(grey(bytes.chunks_exact(2).map(|p| p[0]).collect())),
         ColorType::RGB(_) | ColorType::YCbCr(_) => Ok(rgb(bytes)),
         ColorType::RGBA(_) => Ok(rgb(bytes.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())),

@@ -10,3 +10,4 @@ mod tsv;
 pub use engine::{tesseract_version, Engine, OcrError, OcrSettings};
 pub use model::{BBox, OcrLine, OcrPage, OcrWord};
 pub use osd::{detect_orientation, Orientation};
+pub use tsv::parse_tsv;
