@@ -98,7 +98,7 @@ fn scan(turn: u16, deskew: f32) -> Scan {
     assert!(st.status.success());
     let ocr = {
         let tsv = std::fs::read_to_string(dir.path().join("ocr.tsv")).unwrap();
-        let (w, h) = image::image_dimensions(dir.path().join("ocr.png")).unwrap();
+        let (w, h) = ::image::image_dimensions(dir.path().join("ocr.png")).unwrap();
         crate::ocr::parse_tsv(&tsv, w, h)
     };
     let jpeg = std::fs::read(dir.path().join("stored.jpg")).unwrap();
