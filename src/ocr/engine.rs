@@ -66,7 +66,11 @@ impl Engine {
             languages: settings.languages.clone(),
         })?;
         t.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
-        Ok(t)
+        // Tesseract's own chatter ("Detected N diacritics", …) would break the
+        // operator's log lines; our errors are reported through results.
+        t.set_variable("debug_file", "/dev/null").map_err(|_| OcrError::Init {
+            languages: settings.languages.clone(),
+        })
     }
 
     /// Reads one grey page at `dpi`.

@@ -37,6 +37,9 @@ impl OsdEngine {
                 sys::TessBaseAPIDelete(handle);
                 return None;
             }
+            // Silence Tesseract's diagnostics on stderr (see engine.rs).
+            let (name, value) = (CString::new("debug_file").ok()?, CString::new("/dev/null").ok()?);
+            sys::TessBaseAPISetVariable(handle, name.as_ptr(), value.as_ptr());
             Some(OsdEngine { handle })
         }
     }
