@@ -26,14 +26,24 @@ impl Problem {
             UiLanguage::Vi => vi(self.code),
             UiLanguage::En => en(self.code),
         };
-        let detail = if self.detail.is_empty() { String::new() } else { format!(" ({})", self.detail) };
+        // The technical detail helps IT staff; where it only restates the
+        // code in English it is left out of what the operator reads.
+        let restates = matches!(self.code, "E_EMPTY" | "E_NOT_IMAGE" | "E_ENCRYPTED" | "E_NO_PAGES");
+        let detail = if self.detail.is_empty() || restates {
+            String::new()
+        } else {
+            match lang {
+                UiLanguage::Vi => format!(" (chi tiết: {})", self.detail),
+                UiLanguage::En => format!(" (detail: {})", self.detail),
+            }
+        };
         format!("{what}: {}{detail}. {todo}", self.file)
     }
 }
 
 fn vi(code: &str) -> (&'static str, &'static str) {
     match code {
-        "E_EMPTY" => ("Tệp rỗng (0 byte)", "Máy quét chưa ghi xong hoặc sao chép bị lỗi: hãy quét hoặc sao chép lại tệp này."),
+        "E_EMPTY" => ("Tệp rỗng (0 byte)", "Hãy quét hoặc sao chép lại tệp này (máy quét chưa ghi xong hoặc sao chép bị lỗi)."),
         "E_NOT_IMAGE" => ("Tệp không phải ảnh quét hay PDF", "Hãy lưu lại tài liệu dưới dạng JPEG, PNG, TIFF hoặc PDF rồi đặt lại vào thư mục hồ sơ."),
         "E_CORRUPT" => ("Tệp bị hỏng hoặc chưa quét xong", "Hãy quét lại tài liệu này."),
         "E_ENCRYPTED" => ("Tệp PDF có mật khẩu hoặc bị mã hóa", "Hãy bỏ mật khẩu (hoặc quét lại bản giấy) rồi đặt lại vào thư mục hồ sơ."),

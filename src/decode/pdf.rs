@@ -1,5 +1,140 @@
-//! Placeholder until the PDF decoder lands.
+//! PDFs made by scanners, turned into pages.
+//!
+//! Most scanner PDFs are one image per page: those images are kept byte for
+//! byte (JPEG, CCITT G4) so the archive copy loses nothing to a second
+//! compression. Every other page is rendered. One parser, hayro's, does both:
+//! the same document model decides what a page draws, hands out the raw image
+//! streams and renders what cannot pass through, so the two paths never
+//! disagree about a page's content.
+//!
+//! Untrusted input rules: pixel counts are checked from image dictionaries
+//! before anything is decoded, encrypted files are refused rather than opened
+//! with the empty password, and a panic inside the third-party parser becomes
+//! a `Corrupt` error for this file instead of taking the worker down.
+
+mod passthrough;
+mod render;
+mod scan;
+#[cfg(test)]
+mod tests;
+
 use super::{DecodeError, Limits, Page};
-pub fn decode_pdf(_bytes: &[u8], _limits: &Limits) -> Result<Vec<Page>, DecodeError> {
-    Err(DecodeError::Unsupported("pdf".into()))
+use hayro::hayro_interpret::hayro_syntax::page::Page as PdfPage;
+use hayro::hayro_interpret::hayro_syntax::{LoadPdfError, Pdf};
+use hayro::hayro_interpret::InterpreterCache;
+use hayro::RenderCache;
+use scan::{Drawn, DrawnImage};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// hayro silently opens files encrypted with an empty user password. Opening
+/// with a password nobody sets makes every encrypted file fail to load, which
+/// is how we recognise one without a second parser.
+const NOT_A_PASSWORD: &str = "\u{1}sohoa: not a password\u{1}";
+
+/// Share of the visible box an image edge may miss and still count as full-page.
+pub(super) const FULL_PAGE_TOLERANCE: f64 = 0.01;
+
+/// Decodes every page of a PDF, in order.
+pub fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    let pdf = guarded("the PDF structure", || open(bytes))?;
+    let pages = pdf.pages();
+    if pages.is_empty() {
+        return Err(DecodeError::NoPages);
+    }
+    if pages.len() > limits.max_pages {
+        return Err(DecodeError::TooLarge {
+            what: "pages",
+            actual: pages.len() as u64,
+            limit: limits.max_pages as u64,
+        });
+    }
+    let scan_cache = InterpreterCache::new();
+    let render_cache = RenderCache::new();
+    pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let what = format!("page {}", i + 1);
+            guarded(&what, || {
+                decode_page(page, &scan_cache, &render_cache, limits)
+            })
+        })
+        .collect()
+}
+
+fn open(bytes: &[u8]) -> Result<Pdf, DecodeError> {
+    // A scanner still writing, or a copy cut short, leaves no end marker; hayro
+    // would repair what is there and silently drop the missing pages.
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(DecodeError::Corrupt(
+            "truncated: no %%EOF marker at the end".into(),
+        ));
+    }
+    match Pdf::new_with_password(bytes.to_vec(), NOT_A_PASSWORD) {
+        Ok(pdf) => Ok(pdf),
+        Err(LoadPdfError::Decryption(_)) => Err(DecodeError::Encrypted),
+        Err(LoadPdfError::Invalid) => Err(DecodeError::Corrupt(
+            "no readable cross-reference table or page tree".into(),
+        )),
+    }
+}
+
+fn decode_page<'a>(
+    page: &'a PdfPage<'a>,
+    scan_cache: &InterpreterCache<'a>,
+    render_cache: &RenderCache<'a>,
+    limits: &Limits,
+) -> Result<Page, DecodeError> {
+    let drawn = scan::scan(page, scan_cache);
+    // Refuse before hayro decodes anything: an image is decoded at its full
+    // size whatever size it is drawn at.
+    if let Some(big) = drawn
+        .images
+        .iter()
+        .find(|i| i.width as u64 * i.height as u64 > limits.max_pixels)
+    {
+        return Err(passthrough::too_many_pixels(big.width, big.height, limits));
+    }
+    if let Some(image) = single_full_page_image(page, &drawn) {
+        if let Some(decoded) = passthrough::extract(page, image, limits) {
+            return Ok(decoded);
+        }
+    }
+    render::render(page, render_cache, &drawn, limits)
+}
+
+/// The page's only mark, when it is one upright image covering the visible box.
+fn single_full_page_image<'d>(page: &PdfPage<'_>, drawn: &'d Drawn) -> Option<&'d DrawnImage> {
+    let [image] = drawn.images.as_slice() else {
+        return None;
+    };
+    if drawn.other_marks || image.stencil || image.altered {
+        return None;
+    }
+    // Pixel x to the right, pixel y downwards: no rotation, skew or mirroring,
+    // which the stored image could not express.
+    let [a, b, c, d, _, _] = image.transform.as_coeffs();
+    let skew = 1e-3 * a.abs().max(d.abs());
+    if !(a > 0.0 && d < 0.0 && b.abs() <= skew && c.abs() <= skew) {
+        return None;
+    }
+    let visible = page.intersected_crop_box();
+    let bounds = image.bounds();
+    let (tx, ty) = (
+        FULL_PAGE_TOLERANCE * visible.width(),
+        FULL_PAGE_TOLERANCE * visible.height(),
+    );
+    let covers = (bounds.x0 - visible.x0).abs() <= tx
+        && (bounds.x1 - visible.x1).abs() <= tx
+        && (bounds.y0 - visible.y0).abs() <= ty
+        && (bounds.y1 - visible.y1).abs() <= ty;
+    covers.then_some(image)
+}
+
+/// Runs third-party parsing and rendering so that a panic in it becomes an
+/// error for this file. The caches it touched are dropped with the document.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(DecodeError::Corrupt(format!("PDF reader failed on {what}"))))
 }
