@@ -29,11 +29,15 @@ fn text_layer_reads_back_the_ground_truth_including_turned_and_skewed_pages() {
         let text = pdftotext(&run.archived(c));
         let (d, n) = cer(&truth, &text);
         report.push_str(&format!("{}: {d}/{n}\n", c["path"]));
-        // Every component, turned, skewed or photocopied, reads within 3 %.
-        assert!(d * 100 <= 3 * n.max(1), "{}: CER {d}/{n}\n--- got:\n{text}", c["path"]);
+        // Clean, skewed and turned pages read within 2 %; photocopies and
+        // noisy scans (where Tesseract itself drops to 2–5 %) within 6 %.
+        let kinds = c["page_info"].to_string();
+        let bound = if kinds.contains("photocopy") || kinds.contains("noise") { 6 } else { 2 };
+        assert!(d * 100 <= bound * n.max(1), "{}: CER {d}/{n}\n--- got:\n{text}", c["path"]);
         dist += d;
         len += n;
     }
+    eprintln!("CER per component:\n{report}overall {dist}/{len}");
     assert!(dist * 100 < 2 * len, "overall CER {dist}/{len}\n{report}");
     let text = pdftotext(&run.archived(fixtures().components("good")[0]));
     assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{text}");
