@@ -41,7 +41,10 @@ impl Default for Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid value {value:?} for {var}")]
@@ -54,11 +57,20 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
         let from_env = std::env::var_os("SOHOA_CONFIG").map(PathBuf::from);
         let local = PathBuf::from("sohoa.toml");
-        let path = file.map(Path::to_path_buf).or(from_env).or_else(|| local.exists().then_some(local));
+        let path = file
+            .map(Path::to_path_buf)
+            .or(from_env)
+            .or_else(|| local.exists().then_some(local));
         let mut s = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read { path: p.clone(), source })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse { path: p.clone(), message: e.to_string() })?
+                let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: p.clone(),
+                    message: e.to_string(),
+                })?
             }
             None => Settings::default(),
         };
@@ -71,13 +83,21 @@ impl Settings {
             self.data_dir = v.into();
         }
         if let Some(v) = get("SOHOA_JOBS") {
-            self.jobs = v.parse().map_err(|_| ConfigError::Env { var: "SOHOA_JOBS", value: v })?;
+            self.jobs = v.parse().map_err(|_| ConfigError::Env {
+                var: "SOHOA_JOBS",
+                value: v,
+            })?;
         }
         if let Some(v) = get("SOHOA_UI_LANGUAGE") {
             self.ui_language = match v.as_str() {
                 "vi" => UiLanguage::Vi,
                 "en" => UiLanguage::En,
-                _ => return Err(ConfigError::Env { var: "SOHOA_UI_LANGUAGE", value: v }),
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "SOHOA_UI_LANGUAGE",
+                        value: v,
+                    })
+                }
             };
         }
         if let Some(v) = get("SOHOA_UNIT") {
@@ -97,7 +117,9 @@ impl Settings {
         if self.jobs > 0 {
             self.jobs
         } else {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         }
     }
 
@@ -133,6 +155,8 @@ mod tests {
         .unwrap();
         assert_eq!(s.jobs, 3);
         assert_eq!(s.ocr.languages, "vie");
-        assert!(s.apply_env(|k| (k == "SOHOA_JOBS").then(|| "x".into())).is_err());
+        assert!(s
+            .apply_env(|k| (k == "SOHOA_JOBS").then(|| "x".into()))
+            .is_err());
     }
 }

@@ -17,7 +17,7 @@ pub fn count(n: u64, lang: UiLanguage) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);
@@ -50,8 +50,18 @@ pub fn percent(num: u64, den: u64, lang: UiLanguage) -> String {
 pub fn ratio_phrase(num: u64, den: u64, lang: UiLanguage) -> String {
     let pct = percent(num, den, lang);
     match lang {
-        UiLanguage::Vi => format!("{}/{} hồ sơ, đạt {}", count(num, lang), count(den, lang), pct),
-        UiLanguage::En => format!("{}/{} dossiers, {}", count(num, lang), count(den, lang), pct),
+        UiLanguage::Vi => format!(
+            "{}/{} hồ sơ, đạt {}",
+            count(num, lang),
+            count(den, lang),
+            pct
+        ),
+        UiLanguage::En => format!(
+            "{}/{} dossiers, {}",
+            count(num, lang),
+            count(den, lang),
+            pct
+        ),
     }
 }
 
@@ -63,7 +73,10 @@ mod tests {
     #[test]
     fn brief_vectors() {
         assert_eq!(ratio_phrase(845, 922, Vi), "845/922 hồ sơ, đạt 91,65%");
-        assert_eq!(ratio_phrase(5219, 5885, Vi), "5.219/5.885 hồ sơ, đạt 88,68%");
+        assert_eq!(
+            ratio_phrase(5219, 5885, Vi),
+            "5.219/5.885 hồ sơ, đạt 88,68%"
+        );
         assert_eq!(percent(1, 8, Vi), "12,50%");
         assert_eq!(percent(0, 0, Vi), "N/A");
         assert_eq!(percent(1, 32, Vi), "3,13%"); // half-up on an exact tie

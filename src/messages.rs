@@ -17,7 +17,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: &'static str, file: impl Into<String>, detail: impl Into<String>) -> Problem {
-        Problem { code, file: file.into(), detail: detail.into() }
+        Problem {
+            code,
+            file: file.into(),
+            detail: detail.into(),
+        }
     }
 
     /// The operator-facing sentence: what is wrong, naming the file, and what to do.
@@ -28,7 +32,10 @@ impl Problem {
         };
         // The technical detail helps IT staff; where it only restates the
         // code in English it is left out of what the operator reads.
-        let restates = matches!(self.code, "E_EMPTY" | "E_NOT_IMAGE" | "E_ENCRYPTED" | "E_NO_PAGES");
+        let restates = matches!(
+            self.code,
+            "E_EMPTY" | "E_NOT_IMAGE" | "E_ENCRYPTED" | "E_NO_PAGES"
+        );
         let detail = if self.detail.is_empty() || restates {
             String::new()
         } else {
@@ -59,7 +66,7 @@ fn vi(code: &str) -> (&'static str, &'static str) {
         "E_SYMLINK" => ("Liên kết (symlink) bị bỏ qua vì lý do an toàn", "Hãy sao chép tệp thật vào thư mục hồ sơ."),
         "E_UNREADABLE" => ("Không đọc được thư mục", "Hãy kiểm tra quyền truy cập thư mục."),
         "E_OCR" | "E_OCR_INIT" => ("Lỗi nhận dạng chữ (OCR)", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT."),
-        "E_PACKAGE" => ("Không tạo được tệp PDF", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT kèm tệp này."),
+        c if c.starts_with("E_PACKAGE") => ("Không tạo được tệp PDF", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT kèm tệp này."),
         "E_STORE" => ("Không ghi được vào kho lưu trữ", "Hãy kiểm tra dung lượng đĩa và quyền ghi thư mục dữ liệu rồi chạy lại."),
         "E_DATABASE" => ("Không ghi được cơ sở dữ liệu", "Hãy kiểm tra thư mục dữ liệu rồi chạy lại."),
         _ => ("Lỗi không xác định", "Hãy báo cho bộ phận CNTT."),
@@ -84,11 +91,63 @@ fn en(code: &str) -> (&'static str, &'static str) {
         "E_SYMLINK" => ("Symbolic link ignored for safety", "Copy the real file into the dossier folder."),
         "E_UNREADABLE" => ("Cannot read folder", "Check the folder permissions."),
         "E_OCR" | "E_OCR_INIT" => ("Text recognition (OCR) failed", "Run again; if it keeps failing, tell IT."),
-        "E_PACKAGE" => ("Could not build the PDF", "Run again; if it keeps failing, send this file to IT."),
+        c if c.starts_with("E_PACKAGE") => ("Could not build the PDF", "Run again; if it keeps failing, send this file to IT."),
         "E_STORE" => ("Could not write to the archive", "Check disk space and write permission on the data folder, then run again."),
         "E_DATABASE" => ("Could not write the database", "Check the data folder, then run again."),
         _ => ("Unknown error", "Tell IT."),
     }
+}
+
+/// Every error code an input failure can carry.
+pub const CODES: [&str; 21] = [
+    "E_EMPTY",
+    "E_NOT_IMAGE",
+    "E_CORRUPT",
+    "E_ENCRYPTED",
+    "E_TOO_LARGE",
+    "E_NO_PAGES",
+    "E_UNSUPPORTED",
+    "E_READ",
+    "E_INVALID_CODE",
+    "E_LOOSE_FILE",
+    "E_SYMLINK",
+    "E_UNREADABLE",
+    "E_OCR",
+    "E_OCR_INIT",
+    "E_PACKAGE",
+    "E_PACKAGE_NO_PAGES",
+    "E_PACKAGE_PAGE",
+    "E_PACKAGE_IMAGE",
+    "E_PACKAGE_OCR",
+    "E_STORE",
+    "E_DATABASE",
+];
+/// Maps a recorded code back onto the closed set (for re-rendering in another language).
+pub fn known_code(code: &str) -> &'static str {
+    const CODES: [&str; 17] = [
+        "E_EMPTY",
+        "E_NOT_IMAGE",
+        "E_CORRUPT",
+        "E_ENCRYPTED",
+        "E_TOO_LARGE",
+        "E_NO_PAGES",
+        "E_UNSUPPORTED",
+        "E_READ",
+        "E_INVALID_CODE",
+        "E_LOOSE_FILE",
+        "E_SYMLINK",
+        "E_UNREADABLE",
+        "E_OCR",
+        "E_OCR_INIT",
+        "E_PACKAGE",
+        "E_STORE",
+        "E_DATABASE",
+    ];
+    CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("E_UNKNOWN")
 }
 
 #[cfg(test)]
@@ -97,10 +156,7 @@ mod tests {
 
     #[test]
     fn every_code_has_a_specific_message() {
-        for code in [
-            "E_EMPTY", "E_NOT_IMAGE", "E_CORRUPT", "E_ENCRYPTED", "E_TOO_LARGE", "E_NO_PAGES", "E_UNSUPPORTED", "E_READ",
-            "E_INVALID_CODE", "E_LOOSE_FILE", "E_SYMLINK", "E_UNREADABLE", "E_OCR", "E_PACKAGE", "E_STORE", "E_DATABASE",
-        ] {
+        for code in CODES {
             assert_ne!(vi(code).0, vi("?").0, "{code}");
             assert_ne!(en(code).0, en("?").0, "{code}");
         }
@@ -109,16 +165,9 @@ mod tests {
     #[test]
     fn message_names_the_file_and_what_to_do() {
         let p = Problem::new("E_CORRUPT", "03-cut.jpg", "");
-        assert_eq!(p.message(UiLanguage::Vi), "Tệp bị hỏng hoặc chưa quét xong: 03-cut.jpg. Hãy quét lại tài liệu này.");
+        assert_eq!(
+            p.message(UiLanguage::Vi),
+            "Tệp bị hỏng hoặc chưa quét xong: 03-cut.jpg. Hãy quét lại tài liệu này."
+        );
     }
-}
-
-/// Maps a recorded code back onto the closed set (for re-rendering in another language).
-pub fn known_code(code: &str) -> &'static str {
-    const CODES: [&str; 17] = [
-        "E_EMPTY", "E_NOT_IMAGE", "E_CORRUPT", "E_ENCRYPTED", "E_TOO_LARGE", "E_NO_PAGES", "E_UNSUPPORTED", "E_READ",
-        "E_INVALID_CODE", "E_LOOSE_FILE", "E_SYMLINK", "E_UNREADABLE", "E_OCR", "E_OCR_INIT", "E_PACKAGE", "E_STORE",
-        "E_DATABASE",
-    ];
-    CODES.iter().find(|c| **c == code).copied().unwrap_or("E_UNKNOWN")
 }

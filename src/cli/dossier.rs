@@ -38,15 +38,39 @@ pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
 fn render(v: &DossierView, lang: UiLanguage) -> String {
     let vi = lang == UiLanguage::Vi;
     let mut out = String::new();
-    out.push_str(&format!("{} {}\n", if vi { "Hồ sơ" } else { "Dossier" }, v.code));
-    out.push_str(&format!("  {}: {}\n", if vi { "Đơn vị" } else { "Unit" }, v.unit_code));
+    out.push_str(&format!(
+        "{} {}\n",
+        if vi { "Hồ sơ" } else { "Dossier" },
+        v.code
+    ));
+    out.push_str(&format!(
+        "  {}: {}\n",
+        if vi { "Đơn vị" } else { "Unit" },
+        v.unit_code
+    ));
     if let Some(d) = &v.received_on {
-        out.push_str(&format!("  {}: {}\n", if vi { "Ngày tiếp nhận" } else { "Received" }, vn_date(d, lang)));
+        out.push_str(&format!(
+            "  {}: {}\n",
+            if vi {
+                "Ngày tiếp nhận"
+            } else {
+                "Received"
+            },
+            vn_date(d, lang)
+        ));
     }
     if !v.standard_code {
-        out.push_str(if vi { "  Cảnh báo: mã hồ sơ không theo mẫu chuẩn\n" } else { "  Warning: non-standard dossier code\n" });
+        out.push_str(if vi {
+            "  Cảnh báo: mã hồ sơ không theo mẫu chuẩn\n"
+        } else {
+            "  Warning: non-standard dossier code\n"
+        });
     }
-    out.push_str(&format!("  {} ({}):\n", if vi { "Tài liệu" } else { "Documents" }, v.documents.len()));
+    out.push_str(&format!(
+        "  {} ({}):\n",
+        if vi { "Tài liệu" } else { "Documents" },
+        v.documents.len()
+    ));
     for d in &v.documents {
         let kind = match (d.kind.as_str(), vi) {
             ("ket_qua", true) => "kết quả",
@@ -54,7 +78,13 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
             (_, true) => "thành phần",
             (_, false) => "component",
         };
-        let current = if d.current { "" } else if vi { " (bản cũ)" } else { " (superseded)" };
+        let current = if d.current {
+            ""
+        } else if vi {
+            " (bản cũ)"
+        } else {
+            " (superseded)"
+        };
         out.push_str(&format!(
             "    [{kind}] {} v{}{current}: {} {}, {} byte, {}\n",
             d.name,
@@ -70,7 +100,11 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 d.ocr_engine,
                 d.ocr_version,
                 d.ocr_languages,
-                if vi { "độ tin cậy trung bình" } else { "mean confidence" },
+                if vi {
+                    "độ tin cậy trung bình"
+                } else {
+                    "mean confidence"
+                },
                 c
             ));
         }
@@ -81,15 +115,29 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 flags.push(if vi { "trang trắng" } else { "blank" });
             }
             if p.low_dpi {
-                flags.push(if vi { "dưới 200 dpi" } else { "under 200 dpi" });
+                flags.push(if vi {
+                    "dưới 200 dpi"
+                } else {
+                    "under 200 dpi"
+                });
             }
             if p.not_color {
-                flags.push(if vi { "không phải ảnh màu" } else { "not colour" });
+                flags.push(if vi {
+                    "không phải ảnh màu"
+                } else {
+                    "not colour"
+                });
             }
             let dpi = match (p.dpi_x, p.dpi_y) {
                 (Some(x), Some(y)) if (x - y).abs() < 0.5 => format!("{x:.0} dpi"),
                 (Some(x), Some(y)) => format!("{x:.0}×{y:.0} dpi"),
-                _ => if vi { "dpi không rõ".into() } else { "dpi unknown".into() },
+                _ => {
+                    if vi {
+                        "dpi không rõ".into()
+                    } else {
+                        "dpi unknown".into()
+                    }
+                }
             };
             out.push_str(&format!(
                 "      {} {}: {}×{} px, {dpi}, {}, {} {}°{}{}\n",
@@ -100,14 +148,38 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 p.color,
                 if vi { "xoay" } else { "turned" },
                 p.turn,
-                if p.deskew_deg != 0.0 { format!(", {} {:.2}°", if vi { "chỉnh nghiêng" } else { "deskewed" }, p.deskew_deg) } else { String::new() },
-                if flags.is_empty() { String::new() } else { format!(" — {}: {}", if vi { "lưu ý" } else { "flags" }, flags.join(", ")) },
+                if p.deskew_deg != 0.0 {
+                    format!(
+                        ", {} {:.2}°",
+                        if vi { "chỉnh nghiêng" } else { "deskewed" },
+                        p.deskew_deg
+                    )
+                } else {
+                    String::new()
+                },
+                if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " — {}: {}",
+                        if vi { "lưu ý" } else { "flags" },
+                        flags.join(", ")
+                    )
+                },
             ));
         }
     }
     let open: Vec<_> = v.failures.iter().filter(|f| !f.resolved).collect();
     if !open.is_empty() {
-        out.push_str(&format!("  {} ({}):\n", if vi { "Lỗi chưa khắc phục" } else { "Open failures" }, open.len()));
+        out.push_str(&format!(
+            "  {} ({}):\n",
+            if vi {
+                "Lỗi chưa khắc phục"
+            } else {
+                "Open failures"
+            },
+            open.len()
+        ));
         for f in open {
             out.push_str(&format!("    [{}] {}\n", f.error_code, f.message));
         }

@@ -15,7 +15,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "sohoa", version, about = "Số hóa hồ sơ TTHC: scans → searchable PDF/A attached to dossier records")]
+#[command(
+    name = "sohoa",
+    version,
+    about = "Số hóa hồ sơ TTHC: scans → searchable PDF/A attached to dossier records"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -92,10 +96,20 @@ pub fn run(cli: Cli) -> ExitCode {
         settings.data_dir = d;
     }
     if let Some(l) = cli.global.ui_language.as_deref() {
-        settings.ui_language = if l == "en" { UiLanguage::En } else { UiLanguage::Vi };
+        settings.ui_language = if l == "en" {
+            UiLanguage::En
+        } else {
+            UiLanguage::Vi
+        };
     }
     match cli.command {
-        Command::Batch { inboxes, jobs, languages, unit, json } => {
+        Command::Batch {
+            inboxes,
+            jobs,
+            languages,
+            unit,
+            json,
+        } => {
             if let Some(j) = jobs {
                 settings.jobs = j;
             }
@@ -107,7 +121,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             batch(&settings, &inboxes, json)
         }
-        Command::Dossier { command: DossierCommand::Show { code, json } } => dossier::show(&settings, &code, json),
+        Command::Dossier {
+            command: DossierCommand::Show { code, json },
+        } => dossier::show(&settings, &code, json),
         Command::Report { json } => report(&settings, json),
         Command::Config => match toml::to_string_pretty(&settings) {
             Ok(t) => {
@@ -139,7 +155,10 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> ExitCode {
                 }
                 if let Ok(records) = Records::open(&settings.database_path()) {
                     if let Ok(counts) = records.digitization_by_unit() {
-                        print!("{}", crate::report::digitization(&counts, lang).render(lang));
+                        print!(
+                            "{}",
+                            crate::report::digitization(&counts, lang).render(lang)
+                        );
                     }
                 }
             }
@@ -176,13 +195,14 @@ fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
 
 fn report(settings: &Settings, json: bool) -> ExitCode {
     let lang = settings.ui_language;
-    let counts = match Records::open(&settings.database_path()).and_then(|r| r.digitization_by_unit()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let counts =
+        match Records::open(&settings.database_path()).and_then(|r| r.digitization_by_unit()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::DataDir;
+            }
+        };
     let report = crate::report::digitization(&counts, lang);
     if json {
         match serde_json::to_string_pretty(&report) {

@@ -58,7 +58,12 @@ impl Bars {
         };
         let docs = multi.add(ProgressBar::new(0).with_style(style(docs_label)));
         let pages = multi.add(ProgressBar::new(0).with_style(style(pages_label)));
-        Bars { multi, docs, pages, lang }
+        Bars {
+            multi,
+            docs,
+            pages,
+            lang,
+        }
     }
 }
 

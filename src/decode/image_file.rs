@@ -34,7 +34,11 @@ pub fn jpeg_info(b: &[u8]) -> Option<JpegInfo> {
         let seg = b.get(i + 4..i + 2 + len)?;
         match marker {
             0xE0 if seg.starts_with(b"JFIF\0") && seg.len() >= 12 => {
-                let (unit, x, y) = (seg[7], u16::from_be_bytes([seg[8], seg[9]]), u16::from_be_bytes([seg[10], seg[11]]));
+                let (unit, x, y) = (
+                    seg[7],
+                    u16::from_be_bytes([seg[8], seg[9]]),
+                    u16::from_be_bytes([seg[10], seg[11]]),
+                );
                 let k = match unit {
                     1 => Some(1.0),
                     2 => Some(2.54),
@@ -82,7 +86,11 @@ fn image_limits(limits: &Limits) -> image::Limits {
     l
 }
 
-fn decode_pixels(bytes: &[u8], format: image::ImageFormat, limits: &Limits) -> Result<DynamicImage, DecodeError> {
+fn decode_pixels(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    limits: &Limits,
+) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(image_limits(limits));
     reader.decode().map_err(|e| match e {
@@ -97,13 +105,16 @@ fn decode_pixels(bytes: &[u8], format: image::ImageFormat, limits: &Limits) -> R
 
 /// A JPEG page: stored as it is, decoded for OCR.
 pub fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
-    let info = jpeg_info(bytes).ok_or_else(|| DecodeError::Corrupt("no JPEG frame header".into()))?;
+    let info =
+        jpeg_info(bytes).ok_or_else(|| DecodeError::Corrupt("no JPEG frame header".into()))?;
     check_pixels(info.width, info.height, limits)?;
     // Decoders fill a cut-off JPEG with grey and call it fine; a scan without
     // its end marker was not completely written, so it is refused.
     let tail = &bytes[bytes.len().saturating_sub(4096)..];
     if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
-        return Err(DecodeError::Corrupt("JPEG ends before its end marker (truncated)".into()));
+        return Err(DecodeError::Corrupt(
+            "JPEG ends before its end marker (truncated)".into(),
+        ));
     }
     let img = decode_pixels(bytes, image::ImageFormat::Jpeg, limits)?;
     let color = match info.components {
@@ -140,7 +151,11 @@ pub fn decode_other(bytes: &[u8], format: Format, limits: &Limits) -> Result<Pag
         .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     check_pixels(w, h, limits)?;
     let img = decode_pixels(bytes, fmt, limits)?;
-    let dpi = if format == Format::Png { png_dpi(bytes) } else { None };
+    let dpi = if format == Format::Png {
+        png_dpi(bytes)
+    } else {
+        None
+    };
     Ok(lossless_page(img, dpi))
 }
 
@@ -187,7 +202,10 @@ pub fn raster_of(img: DynamicImage) -> Raster {
     let (width, height) = (img.width(), img.height());
     let grey = matches!(
         img,
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_)
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageLuma16(_)
+            | DynamicImage::ImageLumaA16(_)
     );
     let has_alpha = img.color().has_alpha();
     if grey {
@@ -199,17 +217,33 @@ pub fn raster_of(img: DynamicImage) -> Raster {
         } else {
             img.into_luma8().into_raw()
         };
-        return Raster { width, height, channels: 1, data };
+        return Raster {
+            width,
+            height,
+            channels: 1,
+            data,
+        };
     }
     let data = if has_alpha {
         img.to_rgba8()
             .pixels()
-            .flat_map(|p| [over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])])
+            .flat_map(|p| {
+                [
+                    over_white(p[0], p[3]),
+                    over_white(p[1], p[3]),
+                    over_white(p[2], p[3]),
+                ]
+            })
             .collect()
     } else {
         img.into_rgb8().into_raw()
     };
-    Raster { width, height, channels: 3, data }
+    Raster {
+        width,
+        height,
+        channels: 3,
+        data,
+    }
 }
 
 fn over_white(v: u8, a: u8) -> u8 {
@@ -229,7 +263,7 @@ fn png_dpi(b: &[u8]) -> Option<(f32, f32)> {
             let d = b.get(i + 8..i + 17)?;
             let x = u32::from_be_bytes(d[0..4].try_into().ok()?);
             let y = u32::from_be_bytes(d[4..8].try_into().ok()?);
-            return (d[8] == 1 && x > 0 && y > 0).then(|| (x as f32 * 0.0254, y as f32 * 0.0254));
+            return (d[8] == 1 && x > 0 && y > 0).then_some((x as f32 * 0.0254, y as f32 * 0.0254));
         }
         i += 12 + len;
     }
@@ -253,9 +287,14 @@ mod tests {
     fn jpeg_passes_through_and_reads_header() {
         let b = jpeg(64, 48);
         let page = decode_jpeg(&b, &Limits::default()).unwrap();
-        assert_eq!((page.width, page.height, page.color), (64, 48, ColorMode::Gray));
+        assert_eq!(
+            (page.width, page.height, page.color),
+            (64, 48, ColorMode::Gray)
+        );
         match page.stored {
-            StoredImage::Jpeg { data, components, .. } => {
+            StoredImage::Jpeg {
+                data, components, ..
+            } => {
                 assert_eq!(data, b);
                 assert_eq!(components, 1);
             }
@@ -275,7 +314,13 @@ mod tests {
     #[test]
     fn pixel_limit_checked_before_decoding() {
         let b = jpeg(100, 100);
-        let limits = Limits { max_pixels: 5_000, ..Limits::default() };
-        assert!(matches!(decode_jpeg(&b, &limits), Err(DecodeError::TooLarge { .. })));
+        let limits = Limits {
+            max_pixels: 5_000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode_jpeg(&b, &limits),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 }

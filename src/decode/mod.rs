@@ -94,7 +94,11 @@ pub struct Raster {
 
 impl std::fmt::Debug for Raster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Raster({}x{}x{})", self.width, self.height, self.channels)
+        write!(
+            f,
+            "Raster({}x{}x{})",
+            self.width, self.height, self.channels
+        )
     }
 }
 
@@ -128,7 +132,9 @@ pub enum StoredImage {
 impl std::fmt::Debug for StoredImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoredImage::Jpeg { data, components, .. } => {
+            StoredImage::Jpeg {
+                data, components, ..
+            } => {
                 write!(f, "Jpeg({} bytes, {} comps)", data.len(), components)
             }
             StoredImage::Ccitt { data, .. } => write!(f, "Ccitt({} bytes)", data.len()),

@@ -19,7 +19,9 @@ fn corrupt(e: impl std::fmt::Display) -> DecodeError {
 pub fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
     let mut tl = tiff::decoder::Limits::default();
     tl.decoding_buffer_size = (limits.max_pixels as usize).saturating_mul(4);
-    let mut dec = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?.with_limits(tl);
+    let mut dec = Decoder::new(Cursor::new(bytes))
+        .map_err(corrupt)?
+        .with_limits(tl);
     let mut pages = Vec::new();
     loop {
         if pages.len() >= limits.max_pages {
@@ -38,17 +40,37 @@ pub fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErr
     Ok(pages)
 }
 
-fn decode_page(dec: &mut Decoder<Cursor<&[u8]>>, bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
+fn decode_page(
+    dec: &mut Decoder<Cursor<&[u8]>>,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Page, DecodeError> {
     let (w, h) = dec.dimensions().map_err(corrupt)?;
     let px = w as u64 * h as u64;
     if px > limits.max_pixels {
-        return Err(DecodeError::TooLarge { what: "pixels", actual: px, limit: limits.max_pixels });
+        return Err(DecodeError::TooLarge {
+            what: "pixels",
+            actual: px,
+            limit: limits.max_pixels,
+        });
     }
     let dpi = resolution(dec);
-    let compression = dec.find_tag_unsigned::<u16>(Tag::Compression).ok().flatten().unwrap_or(1);
-    let photometric = dec.find_tag_unsigned::<u16>(Tag::PhotometricInterpretation).ok().flatten().unwrap_or(1);
+    let compression = dec
+        .find_tag_unsigned::<u16>(Tag::Compression)
+        .ok()
+        .flatten()
+        .unwrap_or(1);
+    let photometric = dec
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .ok()
+        .flatten()
+        .unwrap_or(1);
     let color_type = dec.colortype().map_err(corrupt)?;
-    let passthrough = if compression == COMPRESSION_G4 { single_strip(dec, bytes) } else { None };
+    let passthrough = if compression == COMPRESSION_G4 {
+        single_strip(dec, bytes)
+    } else {
+        None
+    };
     let result = dec.read_image().map_err(corrupt)?;
     let raster = to_raster(result, color_type, w, h)?;
 
@@ -56,19 +78,40 @@ fn decode_page(dec: &mut Decoder<Cursor<&[u8]>>, bytes: &[u8], limits: &Limits) 
         let stored = match passthrough {
             // In TIFF the G4 "white" runs are 0 bits; with WhiteIsZero they are
             // white, which is PDF's default (BlackIs1 false).
-            Some(data) => StoredImage::Ccitt { data, black_is_1: photometric != PHOTOMETRIC_WHITE_IS_ZERO },
-            None => StoredImage::Lossless { color: ColorMode::Bilevel, data: pack_bilevel(&raster) },
+            Some(data) => StoredImage::Ccitt {
+                data,
+                black_is_1: photometric != PHOTOMETRIC_WHITE_IS_ZERO,
+            },
+            None => StoredImage::Lossless {
+                color: ColorMode::Bilevel,
+                data: pack_bilevel(&raster),
+            },
         };
-        return Ok(Page { width: w, height: h, dpi, color: ColorMode::Bilevel, rotate: 0, stored, pixels: raster });
+        return Ok(Page {
+            width: w,
+            height: h,
+            dpi,
+            color: ColorMode::Bilevel,
+            rotate: 0,
+            stored,
+            pixels: raster,
+        });
     }
-    let color = if raster.channels == 1 { ColorMode::Gray } else { ColorMode::Rgb };
+    let color = if raster.channels == 1 {
+        ColorMode::Gray
+    } else {
+        ColorMode::Rgb
+    };
     Ok(Page {
         width: w,
         height: h,
         dpi,
         color,
         rotate: 0,
-        stored: StoredImage::Lossless { color, data: raster.data.clone() },
+        stored: StoredImage::Lossless {
+            color,
+            data: raster.data.clone(),
+        },
         pixels: raster,
     })
 }
@@ -86,7 +129,11 @@ fn single_strip(dec: &mut Decoder<Cursor<&[u8]>>, bytes: &[u8]) -> Option<Vec<u8
 }
 
 fn resolution(dec: &mut Decoder<Cursor<&[u8]>>) -> Option<(f32, f32)> {
-    let unit = dec.find_tag_unsigned::<u16>(Tag::ResolutionUnit).ok().flatten().unwrap_or(2);
+    let unit = dec
+        .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+        .ok()
+        .flatten()
+        .unwrap_or(2);
     let per_inch = match unit {
         2 => 1.0,
         3 => 2.54,
@@ -111,15 +158,27 @@ fn to_raster(r: DecodingResult, ct: ColorType, w: u32, h: u32) -> Result<Raster,
     };
     let n = (w * h) as usize;
     // The tiff crate already turns WhiteIsZero samples into BlackIsZero ones.
-    let grey = |data: Vec<u8>| Raster { width: w, height: h, channels: 1, data };
-    let rgb = |data: Vec<u8>| Raster { width: w, height: h, channels: 3, data };
+    let grey = |data: Vec<u8>| Raster {
+        width: w,
+        height: h,
+        channels: 1,
+        data,
+    };
+    let rgb = |data: Vec<u8>| Raster {
+        width: w,
+        height: h,
+        channels: 3,
+        data,
+    };
     match ct {
         ColorType::Gray(1) => {
             let row = w.div_ceil(8) as usize;
             let mut data = Vec::with_capacity(n);
             for y in 0..h as usize {
                 for x in 0..w as usize {
-                    let bit = bytes.get(y * row + x / 8).is_some_and(|b| b & (0x80 >> (x % 8)) != 0);
+                    let bit = bytes
+                        .get(y * row + x / 8)
+                        .is_some_and(|b| b & (0x80 >> (x % 8)) != 0);
                     data.push(if bit { 255 } else { 0 });
                 }
             }
@@ -128,7 +187,10 @@ fn to_raster(r: DecodingResult, ct: ColorType, w: u32, h: u32) -> Result<Raster,
         ColorType::Gray(_) => Ok(grey(bytes)),
         ColorType::GrayA(_) => Ok(grey(bytes.chunks_exact(2).map(|p| p[0]).collect())),
         ColorType::RGB(_) | ColorType::YCbCr(_) => Ok(rgb(bytes)),
-        ColorType::RGBA(_) => Ok(rgb(bytes.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())),
+        ColorType::RGBA(_) => Ok(rgb(bytes
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect())),
         ColorType::CMYK(_) => Ok(rgb(bytes
             .chunks_exact(4)
             .flat_map(|p| {
@@ -136,6 +198,8 @@ fn to_raster(r: DecodingResult, ct: ColorType, w: u32, h: u32) -> Result<Raster,
                 [p[0], p[1], p[2]].map(|c| ((255 - c as u32) * k / 255) as u8)
             })
             .collect())),
-        other => Err(DecodeError::Unsupported(format!("TIFF colour type {other:?}"))),
+        other => Err(DecodeError::Unsupported(format!(
+            "TIFF colour type {other:?}"
+        ))),
     }
 }

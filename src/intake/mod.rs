@@ -136,7 +136,10 @@ pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
                 DossierCode::opaque(&name, unit)
             }
             (None, None) => {
-                scan.problems.push(IntakeProblem::InvalidCode { folder: entry, name });
+                scan.problems.push(IntakeProblem::InvalidCode {
+                    folder: entry,
+                    name,
+                });
                 continue;
             }
         };

@@ -52,14 +52,31 @@ mod tests {
 
     #[test]
     fn pages_in_natural_order() {
-        let mut v = vec!["trang-10.jpg", "trang-2.jpg", "trang-1.jpg", "Trang-3.jpg", "trang-02b.jpg"];
+        let mut v = vec![
+            "trang-10.jpg",
+            "trang-2.jpg",
+            "trang-1.jpg",
+            "Trang-3.jpg",
+            "trang-02b.jpg",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(v, ["trang-1.jpg", "trang-2.jpg", "trang-02b.jpg", "Trang-3.jpg", "trang-10.jpg"]);
+        assert_eq!(
+            v,
+            [
+                "trang-1.jpg",
+                "trang-2.jpg",
+                "trang-02b.jpg",
+                "Trang-3.jpg",
+                "trang-10.jpg"
+            ]
+        );
     }
 
     #[test]
     fn order_is_total_and_consistent() {
-        let names = ["a1", "a01", "a001", "a1b", "a10", "a2", "b", "A", "", "1", "01", "x9y", "x10y"];
+        let names = [
+            "a1", "a01", "a001", "a1b", "a10", "a2", "b", "A", "", "1", "01", "x9y", "x10y",
+        ];
         for x in names {
             assert_eq!(natural_cmp(x, x), Ordering::Equal);
             for y in names {

@@ -26,7 +26,9 @@ impl Default for OcrSettings {
 
 #[derive(Debug, Error)]
 pub enum OcrError {
-    #[error("cannot start Tesseract with languages {languages:?}: is the language data installed?")]
+    #[error(
+        "cannot start Tesseract with languages {languages:?}: is the language data installed?"
+    )]
     Init { languages: String },
     #[error("tesseract failed: {0}")]
     Engine(String),
@@ -68,9 +70,10 @@ impl Engine {
         t.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
         // Tesseract's own chatter ("Detected N diacritics", …) would break the
         // operator's log lines; our errors are reported through results.
-        t.set_variable("debug_file", "/dev/null").map_err(|_| OcrError::Init {
-            languages: settings.languages.clone(),
-        })
+        t.set_variable("debug_file", "/dev/null")
+            .map_err(|_| OcrError::Init {
+                languages: settings.languages.clone(),
+            })
     }
 
     /// Reads one grey page at `dpi`.
@@ -86,7 +89,9 @@ impl Engine {
             .map(|t| t.set_source_resolution(dpi.round() as i32))
             .and_then(|t| t.recognize().map_err(|e| OcrError::Engine(e.to_string())));
         let mut tess = result?;
-        let tsv = tess.get_tsv_text(0).map_err(|e| OcrError::Engine(e.to_string()));
+        let tsv = tess
+            .get_tsv_text(0)
+            .map_err(|e| OcrError::Engine(e.to_string()));
         self.tess = Some(tess);
         Ok(parse_tsv(&tsv?, w, h))
     }

@@ -38,7 +38,10 @@ impl OsdEngine {
                 return None;
             }
             // Silence Tesseract's diagnostics on stderr (see engine.rs).
-            let (name, value) = (CString::new("debug_file").ok()?, CString::new("/dev/null").ok()?);
+            let (name, value) = (
+                CString::new("debug_file").ok()?,
+                CString::new("/dev/null").ok()?,
+            );
             sys::TessBaseAPISetVariable(handle, name.as_ptr(), value.as_ptr());
             Some(OsdEngine { handle })
         }
@@ -53,7 +56,14 @@ impl OsdEngine {
         // SAFETY: the image buffer outlives the calls; Clear drops Tesseract's
         // reference to it before we return.
         let ok = unsafe {
-            sys::TessBaseAPISetImage(self.handle, img.as_raw().as_ptr(), w as c_int, h as c_int, 1, w as c_int);
+            sys::TessBaseAPISetImage(
+                self.handle,
+                img.as_raw().as_ptr(),
+                w as c_int,
+                h as c_int,
+                1,
+                w as c_int,
+            );
             sys::TessBaseAPISetSourceResolution(self.handle, dpi.round() as c_int);
             let ok = sys::TessBaseAPIDetectOrientationScript(
                 self.handle,
@@ -94,7 +104,11 @@ thread_local! {
 
 /// Detects the orientation of a grey page, with one OSD engine per thread.
 /// `None` when OSD is unavailable or the page has too little text to tell.
-pub fn detect_orientation(img: &GrayImage, dpi: f32, tessdata: Option<&str>) -> Option<Orientation> {
+pub fn detect_orientation(
+    img: &GrayImage,
+    dpi: f32,
+    tessdata: Option<&str>,
+) -> Option<Orientation> {
     OSD.with(|cell| {
         let mut slot = cell.borrow_mut();
         let engine = slot.get_or_insert_with(|| OsdEngine::new(tessdata));

@@ -17,6 +17,22 @@ mod image_tests;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod layout_tests {
+    use super::layout_dpi;
+
+    #[test]
+    fn absurd_or_missing_resolutions_fall_back_to_a_valid_page() {
+        assert_eq!(layout_dpi(2480, 3508, Some((300.0, 300.0))), (300.0, 300.0));
+        assert_eq!(layout_dpi(1000, 400, Some((200.0, 100.0))), (200.0, 100.0));
+        assert_eq!(layout_dpi(2480, 3508, None), (300.0, 300.0));
+        assert_eq!(layout_dpi(2480, 3508, Some((1.0, 1.0))), (300.0, 300.0));
+        assert_eq!(layout_dpi(2480, 3508, Some((0.0, 0.0))), (300.0, 300.0));
+        let (d, _) = layout_dpi(65_000, 100, None);
+        assert!(65_000.0 * 72.0 / d as f64 <= 14_400.0);
+    }
+}
+
 use std::collections::BTreeMap;
 
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Pdf, Rect, Ref};
@@ -82,6 +98,26 @@ impl PackageError {
 
 /// Resource name of the page image.
 const IMAGE_NAME: Name<'static> = Name(b"Im0");
+
+/// The resolution to lay a page out at: the scan's own when it gives a page
+/// PDF/A allows (3–14 400 pt a side), else 300 dpi, raised as far as needed for
+/// huge images. Scanners that write no or absurd resolutions (1 dpi, 0 dpi)
+/// still give a usable page; the records keep the scan's own value.
+pub fn layout_dpi(width: u32, height: u32, dpi: Option<(f32, f32)>) -> (f32, f32) {
+    let fits = |px: u32, d: f32| {
+        let side = f64::from(px) * 72.0 / f64::from(d);
+        d.is_finite() && d > 0.0 && (geometry::MIN_PAGE_PT..=geometry::MAX_PAGE_PT).contains(&side)
+    };
+    if let Some((dx, dy)) = dpi {
+        if fits(width, dx) && fits(height, dy) {
+            return (dx, dy);
+        }
+    }
+    let longest = f64::from(width.max(height));
+    let needed = (longest * 72.0 / geometry::MAX_PAGE_PT).ceil() as f32;
+    let d = 300f32.max(needed);
+    (d, d)
+}
 
 /// Writes `pages` as one PDF/A-2b document.
 ///

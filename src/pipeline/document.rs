@@ -32,7 +32,13 @@ pub struct Done {
 
 impl Job {
     pub fn failure(&self, problem: Problem) -> NewFailure {
-        Self::failure_for(&self.code.code, &self.component, &self.inbox, Some(self.digest.clone()), problem)
+        Self::failure_for(
+            &self.code.code,
+            &self.component,
+            &self.inbox,
+            Some(self.digest.clone()),
+            problem,
+        )
     }
 
     /// The failure record of a component; it names the exact file that failed,
@@ -65,7 +71,10 @@ thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
-fn with_engine<T>(settings: &Settings, f: impl FnOnce(&mut Engine) -> T) -> Result<T, crate::ocr::OcrError> {
+fn with_engine<T>(
+    settings: &Settings,
+    f: impl FnOnce(&mut Engine) -> T,
+) -> Result<T, crate::ocr::OcrError> {
     ENGINE.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -80,18 +89,33 @@ struct ReadPage {
     ocr: Option<OcrPage>,
 }
 
-pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records>, progress: &dyn Progress) -> Result<Done, Problem> {
+pub fn process_component(
+    job: &Job,
+    settings: &Settings,
+    records: &Mutex<Records>,
+    progress: &dyn Progress,
+) -> Result<Done, Problem> {
     // Decode every file; any failing file fails the component (100 % of pages).
     let mut pages: Vec<Page> = Vec::new();
     for (path, shown, hash, _) in &job.files {
-        let bytes = std::fs::read(path).map_err(|e| Problem::new("E_READ", shown.clone(), e.to_string()))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Problem::new("E_READ", shown.clone(), e.to_string()))?;
         if &store::sha256_hex(&bytes) != hash {
-            return Err(Problem::new("E_READ", shown.clone(), "file changed while being processed; it will be taken next run"));
+            return Err(Problem::new(
+                "E_READ",
+                shown.clone(),
+                "file changed while being processed; it will be taken next run",
+            ));
         }
-        let decoded = decode::decode(&bytes, &settings.limits).map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+        let decoded = decode::decode(&bytes, &settings.limits)
+            .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
         pages.extend(decoded);
         if pages.len() > settings.limits.max_pages {
-            return Err(Problem::new("E_TOO_LARGE", shown.clone(), format!("more than {} pages", settings.limits.max_pages)));
+            return Err(Problem::new(
+                "E_TOO_LARGE",
+                shown.clone(),
+                format!("more than {} pages", settings.limits.max_pages),
+            ));
         }
     }
     let shown = super::display_path(&job.inbox, &job.component.source);
@@ -125,7 +149,7 @@ pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records
             width: page.width,
             height: page.height,
             color: page.color,
-            dpi: page.dpi.unwrap_or((prepare::OCR_DPI, prepare::OCR_DPI)),
+            dpi: package::layout_dpi(page.width, page.height, page.dpi),
             turn: r.prepared.turn,
             ocr: r.ocr.as_ref(),
             deskew_deg: r.prepared.deskew_deg,
@@ -138,7 +162,8 @@ pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records
         producer: format!("sohoa {}", env!("CARGO_PKG_VERSION")),
         language: "vi-VN".into(),
     };
-    let pdf = package::write_pdf(&package_pages, &info).map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    let pdf = package::write_pdf(&package_pages, &info)
+        .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     drop(package_pages);
 
     let page_records: Vec<PageRecord> = pages
@@ -170,7 +195,8 @@ pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records
         .next_version(job.dossier_id, job.component.kind, &job.component.name)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     let rel = store::archive_rel_path(&job.code, job.component.kind, &job.component.name, version);
-    store::write_atomic(&settings.data_dir.join(&rel), &pdf).map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    store::write_atomic(&settings.data_dir.join(&rel), &pdf)
+        .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     let doc = NewDocument {
         dossier_id: job.dossier_id,
         kind: job.component.kind,
@@ -183,7 +209,11 @@ pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records
         inputs: job
             .files
             .iter()
-            .map(|(_, shown, h, b)| InputFile { path: shown.clone(), sha256: h.clone(), bytes: *b })
+            .map(|(_, shown, h, b)| InputFile {
+                path: shown.clone(),
+                sha256: h.clone(),
+                bytes: *b,
+            })
             .collect(),
         ocr_engine: "tesseract".into(),
         ocr_version: tesseract_version(),
@@ -191,7 +221,9 @@ pub fn process_component(job: &Job, settings: &Settings, records: &Mutex<Records
         mean_confidence: (n > 0).then(|| (sum / n as f64) as f32),
         pages: page_records,
     };
-    records.insert_document(&doc).map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    records
+        .insert_document(&doc)
+        .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     drop(records);
     progress.document_done(&job.code.code, &job.component.name, pages.len());
     Ok(Done { pages: pages.len() })

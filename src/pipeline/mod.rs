@@ -34,7 +34,11 @@ pub enum BatchError {
 }
 
 /// Processes every dossier of the inboxes. Inputs are only read, never moved.
-pub fn run_batch(settings: &Settings, inboxes: &[PathBuf], progress: &dyn Progress) -> Result<BatchSummary, BatchError> {
+pub fn run_batch(
+    settings: &Settings,
+    inboxes: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<BatchSummary, BatchError> {
     let started = Instant::now();
     for inbox in inboxes {
         if !inbox.is_dir() {
@@ -62,12 +66,17 @@ pub fn run_batch(settings: &Settings, inboxes: &[PathBuf], progress: &dyn Progre
                 match plan(&records, dossier_id, &dossier.code, component, inbox)? {
                     Planned::Skip => summary.skipped += 1,
                     Planned::Job(job) => jobs.push(job),
-                    Planned::Failed(f) => record_failure(&records, &f, &mut summary, settings, progress)?,
+                    Planned::Failed(f) => {
+                        record_failure(&records, &f, &mut summary, settings, progress)?
+                    }
                 }
             }
         }
     }
-    progress.start(jobs.len() as u64, jobs.iter().map(|j| j.files.len() as u64).sum());
+    progress.start(
+        jobs.len() as u64,
+        jobs.iter().map(|j| j.files.len() as u64).sum(),
+    );
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.effective_jobs())
@@ -106,7 +115,13 @@ enum Planned {
 }
 
 /// Hashes a component's files and decides whether it needs processing.
-fn plan(records: &Mutex<Records>, dossier_id: i64, code: &crate::codes::DossierCode, component: Component, inbox: &Path) -> Result<Planned, BatchError> {
+fn plan(
+    records: &Mutex<Records>,
+    dossier_id: i64,
+    code: &crate::codes::DossierCode,
+    component: Component,
+    inbox: &Path,
+) -> Result<Planned, BatchError> {
     let mut hashes = Vec::with_capacity(component.files.len());
     for file in &component.files {
         let shown = display_path(inbox, file);
@@ -114,11 +129,16 @@ fn plan(records: &Mutex<Records>, dossier_id: i64, code: &crate::codes::DossierC
             Ok(bytes) => hashes.push((shown, sha256_hex(&bytes), bytes.len() as u64)),
             Err(e) => {
                 let problem = Problem::new("E_READ", shown, e.to_string());
-                return Ok(Planned::Failed(Job::failure_for(&code.code, &component, inbox, None, problem)));
+                return Ok(Planned::Failed(Job::failure_for(
+                    &code.code, &component, inbox, None, problem,
+                )));
             }
         }
     }
-    let pairs: Vec<(String, String)> = hashes.iter().map(|(n, h, _)| (n.clone(), h.clone())).collect();
+    let pairs: Vec<(String, String)> = hashes
+        .iter()
+        .map(|(n, h, _)| (n.clone(), h.clone()))
+        .collect();
     let digest = component_digest(&pairs);
     let current = lock(records).current_document(dossier_id, component.kind, &component.name)?;
     if current.is_some_and(|c| c.input_sha256 == digest) {
@@ -128,7 +148,13 @@ fn plan(records: &Mutex<Records>, dossier_id: i64, code: &crate::codes::DossierC
         dossier_id,
         code: code.clone(),
         inbox: inbox.to_path_buf(),
-        files: component.files.iter().cloned().zip(hashes).map(|(p, (shown, h, b))| (p, shown, h, b)).collect(),
+        files: component
+            .files
+            .iter()
+            .cloned()
+            .zip(hashes)
+            .map(|(p, (shown, h, b))| (p, shown, h, b))
+            .collect(),
         component,
         digest,
     }))

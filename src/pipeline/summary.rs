@@ -40,7 +40,11 @@ impl FailureReport {
             dossier: f.dossier_code.clone(),
             file: f.input_path.clone(),
             code: f.error_code.clone(),
-            message: if lang == UiLanguage::Vi { f.message.clone() } else { problem.message(lang) },
+            message: if lang == UiLanguage::Vi {
+                f.message.clone()
+            } else {
+                problem.message(lang)
+            },
         }
     }
 }

@@ -80,18 +80,34 @@ pub fn prepare_page(
     settings: &PrepareSettings,
     detect_turn: impl FnOnce(&GrayImage, f32) -> Option<(u16, f32)>,
 ) -> PreparedPage {
-    let dpi = page.dpi.unwrap_or((OCR_DPI, OCR_DPI));
+    // A resolution no scanner produces (0, 1, 72000 dpi) is a broken header:
+    // read such pages as the usual 300 dpi.
+    let plausible = |d: f32| (50.0..=4800.0).contains(&d);
+    let dpi = page
+        .dpi
+        .filter(|&(x, y)| plausible(x) && plausible(y))
+        .unwrap_or((OCR_DPI, OCR_DPI));
     let (grey, dpi) = normalise(&page.pixels, dpi);
     let mut image = turn_gray(&grey, page.rotate);
     drop(grey);
     let mut turn = page.rotate % 360;
     if is_blank(&image, dpi) {
-        return PreparedPage { image, dpi, turn, deskew_deg: 0.0, blank: true };
+        return PreparedPage {
+            image,
+            dpi,
+            turn,
+            deskew_deg: 0.0,
+            blank: true,
+        };
     }
     if settings.orientation {
         // OSD is as reliable at ~150 dpi and twice as fast.
         let factor = if dpi >= 250.0 { 2 } else { 1 };
-        let small = if factor > 1 { downscale_box(&image, factor) } else { image.clone() };
+        let small = if factor > 1 {
+            downscale_box(&image, factor)
+        } else {
+            image.clone()
+        };
         if let Some((extra, conf)) = detect_turn(&small, dpi / factor as f32) {
             if extra % 360 != 0 && conf >= settings.min_orientation_confidence {
                 image = turn_gray(&image, extra);
@@ -107,5 +123,11 @@ pub fn prepare_page(
             deskew_deg = angle;
         }
     }
-    PreparedPage { image, dpi, turn, deskew_deg, blank: false }
+    PreparedPage {
+        image,
+        dpi,
+        turn,
+        deskew_deg,
+        blank: false,
+    }
 }

@@ -38,7 +38,7 @@ pub fn downscale_box(img: &GrayImage, factor: u32) -> GrayImage {
     let f = factor.max(1);
     let (w, h) = ((img.width() / f).max(1), (img.height() / f).max(1));
     let mut out = GrayImage::new(w, h);
-    let n = (f * f) as u32;
+    let n = f * f;
     for oy in 0..h {
         for ox in 0..w {
             let mut sum = 0u32;

@@ -19,7 +19,10 @@ pub enum RecordsError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open database {path}: {source}")]
-    Open { path: String, source: rusqlite::Error },
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
 }
 
 impl RecordsError {
@@ -52,7 +55,8 @@ pub struct PageRecord {
 
 impl PageRecord {
     pub fn low_dpi(&self) -> bool {
-        self.dpi.is_none_or(|(x, y)| x.min(y) < crate::rules::MIN_DPI - 0.5)
+        self.dpi
+            .is_none_or(|(x, y)| x.min(y) < crate::rules::MIN_DPI - 0.5)
     }
     pub fn not_color(&self) -> bool {
         !matches!(self.color.as_str(), "rgb" | "cmyk")
@@ -117,12 +121,19 @@ impl Records {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let open_err = |source| RecordsError::Open { path: path.display().to_string(), source };
+        let open_err = |source| RecordsError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
         let mut records = Records { conn };
         migrations::apply(&mut records.conn)?;
         Ok(records)
@@ -132,7 +143,11 @@ impl Records {
     pub fn ensure_dossier(&mut self, code: &DossierCode) -> Result<i64, RecordsError> {
         if let Some(id) = self
             .conn
-            .query_row("SELECT id FROM dossiers WHERE code = ?1", [&code.code], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM dossiers WHERE code = ?1",
+                [&code.code],
+                |r| r.get(0),
+            )
             .optional()?
         {
             return Ok(id);
@@ -144,7 +159,12 @@ impl Records {
         Ok(self.conn.last_insert_rowid())
     }
 
-    pub fn current_document(&self, dossier_id: i64, kind: DocKind, name: &str) -> Result<Option<CurrentDocument>, RecordsError> {
+    pub fn current_document(
+        &self,
+        dossier_id: i64,
+        kind: DocKind,
+        name: &str,
+    ) -> Result<Option<CurrentDocument>, RecordsError> {
         Ok(self
             .conn
             .query_row(
@@ -156,7 +176,12 @@ impl Records {
     }
 
     /// Next version number of a component (1 for the first).
-    pub fn next_version(&self, dossier_id: i64, kind: DocKind, name: &str) -> Result<u32, RecordsError> {
+    pub fn next_version(
+        &self,
+        dossier_id: i64,
+        kind: DocKind,
+        name: &str,
+    ) -> Result<u32, RecordsError> {
         let max: Option<u32> = self.conn.query_row(
             "SELECT MAX(version) FROM documents WHERE dossier_id = ?1 AND kind = ?2 AND name = ?3",
             params![dossier_id, kind.as_str(), name],
@@ -192,8 +217,20 @@ impl Records {
             )?;
             for p in &doc.pages {
                 page.execute(params![
-                    id, p.page_no, p.width_px, p.height_px, p.dpi.map(|d| d.0), p.dpi.map(|d| d.1), p.color, p.turn,
-                    p.deskew_deg, p.blank, p.low_dpi(), p.not_color(), p.mean_confidence, p.words
+                    id,
+                    p.page_no,
+                    p.width_px,
+                    p.height_px,
+                    p.dpi.map(|d| d.0),
+                    p.dpi.map(|d| d.1),
+                    p.color,
+                    p.turn,
+                    p.deskew_deg,
+                    p.blank,
+                    p.low_dpi(),
+                    p.not_color(),
+                    p.mean_confidence,
+                    p.words
                 ])?;
             }
             let mut input = tx.prepare("INSERT INTO input_files (document_id, path, sha256, bytes) VALUES (?1, ?2, ?3, ?4)")?;

@@ -34,10 +34,22 @@ fn line(unit: &str, digitized: u64, total: u64, lang: UiLanguage) -> Digitizatio
 }
 
 pub fn digitization(counts: &[UnitCount], lang: UiLanguage) -> DigitizationReport {
-    let units: Vec<_> = counts.iter().map(|c| line(&c.unit_code, c.digitized, c.total, lang)).collect();
-    let (d, t) = counts.iter().fold((0, 0), |(d, t), c| (d + c.digitized, t + c.total));
-    let total_label = if lang == UiLanguage::Vi { "Tổng cộng" } else { "Total" };
-    DigitizationReport { units, total: line(total_label, d, t, lang) }
+    let units: Vec<_> = counts
+        .iter()
+        .map(|c| line(&c.unit_code, c.digitized, c.total, lang))
+        .collect();
+    let (d, t) = counts
+        .iter()
+        .fold((0, 0), |(d, t), c| (d + c.digitized, t + c.total));
+    let total_label = if lang == UiLanguage::Vi {
+        "Tổng cộng"
+    } else {
+        "Total"
+    };
+    DigitizationReport {
+        units,
+        total: line(total_label, d, t, lang),
+    }
 }
 
 impl DigitizationReport {
@@ -47,11 +59,25 @@ impl DigitizationReport {
             UiLanguage::Vi => "Số hóa hồ sơ (hồ sơ có ít nhất một thành phần đã số hóa / hồ sơ đã biết):\n",
             UiLanguage::En => "Digitized dossiers (dossiers with at least one digitized component / dossiers known):\n",
         });
-        let verb = if lang == UiLanguage::Vi { "số hóa" } else { "digitized" };
+        let verb = if lang == UiLanguage::Vi {
+            "số hóa"
+        } else {
+            "digitized"
+        };
         for u in &self.units {
-            out.push_str(&format!("  {}: {} {}\n", u.unit_code, verb, ratio_phrase(u.digitized, u.total, lang)));
+            out.push_str(&format!(
+                "  {}: {} {}\n",
+                u.unit_code,
+                verb,
+                ratio_phrase(u.digitized, u.total, lang)
+            ));
         }
-        out.push_str(&format!("{}: {} {}\n", self.total.unit_code, verb, ratio_phrase(self.total.digitized, self.total.total, lang)));
+        out.push_str(&format!(
+            "{}: {} {}\n",
+            self.total.unit_code,
+            verb,
+            ratio_phrase(self.total.digitized, self.total.total, lang)
+        ));
         out
     }
 }
@@ -63,14 +89,31 @@ mod tests {
     #[test]
     fn seed_figures_render_like_the_seed() {
         let counts = vec![
-            UnitCount { unit_code: "000.00.18.H44".into(), digitized: 845, total: 922 },
-            UnitCount { unit_code: "000.20.18.H44".into(), digitized: 5219, total: 5885 },
+            UnitCount {
+                unit_code: "000.00.18.H44".into(),
+                digitized: 845,
+                total: 922,
+            },
+            UnitCount {
+                unit_code: "000.20.18.H44".into(),
+                digitized: 5219,
+                total: 5885,
+            },
         ];
         let r = digitization(&counts, UiLanguage::Vi);
         let text = r.render(UiLanguage::Vi);
-        assert!(text.contains("000.00.18.H44: số hóa 845/922 hồ sơ, đạt 91,65%"), "{text}");
-        assert!(text.contains("000.20.18.H44: số hóa 5.219/5.885 hồ sơ, đạt 88,68%"), "{text}");
-        assert!(text.contains("Tổng cộng: số hóa 6.064/6.807 hồ sơ, đạt 89,08%"), "{text}");
+        assert!(
+            text.contains("000.00.18.H44: số hóa 845/922 hồ sơ, đạt 91,65%"),
+            "{text}"
+        );
+        assert!(
+            text.contains("000.20.18.H44: số hóa 5.219/5.885 hồ sơ, đạt 88,68%"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Tổng cộng: số hóa 6.064/6.807 hồ sơ, đạt 89,08%"),
+            "{text}"
+        );
         assert_eq!(r.total.percent, Some(89.08));
     }
 

@@ -13,7 +13,10 @@ use crate::intake::{DocKind, RESULT_DIR};
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -65,7 +68,13 @@ pub fn archive_rel_path(code: &DossierCode, kind: DocKind, name: &str, version: 
 fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c == '/' || c == '\\' || c == '\0' || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     match s.as_str() {
         "" | "." | ".." => "_".into(),
@@ -76,10 +85,18 @@ fn sanitize(name: &str) -> String {
 /// Writes `bytes` to `path` atomically and durably. Refuses to replace an
 /// existing file: archive files are never overwritten.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let err = |source| StoreError::Write { path: path.to_path_buf(), source };
-    let dir = path.parent().ok_or_else(|| err(std::io::Error::other("no parent folder")))?;
+    let err = |source| StoreError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .ok_or_else(|| err(std::io::Error::other("no parent folder")))?;
     std::fs::create_dir_all(dir).map_err(err)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{}.{}.tmp", file_name, std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -87,7 +104,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         f.sync_all()?;
         drop(f);
         if path.exists() {
-            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "archive file exists"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "archive file exists",
+            ));
         }
         std::fs::rename(&tmp, path)?;
         std::fs::File::open(dir)?.sync_all()

@@ -12,7 +12,12 @@ fn bad_run() -> &'static Run {
 #[test]
 fn bad_inputs_fail_alone_with_exit_code_4() {
     let run = bad_run();
-    assert_eq!(run.output.status.code(), Some(4), "stderr: {}", stderr(&run.output));
+    assert_eq!(
+        run.output.status.code(),
+        Some(4),
+        "stderr: {}",
+        stderr(&run.output)
+    );
     let s = run.summary();
     let failures = s["failures"].as_array().unwrap();
     let code_of = |file: &str| -> String {
@@ -44,10 +49,21 @@ fn messages_are_vietnamese_name_the_file_and_say_what_to_do() {
         let msg = f["message"].as_str().unwrap();
         let file = f["file"].as_str().unwrap();
         assert!(msg.contains(file), "message does not name {file}: {msg}");
-        assert!(msg.contains("Hãy"), "message does not say what to do: {msg}");
+        assert!(
+            msg.contains("Hãy"),
+            "message does not say what to do: {msg}"
+        );
     }
     let msg = |code: &str| {
-        s["failures"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap()["message"].as_str().unwrap().to_string()
+        s["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     assert!(msg("E_ENCRYPTED").contains("mật khẩu"));
     assert!(msg("E_EMPTY").contains("rỗng"));
@@ -58,16 +74,33 @@ fn messages_are_vietnamese_name_the_file_and_say_what_to_do() {
 fn failures_are_recorded_with_error_codes() {
     let run = bad_run();
     assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
-    assert_eq!(run.count("SELECT COUNT(*) FROM failures WHERE message LIKE '%Hãy%' AND error_code LIKE 'E_%'"), 7);
-    assert_eq!(run.count("SELECT COUNT(DISTINCT error_code) FROM failures"), 6);
+    assert_eq!(
+        run.count(
+            "SELECT COUNT(*) FROM failures WHERE message LIKE '%Hãy%' AND error_code LIKE 'E_%'"
+        ),
+        7
+    );
+    assert_eq!(
+        run.count("SELECT COUNT(DISTINCT error_code) FROM failures"),
+        6
+    );
 }
 
 #[test]
 fn nfd_file_name_is_archived_under_its_nfc_name() {
     let run = bad_run();
-    let dir = run.data.path().join("archive/000.00.18.H44/2023/000.00.18.H44-230401-0001");
-    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert!(names.contains(&"08-Đơn đăng ký (bản sao).pdf".to_string()), "{names:?}");
+    let dir = run
+        .data
+        .path()
+        .join("archive/000.00.18.H44/2023/000.00.18.H44-230401-0001");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"08-Đơn đăng ký (bản sao).pdf".to_string()),
+        "{names:?}"
+    );
     assert!(names.contains(&"01-good.pdf".to_string()), "{names:?}");
     assert_eq!(names.len(), 2, "no partial or temporary files: {names:?}");
 }
@@ -78,7 +111,12 @@ fn inputs_are_untouched_and_a_rerun_adds_no_duplicate_failures() {
     let before = tree_hashes(&inbox);
     let run = bad_run();
     assert_eq!(before, tree_hashes(&inbox));
-    let again = sohoa(&["batch", inbox.to_str().unwrap(), "--data-dir", run.data.path().to_str().unwrap()]);
+    let again = sohoa(&[
+        "batch",
+        inbox.to_str().unwrap(),
+        "--data-dir",
+        run.data.path().to_str().unwrap(),
+    ]);
     assert_eq!(again.status.code(), Some(4));
     assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
     assert_eq!(run.count("SELECT COUNT(*) FROM documents"), 2);

@@ -7,12 +7,22 @@ use std::process::Command;
 #[test]
 fn good_inbox_exits_zero_and_archives_every_component_with_its_page_count() {
     let run = good_run();
-    assert_eq!(run.output.status.code(), Some(0), "stderr: {}", stderr(&run.output));
+    assert_eq!(
+        run.output.status.code(),
+        Some(0),
+        "stderr: {}",
+        stderr(&run.output)
+    );
     let comps = fixtures().components("good");
     for c in &comps {
         let pdf = run.archived(c);
         assert!(pdf.is_file(), "missing {}", pdf.display());
-        assert_eq!(pdf_pages(&pdf), c["pages"].as_u64().unwrap() as u32, "{}", pdf.display());
+        assert_eq!(
+            pdf_pages(&pdf),
+            c["pages"].as_u64().unwrap() as u32,
+            "{}",
+            pdf.display()
+        );
     }
     let summary = run.summary();
     assert_eq!(summary["documents"], comps.len() as u64);
@@ -32,15 +42,26 @@ fn text_layer_reads_back_the_ground_truth_including_turned_and_skewed_pages() {
         // Clean, skewed and turned pages read within 2 %; photocopies and
         // noisy scans (where Tesseract itself drops to 2–5 %) within 6 %.
         let kinds = c["page_info"].to_string();
-        let bound = if kinds.contains("photocopy") || kinds.contains("noise") { 6 } else { 2 };
-        assert!(d * 100 <= bound * n.max(1), "{}: CER {d}/{n}\n--- got:\n{text}", c["path"]);
+        let bound = if kinds.contains("photocopy") || kinds.contains("noise") {
+            6
+        } else {
+            2
+        };
+        assert!(
+            d * 100 <= bound * n.max(1),
+            "{}: CER {d}/{n}\n--- got:\n{text}",
+            c["path"]
+        );
         dist += d;
         len += n;
     }
     eprintln!("CER per component:\n{report}overall {dist}/{len}");
     assert!(dist * 100 < 2 * len, "overall CER {dist}/{len}\n{report}");
     let text = pdftotext(&run.archived(fixtures().components("good")[0]));
-    assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{text}");
+    assert!(
+        text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        "{text}"
+    );
     use unicode_normalization::UnicodeNormalization;
     assert_eq!(text, text.nfc().collect::<String>(), "text layer is NFC");
 }
@@ -50,23 +71,57 @@ fn pdfs_pass_qpdf_check_and_declare_pdfa() {
     let run = good_run();
     for c in fixtures().components("good") {
         let pdf = run.archived(c);
-        let out = Command::new("qpdf").arg("--check").arg(&pdf).output().expect("qpdf");
-        assert_eq!(out.status.code(), Some(0), "{}: {}", pdf.display(), String::from_utf8_lossy(&out.stdout));
+        let out = Command::new("qpdf")
+            .arg("--check")
+            .arg(&pdf)
+            .output()
+            .expect("qpdf");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            pdf.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
         let bytes = std::fs::read(&pdf).unwrap();
         let hay = String::from_utf8_lossy(&bytes);
-        assert!(hay.contains("pdfaid:part") || hay.contains("/Metadata"), "{} has no PDF/A metadata", pdf.display());
-        assert!(hay.contains("GTS_PDFA1"), "{} has no PDF/A output intent", pdf.display());
+        assert!(
+            hay.contains("pdfaid:part") || hay.contains("/Metadata"),
+            "{} has no PDF/A metadata",
+            pdf.display()
+        );
+        assert!(
+            hay.contains("GTS_PDFA1"),
+            "{} has no PDF/A output intent",
+            pdf.display()
+        );
     }
 }
 
 #[test]
 fn jpeg_scans_are_embedded_byte_for_byte() {
     let run = good_run();
-    let c = fixtures().components("good").into_iter().find(|c| c["path"] == "01-thang.jpg").unwrap();
+    let c = fixtures()
+        .components("good")
+        .into_iter()
+        .find(|c| c["path"] == "01-thang.jpg")
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("pdfimages").arg("-j").arg(run.archived(c)).arg(dir.path().join("img")).status().unwrap();
+    let status = Command::new("pdfimages")
+        .arg("-j")
+        .arg(run.archived(c))
+        .arg(dir.path().join("img"))
+        .status()
+        .unwrap();
     assert!(status.success());
-    let original = std::fs::read(fixtures().root.join("good").join(c["dossier"].as_str().unwrap()).join("01-thang.jpg")).unwrap();
+    let original = std::fs::read(
+        fixtures()
+            .root
+            .join("good")
+            .join(c["dossier"].as_str().unwrap())
+            .join("01-thang.jpg"),
+    )
+    .unwrap();
     let extracted = std::fs::read(dir.path().join("img-000.jpg")).unwrap();
     assert!(original == extracted, "JPEG was re-encoded");
 }
@@ -75,9 +130,15 @@ fn jpeg_scans_are_embedded_byte_for_byte() {
 fn records_hold_documents_pages_hashes_and_rule_flags() {
     let run = good_run();
     let comps = fixtures().components("good");
-    assert_eq!(run.count("SELECT COUNT(*) FROM documents WHERE current = 1") as usize, comps.len());
+    assert_eq!(
+        run.count("SELECT COUNT(*) FROM documents WHERE current = 1") as usize,
+        comps.len()
+    );
     assert_eq!(run.count("SELECT COUNT(*) FROM dossiers"), 3);
-    assert_eq!(run.count("SELECT COUNT(*) FROM documents WHERE kind = 'ket_qua'"), 1);
+    assert_eq!(
+        run.count("SELECT COUNT(*) FROM documents WHERE kind = 'ket_qua'"),
+        1
+    );
     let pages: u64 = comps.iter().map(|c| c["pages"].as_u64().unwrap()).sum();
     assert_eq!(run.count("SELECT COUNT(*) FROM pages") as u64, pages);
     // Hashes of inputs and outputs, OCR provenance.
@@ -87,14 +148,25 @@ fn records_hold_documents_pages_hashes_and_rule_flags() {
         let mut st = db
             .prepare(&format!("SELECT p.{col} FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.name = ?1 ORDER BY p.page_no"))
             .unwrap();
-        st.query_map([name], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        st.query_map([name], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
-    assert_eq!(flag("03-do-phan-giai-thap", "low_dpi"), [true], "150 dpi PNG flagged");
+    assert_eq!(
+        flag("03-do-phan-giai-thap", "low_dpi"),
+        [true],
+        "150 dpi PNG flagged"
+    );
     assert_eq!(flag("01-thang", "low_dpi"), [false]);
     assert_eq!(flag("04-anh-xam", "not_color"), [true], "greyscale flagged");
     assert_eq!(flag("02-g4", "not_color"), [true, true], "bilevel flagged");
     assert_eq!(flag("01-thang", "not_color"), [false]);
-    assert_eq!(flag("02-nhieu-trang", "blank"), [false, true, false], "blank page kept and flagged");
+    assert_eq!(
+        flag("02-nhieu-trang", "blank"),
+        [false, true, false],
+        "blank page kept and flagged"
+    );
     let turns: Vec<i64> = db
         .prepare("SELECT p.turn FROM pages p JOIN documents d ON d.id = p.document_id WHERE d.name LIKE '0_-xoay-%' ORDER BY d.name")
         .unwrap()
@@ -108,18 +180,29 @@ fn records_hold_documents_pages_hashes_and_rule_flags() {
 #[test]
 fn second_run_does_no_work_and_adds_nothing() {
     let run = good_run();
-    let before = run.count("SELECT COUNT(*) FROM documents") + 1000 * run.count("SELECT COUNT(*) FROM pages");
+    let before = run.count("SELECT COUNT(*) FROM documents")
+        + 1000 * run.count("SELECT COUNT(*) FROM pages");
     let archive_before = tree_hashes(&run.data.path().join("archive"));
     let inbox = fixtures().root.join("good");
-    let again = sohoa(&["batch", inbox.to_str().unwrap(), "--data-dir", run.data.path().to_str().unwrap(), "--json"]);
+    let again = sohoa(&[
+        "batch",
+        inbox.to_str().unwrap(),
+        "--data-dir",
+        run.data.path().to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     let s: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(s["documents"], 0);
     assert_eq!(s["pages"], 0);
     assert_eq!(s["skipped"], fixtures().components("good").len() as u64);
-    let after = run.count("SELECT COUNT(*) FROM documents") + 1000 * run.count("SELECT COUNT(*) FROM pages");
+    let after = run.count("SELECT COUNT(*) FROM documents")
+        + 1000 * run.count("SELECT COUNT(*) FROM pages");
     assert_eq!(before, after);
-    assert_eq!(archive_before, tree_hashes(&run.data.path().join("archive")));
+    assert_eq!(
+        archive_before,
+        tree_hashes(&run.data.path().join("archive"))
+    );
 }
 
 #[test]
@@ -132,25 +215,53 @@ fn batch_never_modifies_its_inputs() {
 
 #[test]
 fn changed_input_becomes_a_new_version_and_the_old_one_is_kept() {
-    let good = fixtures().root.join("good").join("000.00.18.H44-230402-0001");
+    let good = fixtures()
+        .root
+        .join("good")
+        .join("000.00.18.H44-230402-0001");
     let inbox = tempfile::tempdir().unwrap();
     let dossier = inbox.path().join("000.00.18.H44-230402-0001");
     std::fs::create_dir_all(&dossier).unwrap();
     std::fs::copy(good.join("01-thang.jpg"), dossier.join("01-don.jpg")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let args = ["batch", inbox.path().to_str().unwrap(), "--data-dir", data.path().to_str().unwrap()];
+    let args = [
+        "batch",
+        inbox.path().to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ];
     assert_eq!(sohoa(&args).status.code(), Some(0));
-    std::fs::copy(good.join("ket-qua/quyet-dinh-15.jpg"), dossier.join("01-don.jpg")).unwrap();
+    std::fs::copy(
+        good.join("ket-qua/quyet-dinh-15.jpg"),
+        dossier.join("01-don.jpg"),
+    )
+    .unwrap();
     let second = sohoa(&args);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    let show = sohoa(&["dossier", "show", "000.00.18.H44-230402-0001", "--data-dir", data.path().to_str().unwrap(), "--json"]);
+    let show = sohoa(&[
+        "dossier",
+        "show",
+        "000.00.18.H44-230402-0001",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let docs = v["documents"].as_array().unwrap();
     assert_eq!(docs.len(), 2);
-    assert_eq!((docs[0]["version"].as_u64(), docs[0]["current"].as_bool()), (Some(1), Some(false)));
-    assert_eq!((docs[1]["version"].as_u64(), docs[1]["current"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(
+        (docs[0]["version"].as_u64(), docs[0]["current"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(
+        (docs[1]["version"].as_u64(), docs[1]["current"].as_bool()),
+        (Some(2), Some(true))
+    );
     for d in docs {
-        assert!(data.path().join(d["archive_path"].as_str().unwrap()).is_file());
+        assert!(data
+            .path()
+            .join(d["archive_path"].as_str().unwrap())
+            .is_file());
     }
     assert_ne!(docs[0]["input_sha256"], docs[1]["input_sha256"]);
 }

@@ -5,16 +5,32 @@ use crate::harness::*;
 #[test]
 fn missing_inbox_is_a_usage_error_in_vietnamese() {
     let data = tempfile::tempdir().unwrap();
-    let o = sohoa(&["batch", "/nonexistent/inbox", "--data-dir", data.path().to_str().unwrap()]);
+    let o = sohoa(&[
+        "batch",
+        "/nonexistent/inbox",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("Không tìm thấy thư mục tiếp nhận"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Không tìm thấy thư mục tiếp nhận"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn missing_ocr_language_exits_3_and_says_how_to_install_it() {
     let data = tempfile::tempdir().unwrap();
     let inbox = fixtures().root.join("good");
-    let o = sohoa(&["batch", inbox.to_str().unwrap(), "--data-dir", data.path().to_str().unwrap(), "--languages", "xyz"]);
+    let o = sohoa(&[
+        "batch",
+        inbox.to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--languages",
+        "xyz",
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("apt-get install"), "{}", stderr(&o));
 }
@@ -23,7 +39,13 @@ fn missing_ocr_language_exits_3_and_says_how_to_install_it() {
 fn dossier_show_lists_documents_flags_and_unknown_dossier_exits_6() {
     let run = good_run();
     let data = run.data.path().to_str().unwrap();
-    let o = sohoa(&["dossier", "show", "000.20.18.H44-230405-0013", "--data-dir", data]);
+    let o = sohoa(&[
+        "dossier",
+        "show",
+        "000.20.18.H44-230405-0013",
+        "--data-dir",
+        data,
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     assert!(text.contains("Hồ sơ 000.20.18.H44-230405-0013"), "{text}");
@@ -31,7 +53,13 @@ fn dossier_show_lists_documents_flags_and_unknown_dossier_exits_6() {
     assert!(text.contains("trang trắng"), "{text}");
     assert!(text.contains("dưới 200 dpi"), "{text}");
     assert!(text.contains("không phải ảnh màu"), "{text}");
-    let o = sohoa(&["dossier", "show", "000.20.18.H44-230405-9999", "--data-dir", data]);
+    let o = sohoa(&[
+        "dossier",
+        "show",
+        "000.20.18.H44-230405-9999",
+        "--data-dir",
+        data,
+    ]);
     assert_eq!(o.status.code(), Some(6));
 }
 
@@ -42,8 +70,14 @@ fn report_counts_digitized_dossiers_per_unit_in_vietnamese_format() {
     let o = sohoa(&["report", "--data-dir", data]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.contains("000.00.18.H44: số hóa 2/2 hồ sơ, đạt 100,00%"), "{text}");
-    assert!(text.contains("Tổng cộng: số hóa 3/3 hồ sơ, đạt 100,00%"), "{text}");
+    assert!(
+        text.contains("000.00.18.H44: số hóa 2/2 hồ sơ, đạt 100,00%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Tổng cộng: số hóa 3/3 hồ sơ, đạt 100,00%"),
+        "{text}"
+    );
     let o = sohoa(&["report", "--data-dir", data, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["total"]["digitized"], 3);

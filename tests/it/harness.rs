@@ -25,8 +25,15 @@ pub fn fixtures() -> &'static Fixtures {
             .status()
             .expect("run scripts/make_samples.py (make test installs python3-pil)");
         assert!(status.success(), "fixture generation failed");
-        let manifest = serde_json::from_slice(&std::fs::read(root.join("_truth/manifest.json")).expect("manifest")).expect("manifest json");
-        Fixtures { _dir: dir, root, manifest }
+        let manifest = serde_json::from_slice(
+            &std::fs::read(root.join("_truth/manifest.json")).expect("manifest"),
+        )
+        .expect("manifest json");
+        Fixtures {
+            _dir: dir,
+            root,
+            manifest,
+        }
     })
 }
 
@@ -42,13 +49,21 @@ impl Fixtures {
     }
 
     pub fn truth(&self, component: &Value) -> String {
-        std::fs::read_to_string(self.root.join(component["truth"].as_str().expect("truth path"))).expect("truth file")
+        std::fs::read_to_string(
+            self.root
+                .join(component["truth"].as_str().expect("truth path")),
+        )
+        .expect("truth file")
     }
 }
 
 /// Runs `sohoa ARGS` and returns its output.
 pub fn sohoa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sohoa")).args(args).env_remove("SOHOA_CONFIG").output().expect("run sohoa")
+    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(args)
+        .env_remove("SOHOA_CONFIG")
+        .output()
+        .expect("run sohoa")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -68,7 +83,12 @@ pub struct Run {
 impl Run {
     pub fn new(inbox: &Path, extra: &[&str]) -> Run {
         let data = tempfile::tempdir().expect("data dir");
-        let mut args = vec!["batch", inbox.to_str().expect("utf-8 path"), "--data-dir", data.path().to_str().expect("utf-8")];
+        let mut args = vec![
+            "batch",
+            inbox.to_str().expect("utf-8 path"),
+            "--data-dir",
+            data.path().to_str().expect("utf-8"),
+        ];
         args.extend_from_slice(extra);
         args.push("--json");
         let output = sohoa(&args);
@@ -76,7 +96,8 @@ impl Run {
     }
 
     pub fn summary(&self) -> Value {
-        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| panic!("json summary: {e}\n{}", stderr(&self.output)))
+        serde_json::from_slice(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("json summary: {e}\n{}", stderr(&self.output)))
     }
 
     pub fn db(&self) -> rusqlite::Connection {
@@ -101,7 +122,13 @@ impl Run {
             Some(i) if !file.ends_with('/') && !file[i..].contains('/') => &file[..i],
             _ => file,
         };
-        let mut p = self.data.path().join("archive").join(unit).join(year).join(dossier);
+        let mut p = self
+            .data
+            .path()
+            .join("archive")
+            .join(unit)
+            .join(year)
+            .join(dossier);
         if let Some(k) = kind_dir {
             p.push(k);
         }
@@ -119,13 +146,30 @@ pub fn pdf_pages(pdf: &Path) -> u32 {
     let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo");
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
-        .find_map(|l| l.strip_prefix("Pages:").map(|v| v.trim().parse().expect("page count")))
-        .unwrap_or_else(|| panic!("pdfinfo failed on {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr)))
+        .find_map(|l| {
+            l.strip_prefix("Pages:")
+                .map(|v| v.trim().parse().expect("page count"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "pdfinfo failed on {}: {}",
+                pdf.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
 }
 
 pub fn pdftotext(pdf: &Path) -> String {
-    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext");
-    assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
     String::from_utf8(out.stdout).expect("utf-8 text")
 }
 
@@ -159,8 +203,16 @@ pub fn tree_hashes(root: &Path) -> Vec<(String, String)> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| {
-            let rel = e.path().strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
-            (rel, hex::encode(Sha256::digest(std::fs::read(e.path()).expect("read"))))
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .expect("prefix")
+                .to_string_lossy()
+                .into_owned();
+            (
+                rel,
+                hex::encode(Sha256::digest(std::fs::read(e.path()).expect("read"))),
+            )
         })
         .collect();
     out.sort();
