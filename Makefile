@@ -14,10 +14,9 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
+# batch prints the run's summary and then the digitization counts.
 run: build
-	./target/release/sohoa batch samples --data-dir $(DATA_DIR); status=$$?; \
-	./target/release/sohoa report --data-dir $(DATA_DIR); \
-	exit $$status
+	./target/release/sohoa batch samples --data-dir $(DATA_DIR)
 
 test: deps
 	$(CARGO) test --release --locked

@@ -71,8 +71,15 @@ fn decode_page(
     } else {
         None
     };
-    let result = dec.read_image().map_err(corrupt)?;
-    let raster = to_raster(result, color_type, w, h)?;
+    // A single G4 strip is decoded directly: the tiff crate refuses the
+    // RowsPerStrip = 2³²−1 that many scanners write for "one strip".
+    let direct = passthrough
+        .as_deref()
+        .and_then(|data| g4_pixels(data, w, h, photometric));
+    let raster = match direct {
+        Some(r) => r,
+        None => to_raster(dec.read_image().map_err(corrupt)?, color_type, w, h)?,
+    };
 
     if color_type == ColorType::Gray(1) {
         let stored = match passthrough {
@@ -113,6 +120,35 @@ fn decode_page(
             data: raster.data.clone(),
         },
         pixels: raster,
+    })
+}
+
+/// Decodes a G4 strip to 0/255 grey; `None` if it does not decode to `h` rows.
+fn g4_pixels(data: &[u8], w: u32, h: u32, photometric: u16) -> Option<Raster> {
+    let (w16, h16) = (u16::try_from(w).ok()?, u16::try_from(h).ok()?);
+    // G4 codes "white" runs as 0 bits; with BlackIsZero those are black.
+    let (white, black) = if photometric == PHOTOMETRIC_WHITE_IS_ZERO {
+        (255, 0)
+    } else {
+        (0, 255)
+    };
+    let mut data_out = Vec::with_capacity(w as usize * h as usize);
+    let mut rows = 0u32;
+    fax::decoder::decode_g4(data.iter().copied(), w16, Some(h16), |transitions| {
+        data_out.extend(fax::decoder::pels(transitions, w16).map(|c| {
+            if c == fax::Color::White {
+                white
+            } else {
+                black
+            }
+        }));
+        rows += 1;
+    })?;
+    (rows == h).then_some(Raster {
+        width: w,
+        height: h,
+        channels: 1,
+        data: data_out,
     })
 }
 

@@ -265,3 +265,92 @@ fn changed_input_becomes_a_new_version_and_the_old_one_is_kept() {
     }
     assert_ne!(docs[0]["input_sha256"], docs[1]["input_sha256"]);
 }
+
+#[test]
+fn bilevel_scans_stay_ccitt_g4_and_single_strip_g4_passes_through_untouched() {
+    // Scanners write G4 TIFFs in one strip; tiffcp makes one from the fixture.
+    let src = fixtures()
+        .root
+        .join("good/000.00.18.H44-230403-0002/02-g4.tif");
+    let inbox = tempfile::tempdir().unwrap();
+    let dossier = inbox.path().join("000.00.18.H44-230403-0002");
+    std::fs::create_dir_all(&dossier).unwrap();
+    let one_strip = dossier.join("01-g4-mot-dai.tif");
+    let status = Command::new("tiffcp")
+        .args(["-c", "g4", "-r", "100000"])
+        .arg(&src)
+        .arg(&one_strip)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = Run::new(inbox.path(), &[]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+    let pdf = run
+        .data
+        .path()
+        .join("archive/000.00.18.H44/2023/000.00.18.H44-230403-0002/01-g4-mot-dai.pdf");
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("ccitt")).count(),
+        2,
+        "{list}"
+    );
+    // The strip bytes of page 1 are in the PDF unchanged.
+    let tiff = std::fs::read(&one_strip).unwrap();
+    let out = std::fs::read(&pdf).unwrap();
+    let strip = first_strip(&tiff);
+    assert!(
+        out.windows(strip.len()).any(|w| w == strip),
+        "G4 strip was re-encoded"
+    );
+    // And the multi-strip fixture is re-encoded as G4, not stored as pixels.
+    let list = Command::new("pdfimages")
+        .arg("-list")
+        .arg(
+            good_run().archived(
+                fixtures()
+                    .components("good")
+                    .into_iter()
+                    .find(|c| c["path"] == "02-g4.tif")
+                    .unwrap(),
+            ),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .filter(|l| l.contains("ccitt"))
+            .count(),
+        2
+    );
+}
+
+/// The bytes of the first strip of a little-endian single-strip TIFF page.
+fn first_strip(tiff: &[u8]) -> &[u8] {
+    let u16_at = |i: usize| u16::from_le_bytes([tiff[i], tiff[i + 1]]) as usize;
+    let u32_at =
+        |i: usize| u32::from_le_bytes([tiff[i], tiff[i + 1], tiff[i + 2], tiff[i + 3]]) as usize;
+    assert_eq!(&tiff[..2], b"II");
+    let ifd = u32_at(4);
+    let (mut offset, mut count) = (0, 0);
+    for e in 0..u16_at(ifd) {
+        let at = ifd + 2 + e * 12;
+        let value = if u16_at(at + 2) == 3 {
+            u16_at(at + 8)
+        } else {
+            u32_at(at + 8)
+        };
+        match u16_at(at) {
+            273 => offset = value,
+            279 => count = value,
+            _ => {}
+        }
+    }
+    &tiff[offset..offset + count]
+}
