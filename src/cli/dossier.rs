@@ -22,16 +22,9 @@ pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
         }
     };
     if json {
-        match serde_json::to_string_pretty(&view) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::Internal;
-            }
-        }
-    } else {
-        print!("{}", render(&view, lang));
+        return super::print_json(&view);
     }
+    print!("{}", render(&view, lang));
     ExitCode::Ok
 }
 

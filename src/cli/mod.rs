@@ -144,10 +144,7 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> ExitCode {
     match pipeline::run_batch(settings, inboxes, progress.as_ref()) {
         Ok(summary) => {
             if json {
-                match serde_json::to_string_pretty(&summary) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => eprintln!("sohoa: {e}"),
-                }
+                print_json(&summary);
             } else {
                 println!("{}", summary.render(lang));
                 for f in &summary.failures {
@@ -205,15 +202,22 @@ fn report(settings: &Settings, json: bool) -> ExitCode {
         };
     let report = crate::report::digitization(&counts, lang);
     if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::Internal;
-            }
-        }
-    } else {
-        print!("{}", report.render(lang));
+        return print_json(&report);
     }
+    print!("{}", report.render(lang));
     ExitCode::Ok
+}
+
+/// Prints a value as pretty JSON on stdout (results go to stdout, logs to stderr).
+pub(crate) fn print_json(value: &impl serde::Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::Ok
+        }
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            ExitCode::Internal
+        }
+    }
 }

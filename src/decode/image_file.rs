@@ -66,14 +66,7 @@ pub fn jpeg_info(b: &[u8]) -> Option<JpegInfo> {
 }
 
 fn check_pixels(w: u32, h: u32, limits: &Limits) -> Result<(), DecodeError> {
-    let px = w as u64 * h as u64;
-    if px > limits.max_pixels {
-        return Err(DecodeError::TooLarge {
-            what: "pixels",
-            actual: px,
-            limit: limits.max_pixels,
-        });
-    }
+    limits.check_pixels(w, h)?;
     if w == 0 || h == 0 {
         return Err(DecodeError::Corrupt("image has no pixels".into()));
     }

@@ -35,6 +35,33 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Refuses a `w`×`h` page before its pixels are allocated.
+    pub fn check_pixels(&self, w: u32, h: u32) -> Result<(), DecodeError> {
+        let px = w as u64 * h as u64;
+        if px > self.max_pixels {
+            return Err(DecodeError::TooLarge {
+                what: "pixels",
+                actual: px,
+                limit: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a file of `pages` pages.
+    pub fn check_pages(&self, pages: usize) -> Result<(), DecodeError> {
+        if pages > self.max_pages {
+            return Err(DecodeError::TooLarge {
+                what: "pages",
+                actual: pages as u64,
+                limit: self.max_pages as u64,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The format of an input file, as sniffed from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -184,12 +211,6 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
     if pages.is_empty() {
         return Err(DecodeError::NoPages);
     }
-    if pages.len() > limits.max_pages {
-        return Err(DecodeError::TooLarge {
-            what: "pages",
-            actual: pages.len() as u64,
-            limit: limits.max_pages as u64,
-        });
-    }
+    limits.check_pages(pages.len())?;
     Ok(pages)
 }

@@ -41,13 +41,7 @@ pub fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErro
     if pages.is_empty() {
         return Err(DecodeError::NoPages);
     }
-    if pages.len() > limits.max_pages {
-        return Err(DecodeError::TooLarge {
-            what: "pages",
-            actual: pages.len() as u64,
-            limit: limits.max_pages as u64,
-        });
-    }
+    limits.check_pages(pages.len())?;
     let scan_cache = InterpreterCache::new();
     let render_cache = RenderCache::new();
     pages

@@ -24,13 +24,7 @@ pub fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErr
         .with_limits(tl);
     let mut pages = Vec::new();
     loop {
-        if pages.len() >= limits.max_pages {
-            return Err(DecodeError::TooLarge {
-                what: "pages",
-                actual: pages.len() as u64 + 1,
-                limit: limits.max_pages as u64,
-            });
-        }
+        limits.check_pages(pages.len() + 1)?;
         pages.push(decode_page(&mut dec, bytes, limits)?);
         if !dec.more_images() {
             break;
@@ -46,14 +40,7 @@ fn decode_page(
     limits: &Limits,
 ) -> Result<Page, DecodeError> {
     let (w, h) = dec.dimensions().map_err(corrupt)?;
-    let px = w as u64 * h as u64;
-    if px > limits.max_pixels {
-        return Err(DecodeError::TooLarge {
-            what: "pixels",
-            actual: px,
-            limit: limits.max_pixels,
-        });
-    }
+    limits.check_pixels(w, h)?;
     let dpi = resolution(dec);
     let compression = dec
         .find_tag_unsigned::<u16>(Tag::Compression)

@@ -110,13 +110,10 @@ pub fn process_component(
         let decoded = decode::decode(&bytes, &settings.limits)
             .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
         pages.extend(decoded);
-        if pages.len() > settings.limits.max_pages {
-            return Err(Problem::new(
-                "E_TOO_LARGE",
-                shown.clone(),
-                format!("more than {} pages", settings.limits.max_pages),
-            ));
-        }
+        settings
+            .limits
+            .check_pages(pages.len())
+            .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     }
     let shown = super::display_path(&job.inbox, &job.component.source);
 
