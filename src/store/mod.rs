@@ -82,8 +82,10 @@ fn sanitize(name: &str) -> String {
     }
 }
 
-/// Writes `bytes` to `path` atomically and durably. Refuses to replace an
-/// existing file: archive files are never overwritten.
+/// Writes `bytes` to `path` atomically and durably: readers see the old file or
+/// the new one, never a part. Archive paths carry a version number taken from
+/// the records, so a path already on disk can only be an orphan of a run that
+/// crashed before committing its record; it is replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let err = |source| StoreError::Write {
         path: path.to_path_buf(),
@@ -103,12 +105,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        if path.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "archive file exists",
-            ));
-        }
         std::fs::rename(&tmp, path)?;
         std::fs::File::open(dir)?.sync_all()
     })();
@@ -136,12 +132,12 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_never_overwrites_and_leaves_no_temp() {
+    fn atomic_write_replaces_an_orphan_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a/b/x.pdf");
         write_atomic(&p, b"one").unwrap();
-        assert!(write_atomic(&p, b"two").is_err());
-        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
     }

@@ -354,3 +354,30 @@ fn first_strip(tiff: &[u8]) -> &[u8] {
     }
     &tiff[offset..offset + count]
 }
+
+#[test]
+fn an_orphan_pdf_left_by_a_crash_before_commit_is_replaced_on_the_next_run() {
+    let good = fixtures()
+        .root
+        .join("good")
+        .join("000.00.18.H44-230402-0001");
+    let inbox = tempfile::tempdir().unwrap();
+    let dossier = inbox.path().join("000.00.18.H44-230402-0001");
+    std::fs::create_dir_all(&dossier).unwrap();
+    std::fs::copy(good.join("01-thang.jpg"), dossier.join("01-don.jpg")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // What a crash after the rename and before the commit leaves behind.
+    let orphan = data
+        .path()
+        .join("archive/000.00.18.H44/2023/000.00.18.H44-230402-0001/01-don.pdf");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"%PDF-1.7 half-written").unwrap();
+    let o = sohoa(&[
+        "batch",
+        inbox.path().to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(pdf_pages(&orphan), 1);
+}
