@@ -25,6 +25,16 @@ pub fn count(n: u64, lang: UiLanguage) -> String {
     out
 }
 
+/// A decimal with `places` digits: `96,0` (vi) or `96.0` (en).
+pub fn decimal(x: f64, places: usize, lang: UiLanguage) -> String {
+    let s = format!("{x:.places$}");
+    if lang == UiLanguage::Vi {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
 /// Percentage ×100 as an integer (9165 for 91,65 %), rounded half-up; `None` for 0/0.
 pub fn percent_hundredths(num: u64, den: u64) -> Option<u64> {
     if den == 0 {
@@ -81,6 +91,13 @@ mod tests {
         assert_eq!(percent(0, 0, Vi), "N/A");
         assert_eq!(percent(1, 32, Vi), "3,13%"); // half-up on an exact tie
         assert_eq!(percent(2, 2, Vi), "100,00%");
+    }
+
+    #[test]
+    fn decimals_use_the_vietnamese_comma() {
+        assert_eq!(decimal(96.04, 1, Vi), "96,0");
+        assert_eq!(decimal(-1.25, 2, Vi), "-1,25");
+        assert_eq!(decimal(96.04, 1, UiLanguage::En), "96.0");
     }
 
     #[test]

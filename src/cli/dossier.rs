@@ -2,7 +2,7 @@
 
 use super::ExitCode;
 use crate::config::Settings;
-use crate::format::{count, UiLanguage};
+use crate::format::{count, decimal, UiLanguage};
 use crate::records::{DossierView, Records};
 
 pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
@@ -89,7 +89,7 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
         ));
         if let Some(c) = d.mean_confidence {
             out.push_str(&format!(
-                "      OCR: {} {} ({}), {} {:.1}\n",
+                "      OCR: {} {} ({}), {} {}\n",
                 d.ocr_engine,
                 d.ocr_version,
                 d.ocr_languages,
@@ -98,7 +98,7 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 } else {
                     "mean confidence"
                 },
-                c
+                decimal(c as f64, 1, lang)
             ));
         }
         out.push_str(&format!("      SHA-256 PDF: {}\n", d.sha256));
@@ -138,14 +138,14 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 p.page_no,
                 p.width_px,
                 p.height_px,
-                p.color,
+                color_label(&p.color, lang),
                 if vi { "xoay" } else { "turned" },
                 p.turn,
                 if p.deskew_deg != 0.0 {
                     format!(
-                        ", {} {:.2}°",
+                        ", {} {}°",
                         if vi { "chỉnh nghiêng" } else { "deskewed" },
-                        p.deskew_deg
+                        decimal(p.deskew_deg as f64, 2, lang)
                     )
                 } else {
                     String::new()
@@ -178,6 +178,21 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
         }
     }
     out
+}
+
+/// The colour mode as operators say it.
+fn color_label(color: &str, lang: UiLanguage) -> &str {
+    match (color, lang) {
+        ("rgb", UiLanguage::Vi) => "màu (RGB)",
+        ("cmyk", UiLanguage::Vi) => "màu (CMYK)",
+        ("gray", UiLanguage::Vi) => "thang xám",
+        ("bilevel", UiLanguage::Vi) => "đen trắng",
+        ("rgb", UiLanguage::En) => "colour (RGB)",
+        ("cmyk", UiLanguage::En) => "colour (CMYK)",
+        ("gray", UiLanguage::En) => "greyscale",
+        ("bilevel", UiLanguage::En) => "black and white",
+        (other, _) => other,
+    }
 }
 
 /// `2023-03-14` → `14/03/2023` in Vietnamese.

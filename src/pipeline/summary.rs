@@ -1,7 +1,7 @@
 //! What a batch reports: per-document progress while it runs, and the final
 //! summary (counts, failures with their operator messages, throughput).
 
-use crate::format::{count, UiLanguage};
+use crate::format::{count, decimal, UiLanguage};
 use crate::records::NewFailure;
 use serde::Serialize;
 use std::time::Duration;
@@ -76,7 +76,8 @@ impl BatchSummary {
 
     /// The human summary printed at the end of a batch.
     pub fn render(&self, lang: UiLanguage) -> String {
-        let rate = format!("{:.1}", self.pages_per_minute);
+        let rate = decimal(self.pages_per_minute, 1, lang);
+        let secs = decimal(self.elapsed_seconds, 1, lang);
         match lang {
             UiLanguage::Vi => format!(
                 "Đã xử lý {} hồ sơ: {} tài liệu mới ({} trang), {} tài liệu đã số hóa trước đó, {} lỗi. Tốc độ {} trang/phút, thời gian {} giây.",
@@ -85,18 +86,18 @@ impl BatchSummary {
                 count(self.pages, lang),
                 count(self.skipped, lang),
                 count(self.failures.len() as u64, lang),
-                rate.replace('.', ","),
-                format!("{:.1}", self.elapsed_seconds).replace('.', ","),
+                rate,
+                secs,
             ),
             UiLanguage::En => format!(
-                "Processed {} dossiers: {} new documents ({} pages), {} already digitized, {} failed. {} pages/min, {:.1} s.",
+                "Processed {} dossier(s): {} new document(s) ({} pages), {} already digitized, {} failed. {} pages/min, {} s.",
                 count(self.dossiers, lang),
                 count(self.documents, lang),
                 count(self.pages, lang),
                 count(self.skipped, lang),
                 count(self.failures.len() as u64, lang),
                 rate,
-                self.elapsed_seconds,
+                secs,
             ),
         }
     }
