@@ -124,11 +124,8 @@ fn inputs_are_untouched_and_a_rerun_adds_no_duplicate_failures() {
 
 #[test]
 fn default_unit_lets_a_non_standard_folder_name_through() {
-    let src = fixtures().root.join("bad").join("ho so khong ma");
-    let inbox = tempfile::tempdir().unwrap();
-    let dossier = inbox.path().join("ho so khong ma");
-    std::fs::create_dir_all(&dossier).unwrap();
-    std::fs::copy(src.join("01-don.jpg"), dossier.join("01-don.jpg")).unwrap();
+    let src = fixtures().root.join("bad/ho so khong ma/01-don.jpg");
+    let inbox = inbox_with("ho so khong ma", &[(&src, "01-don.jpg")]);
     let run = Run::new(inbox.path(), &["--unit", "000.00.18.H44"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
     assert_eq!(run.count("SELECT COUNT(*) FROM dossiers WHERE code = 'ho so khong ma' AND unit_code = '000.00.18.H44' AND standard_code = 0"), 1);

@@ -215,14 +215,12 @@ fn batch_never_modifies_its_inputs() {
 
 #[test]
 fn changed_input_becomes_a_new_version_and_the_old_one_is_kept() {
-    let good = fixtures()
-        .root
-        .join("good")
-        .join("000.00.18.H44-230402-0001");
-    let inbox = tempfile::tempdir().unwrap();
+    let good = fixtures().root.join("good/000.00.18.H44-230402-0001");
+    let inbox = inbox_with(
+        "000.00.18.H44-230402-0001",
+        &[(&good.join("01-thang.jpg"), "01-don.jpg")],
+    );
     let dossier = inbox.path().join("000.00.18.H44-230402-0001");
-    std::fs::create_dir_all(&dossier).unwrap();
-    std::fs::copy(good.join("01-thang.jpg"), dossier.join("01-don.jpg")).unwrap();
     let data = tempfile::tempdir().unwrap();
     let args = [
         "batch",
@@ -359,12 +357,8 @@ fn first_strip(tiff: &[u8]) -> &[u8] {
 fn an_orphan_pdf_left_by_a_crash_before_commit_is_replaced_on_the_next_run() {
     let good = fixtures()
         .root
-        .join("good")
-        .join("000.00.18.H44-230402-0001");
-    let inbox = tempfile::tempdir().unwrap();
-    let dossier = inbox.path().join("000.00.18.H44-230402-0001");
-    std::fs::create_dir_all(&dossier).unwrap();
-    std::fs::copy(good.join("01-thang.jpg"), dossier.join("01-don.jpg")).unwrap();
+        .join("good/000.00.18.H44-230402-0001/01-thang.jpg");
+    let inbox = inbox_with("000.00.18.H44-230402-0001", &[(&good, "01-don.jpg")]);
     let data = tempfile::tempdir().unwrap();
     // What a crash after the rename and before the commit leaves behind.
     let orphan = data

@@ -57,6 +57,17 @@ impl Fixtures {
     }
 }
 
+/// A fresh inbox with one dossier folder holding copies of `files` (source, name).
+pub fn inbox_with(dossier: &str, files: &[(&Path, &str)]) -> tempfile::TempDir {
+    let inbox = tempfile::tempdir().expect("inbox");
+    let folder = inbox.path().join(dossier);
+    std::fs::create_dir_all(&folder).expect("dossier folder");
+    for (src, name) in files {
+        std::fs::copy(src, folder.join(name)).expect("copy fixture");
+    }
+    inbox
+}
+
 /// Runs `sohoa ARGS` and returns its output.
 pub fn sohoa(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sohoa"))
