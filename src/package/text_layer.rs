@@ -15,6 +15,12 @@
 //! a baseline within about half the font size. The price is that a word near
 //! the end of a long line is highlighted up to (line length / 2) × sin(skew)
 //! above or below its ink: 4 pt for a 1° skew on an A4 line.
+//!
+//! Lines of body text (within 0.6–1.5× the page's median line height) all get
+//! the median size: poppler builds blocks from lines of equal font size, and
+//! with one size per line it split columns into fragments and interleaved
+//! them (OCRmyPDF's two-column `linn` page: 26 % → 23 % character errors
+//! against its text in default `pdftotext` order; 1 % in content order).
 
 use std::collections::BTreeMap;
 
@@ -41,6 +47,7 @@ pub(crate) fn write_text(
     used: &mut BTreeMap<u16, char>,
 ) -> usize {
     let (sx, sy) = frame.scale();
+    let body = body_line_height(ocr);
     let mut count = 0;
     for line in &ocr.lines {
         let Some((top, bottom)) = line_extent(line) else {
@@ -54,7 +61,13 @@ pub(crate) fn write_text(
             content.begin_text();
             content.set_text_rendering_mode(TextRenderingMode::Invisible);
         }
-        let size = ((bottom - top) * sy).max(0.5);
+        let height = match body {
+            // Lines of body text share one size, so pdftotext groups them into
+            // blocks (and columns) instead of splitting at every tall line.
+            Some(h) if (bottom - top) > 0.6 * h && (bottom - top) < 1.5 * h => h,
+            _ => bottom - top,
+        };
+        let size = (height * sy).max(0.5);
         content.set_font(FONT_NAME, round2(size));
         let mid_y = (top + bottom) / 2.0;
         // Glyphs sit on the baseline and rise one font size (ascent 1000,
@@ -90,6 +103,18 @@ pub(crate) fn write_text(
         content.end_text();
     }
     count
+}
+
+/// The median line height of a page (OCR pixels), `None` without lines.
+fn body_line_height(ocr: &OcrPage) -> Option<f64> {
+    let mut heights: Vec<f64> = ocr
+        .lines
+        .iter()
+        .filter_map(line_extent)
+        .map(|(t, b)| b - t)
+        .collect();
+    heights.sort_by(f64::total_cmp);
+    heights.get(heights.len() / 2).copied()
 }
 
 /// Hundredths of a point (or percent) are far below what a reader resolves;

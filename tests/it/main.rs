@@ -6,3 +6,4 @@ mod bad_input;
 mod batch;
 mod cli;
 mod harness;
+mod peer;

@@ -2,7 +2,7 @@ use super::*;
 use crate::decode::{ColorMode, Raster, StoredImage};
 use std::time::{Duration, Instant};
 
-const CORPUS: &str = "/work/shared/corpus/peer-ocrmypdf";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/peer-ocrmypdf");
 
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(format!("{CORPUS}/{name}")).expect("corpus file")
