@@ -1,7 +1,7 @@
-//! Skew estimation by projection profiles: text lines give sharp peaks in the
-//! row sums of ink when the page is level, so the angle whose profile has the
-//! most energy is the skew. Measured on a ~75 dpi copy, it costs milliseconds.
+//! Skew estimation by projection profiles (see `profile`), measured on a
+//! ~75 dpi copy: it costs milliseconds.
 
+use super::profile::{ink_points, sharpest_angle};
 use super::raster::downscale_box;
 use image::GrayImage;
 
@@ -13,55 +13,15 @@ const MAX_SKEW: f32 = 6.0;
 pub fn estimate_skew(img: &GrayImage, dpi: f32) -> f32 {
     let factor = ((dpi / 75.0).round() as u32).max(1);
     let small = downscale_box(img, factor);
-    let (w, h) = small.dimensions();
-    let mean = small.pixels().map(|p| p[0] as u64).sum::<u64>() / (w as u64 * h as u64).max(1);
-    let threshold = (mean as i32 - 50).max(0) as u8;
-    let ink: Vec<(f32, f32)> = small
-        .enumerate_pixels()
-        .filter(|(_, _, p)| p[0] < threshold)
-        .map(|(x, y, _)| (x as f32, y as f32))
-        .collect();
+    let ink = ink_points(&small, 50);
     if ink.len() < 200 {
         return 0.0;
     }
-    let score = |deg: f32| profile_energy(&ink, deg, h as usize + w as usize);
-    // Coarse search, then refine around the best angle.
-    let mut best = (0.0f32, score(0.0));
-    let mut a = -MAX_SKEW;
-    while a <= MAX_SKEW {
-        let s = score(a);
-        if s > best.1 {
-            best = (a, s);
-        }
-        a += 0.5;
-    }
-    let centre = best.0;
-    let mut a = centre - 0.5;
-    while a <= centre + 0.5 {
-        let s = score(a);
-        if s > best.1 {
-            best = (a, s);
-        }
-        a += 0.05;
-    }
-    // `best.0` is the angle the text lines slope at (y down); the rotation that
-    // levels them is the same angle counter-clockwise on screen.
-    (best.0 * 100.0).round() / 100.0
-}
-
-/// Sum of squared row counts after shearing the ink points by `deg`: a sharp
-/// profile (level lines) scores high.
-fn profile_energy(ink: &[(f32, f32)], deg: f32, span: usize) -> f64 {
-    let t = deg.to_radians().tan();
-    let offset = span as f32 / 2.0;
-    let mut bins = vec![0u32; span * 2];
-    for &(x, y) in ink {
-        let r = (y - x * t + offset) as isize;
-        if r >= 0 && (r as usize) < bins.len() {
-            bins[r as usize] += 1;
-        }
-    }
-    bins.iter().map(|&b| (b as f64) * (b as f64)).sum()
+    let span = (small.width() + small.height()) as usize;
+    let (slope, _) = sharpest_angle(&ink, span, MAX_SKEW, 0.05);
+    // The lines slope by `slope` (y down); the rotation that levels them is
+    // the same angle counter-clockwise on screen.
+    (slope * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

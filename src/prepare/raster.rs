@@ -61,23 +61,28 @@ pub fn rotate_gray(img: &GrayImage, degrees: f32) -> GrayImage {
     let (s, c) = (degrees.to_radians() as f64).sin_cos();
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let mut out = vec![255u8; w * h];
+    let (max_x, max_y) = ((w - 1) as f64, (h - 1) as f64);
     for (y, row) in out.chunks_exact_mut(w).enumerate() {
         let dy = y as f64 + 0.5 - cy;
-        for (x, px) in row.iter_mut().enumerate() {
-            let dx = x as f64 + 0.5 - cx;
-            // Inverse map: screen y points down, so a counter-clockwise turn
-            // of the output samples the input turned clockwise.
-            let sx = c * dx - s * dy + cx - 0.5;
-            let sy = s * dx + c * dy + cy - 0.5;
-            if sx < 0.0 || sy < 0.0 || sx >= (w - 1) as f64 || sy >= (h - 1) as f64 {
-                continue;
+        // Inverse map: screen y points down, so a counter-clockwise turn of
+        // the output samples the input turned clockwise. Along a row the source
+        // point moves by (c, s) per pixel, so it is stepped, not recomputed.
+        let dx0 = 0.5 - cx;
+        let mut sx = c * dx0 - s * dy + cx - 0.5;
+        let mut sy = s * dx0 + c * dy + cy - 0.5;
+        for px in row.iter_mut() {
+            if sx >= 0.0 && sy >= 0.0 && sx < max_x && sy < max_y {
+                let (x0, y0) = (sx as usize, sy as usize);
+                // Weights in 1/256ths: integer blending is plenty for OCR input.
+                let fx = ((sx - x0 as f64) * 256.0) as u32;
+                let fy = ((sy - y0 as f64) * 256.0) as u32;
+                let i = y0 * w + x0;
+                let top = src[i] as u32 * (256 - fx) + src[i + 1] as u32 * fx;
+                let bot = src[i + w] as u32 * (256 - fx) + src[i + w + 1] as u32 * fx;
+                *px = ((top * (256 - fy) + bot * fy + (1 << 15)) >> 16) as u8;
             }
-            let (x0, y0) = (sx as usize, sy as usize);
-            let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
-            let i = y0 * w + x0;
-            let top = src[i] as f64 * (1.0 - fx) + src[i + 1] as f64 * fx;
-            let bot = src[i + w] as f64 * (1.0 - fx) + src[i + w + 1] as f64 * fx;
-            *px = (top * (1.0 - fy) + bot * fy).round() as u8;
+            sx += c;
+            sy += s;
         }
     }
     GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| img.clone())
