@@ -7,6 +7,7 @@ file with the venv's Python (it needs rapidfuzz).
     bench/run --pages 60 --rounds 5   a bigger corpus, more rounds
     bench/run --memory                sohoa only: peak RSS of a 40-page batch vs a 2,000-page one
     bench/run --memory --memory-pages 500
+    bench/run --models                sohoa only: the best_int Vietnamese model (the default) vs Debian's fast one
 
 Method (after /work/shared/research/ocrmypdf-baseline.md, the earlier OCRmyPDF measurement here):
 
@@ -21,7 +22,9 @@ Method (after /work/shared/research/ocrmypdf-baseline.md, the earlier OCRmyPDF m
                with OMP_THREAD_LIMIT=1 exported (see OCRMYPDF_MODES); all three are tried once on a few
                pages first and the fastest is kept (printed, and in the JSON)
     tesseract  `xargs -P <cores> env OMP_THREAD_LIMIT=1 tesseract IN OUT -l vie pdf` (the limit: no
-               orientation, no deskew, no PDF/A)
+               orientation, no deskew, no PDF/A), with `--tessdata-dir` set to the model folder sohoa uses
+               (`sohoa config`), so both read with the same model. OCRmyPDF gets Tesseract's default
+               models (Debian's), as a user installing it would.
 * Runs alternate A B C A B C ... for --rounds rounds so drift (thermal, neighbours) hits all variants alike;
   the table shows medians.
 * Per run: wall time (monotonic clock around the process); CPU time of the whole process tree (the
@@ -279,12 +282,15 @@ def fresh(path):
 
 
 SOHOA_ARGS = []  # --sohoa-args, e.g. "--languages vie" for a diagnostic run
+TESSDATA = None  # sohoa's model folder, set in main() (raw Tesseract uses it too)
+DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 
 
-def run_sohoa(inbox, pages, out):
+def run_sohoa(inbox, pages, out, extra=()):
     """One batch over the whole inbox into a fresh data dir (otherwise the second run skips everything)."""
     fresh(out)
-    rec = measure([str(SOHOA), "batch", str(inbox), "--data-dir", str(out / "data"), "--json"] + SOHOA_ARGS,
+    rec = measure([str(SOHOA), "batch", str(inbox), "--data-dir", str(out / "data"), "--json"] + SOHOA_ARGS
+                  + list(extra),
                   cwd=out, env=clean_env(), log_path=out / "stderr.log")
     try:
         summary = json.loads(rec["stdout"])
@@ -319,8 +325,15 @@ def ocrmypdf_cmd(out, cores):
             "--output-type", "pdfa", "{}.jpg", f"{out}/pdf/{{}}.pdf"]
 
 
+def sohoa_tessdata():
+    """The model folder sohoa settles on (`sohoa config`); None = Tesseract's default."""
+    m = re.search(r'^tessdata = "([^"]+)"', sh(f"{SOHOA} config 2>/dev/null"), re.M)
+    return m.group(1) if m else None
+
+
 def tesseract_cmd(out):
-    return ["env", "OMP_THREAD_LIMIT=1", "tesseract", "{}.jpg", f"{out}/pdf/{{}}", "-l", "vie", "pdf"]
+    model = ["--tessdata-dir", TESSDATA] if TESSDATA else []
+    return ["env", "OMP_THREAD_LIMIT=1", "tesseract", "{}.jpg", f"{out}/pdf/{{}}", "-l", "vie"] + model + ["pdf"]
 
 
 VARIANTS = {
@@ -379,7 +392,7 @@ def sh(cmd):
 def machine():
     cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
     mem = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
-    vie = Path("/usr/share/tesseract-ocr/5/tessdata/vie.traineddata")
+    vie = Path(TESSDATA or DEBIAN_TESSDATA) / "vie.traineddata"
     dirty = sh(f"git -C {ROOT} status --porcelain -- src Cargo.toml Cargo.lock")
     langs = re.search(r'"([^"]+)"', sh(f"{SOHOA} config 2>/dev/null | grep -m1 languages"))
     return {
@@ -387,13 +400,26 @@ def machine():
         "ram_gib": round(int(mem.group(1)) / 2**20, 1) if mem else None,
         "os": "Debian " + sh("cat /etc/debian_version"), "kernel": os.uname().release,
         "tesseract": sh("tesseract --version 2>&1 | head -1"),
-        "vie_traineddata_bytes": vie.stat().st_size if vie.exists() else None,
+        "vie_traineddata": str(vie), "vie_traineddata_bytes": vie.stat().st_size if vie.exists() else None,
+        "vie_model": model_kind(vie),
         "ocrmypdf": sh(f"{VENV}/bin/ocrmypdf --version"), "ghostscript": sh("gs --version"),
         "pdftotext": sh("pdftotext -v 2>&1 | head -1"),
         "sohoa_commit": sh(f"git -C {ROOT} rev-parse --short HEAD") + ("+uncommitted changes" if dirty else ""),
         "sohoa_sha256": sh(f"sha256sum {SOHOA} | cut -c1-16"),
         "sohoa_languages": langs.group(1) if langs else "?", "sohoa_args": " ".join(SOHOA_ARGS),
     }
+
+
+BEST_INT_SHA256 = "112f6fd1d04ab4cb0208cad9cada8de214ae33a1e4db3750ffcda69262aef0a8"  # scripts/install-model.sh
+
+
+def model_kind(path):
+    """best_int (what scripts/install-model.sh installs), Debian's fast model, or another one."""
+    if not path.exists():
+        return "missing"
+    if sh(f"sha256sum {path} | cut -c1-64") == BEST_INT_SHA256:
+        return "best_int"
+    return "fast (Debian)" if str(path).startswith(DEBIAN_TESSDATA) else "other"
 
 
 # ---------------------------------------------------------------- comparison mode
@@ -454,9 +480,9 @@ def compare(args):
     return 0 if ok else 1
 
 
-def summarize(runs):
+def summarize(runs, variants=VARIANTS):
     out = {}
-    for v in VARIANTS:
+    for v in variants:
         kept = [r for r in runs if r["variant"] == v and not r["discarded"]]
         med = lambda k: statistics.median(r[k] for r in kept)
         out[v] = {"runs": len(kept), "ppm": med("ppm"), "ppm_min": min(r["ppm"] for r in kept),
@@ -508,7 +534,8 @@ def render_table(summary, facts, args, omode, probes, runs, pages):
         f"### sohoa vs OCRmyPDF vs raw Tesseract: {len(pages)} pages, median of {args.rounds} alternating rounds",
         "",
         f"Machine: {facts['cpus']} vCPU {facts['cpu_model']}, {facts['ram_gib']} GiB RAM, {facts['os']}; "
-        f"{facts['tesseract']}, vie model {facts['vie_traineddata_bytes']:,} bytes (fast); "
+        f"{facts['tesseract']}, sohoa and raw Tesseract read with the {facts['vie_model']} vie model "
+        f"({facts['vie_traineddata_bytes']:,} bytes), OCRmyPDF with Tesseract's default (Debian's fast); "
         f"OCRmyPDF {facts['ocrmypdf']}, Ghostscript {facts['ghostscript']}; sohoa {facts['sohoa_commit']}.",
         "",
         "| | sohoa | OCRmyPDF | raw Tesseract | sohoa / OCRmyPDF | sohoa / raw Tesseract |",
@@ -524,7 +551,8 @@ def render_table(summary, facts, args, omode, probes, runs, pages):
         f"(orientation + deskew on, default jobs, languages {facts['sohoa_languages']}). "
         f"OCRmyPDF: `ocrmypdf -l vie --rotate-pages --deskew --jobs {args.cores} --output-type pdfa`, one "
         f"invocation per page, {omode_txt}. Raw Tesseract: "
-        f"`tesseract IN OUT -l vie pdf`, {args.cores} processes at a time, OMP_THREAD_LIMIT=1, no rotation/deskew.",
+        f"`tesseract IN OUT -l vie{' --tessdata-dir ' + TESSDATA if TESSDATA else ''} pdf`, {args.cores} processes "
+        "at a time, OMP_THREAD_LIMIT=1, no rotation/deskew.",
         "- CER: `pdftotext` (default mode) vs ground truth, NFC, whitespace collapsed, Σ Levenshtein / Σ "
         "reference length. By page kind (sohoa / OCRmyPDF / raw Tesseract, %; a page counts in each of its "
         "kinds): " + "; ".join(f"{tag} {100 * s['cer_by_tag'][tag]:.2f} / {100 * o['cer_by_tag'][tag]:.2f} / "
@@ -558,12 +586,72 @@ def ensure_big_inbox(corpus, pages, n):
     return out
 
 
+def jpeg_pdf(jpegs, path):
+    """A PDF with one full-page JPEG per page, the bytes embedded as they are: what a scanner's
+    "scan to PDF" writes for a long document."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None]
+    kids = []
+    for j in jpegs:
+        data = j.read_bytes()
+        w, h, comps = jpeg_size(data)
+        pw, ph = w * 72 / 300, h * 72 / 300
+        space = {1: b"/DeviceGray", 3: b"/DeviceRGB"}[comps]
+        objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
+                    b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream"
+                    % (w, h, space, len(data), data))
+        content = b"q %.2f 0 0 %.2f 0 0 cm /Im0 Do Q" % (pw, ph)
+        objs.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        n = len(objs)
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R "
+                    b"/Resources << /XObject << /Im0 %d 0 R >> >> >>" % (pw, ph, n, n - 1))
+        kids.append(len(objs))
+    objs[1] = b"<< /Type /Pages /Count %d /Kids [%s] >>" % (len(kids), b" ".join(b"%d 0 R" % k for k in kids))
+    with open(path, "wb") as f:
+        f.write(b"%PDF-1.4\n")
+        offsets = []
+        for i, o in enumerate(objs, 1):
+            offsets.append(f.tell())
+            f.write(b"%d 0 obj\n%s\nendobj\n" % (i, o))
+        xref = f.tell()
+        f.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
+        f.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
+        f.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+
+
+def jpeg_size(data):
+    """(width, height, components) from a JPEG's SOF marker."""
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            h, w = int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
+            return w, h, data[i + 9]
+        i += 2 + length
+    raise ValueError("no SOF marker")
+
+
+def ensure_long_inbox(corpus, pages, n):
+    """One dossier with one component: an n-page scanner PDF of the corpus JPEGs (a long land dossier)."""
+    out, done = WORK / f"long-{n}", WORK / f"long-{n}.done"
+    if done.exists() and out.is_dir():
+        return out
+    log(f"writing a {n}-page PDF in {out.relative_to(ROOT)}")
+    shutil.rmtree(out, ignore_errors=True)
+    d = out / "000.00.18.H44-230701-0001"
+    d.mkdir(parents=True)
+    jpeg_pdf([corpus / pages[i % len(pages)]["rel"] for i in range(n)], d / "ho-so-dat-dai.pdf")
+    done.write_text(f"{n}\n")
+    return out
+
+
 def memory(args):
     corpus, pages = ensure_corpus(args.pages)
     big = ensure_big_inbox(corpus, pages, args.memory_pages)
+    long = ensure_long_inbox(corpus, pages, args.long_pages)
     started, facts = datetime.datetime.now(), machine()
     res = []
-    for label, inbox, n in (("small", corpus, len(pages)), ("big", big, args.memory_pages)):
+    for label, inbox, n in (("small", corpus, len(pages)), ("long", long, args.long_pages),
+                            ("big", big, args.memory_pages)):
         log(f"memory: sohoa on {n} pages")
         out = WORK / "out" / f"memory-{label}"
 
@@ -582,7 +670,7 @@ def memory(args):
             return rec
 
         # RSS hardly depends on neighbours, and a 2,000-page run is too long to repeat: no retries for it
-        attempts = measured_run(f"memory {n}", one, args, retry=(label == "small"))
+        attempts = measured_run(f"memory {label} {n}", one, args, retry=(label == "small"))
         for r in attempts:
             r.update(pages=n, ppm=round(n * 60 / r["wall_s"], 2), cpu_per_page=round(r["cpu_s"] / n, 3),
                      peak_rss_mib=round(r["peak_rss"] / 2**20, 1), rss_series=thin(r.pop("series"), 60))
@@ -591,8 +679,9 @@ def memory(args):
             + ("" if r["ok"] else "  ** FAILED **"))
         res.append(attempts)
         shutil.rmtree(out / "data" / "archive", ignore_errors=True)  # gigabytes for the big run
-    small, bigr = res[0][-1], res[1][-1]
+    small, longr, bigr = res[0][-1], res[1][-1], res[2][-1]
     q = bigr["peak_rss"] / small["peak_rss"]
+    ql = longr["peak_rss"] / small["peak_rss"]
     # RSS of the big run at each tenth of its duration: flat means it does not grow with the batch
     ser = bigr["rss_series"]
     tenths = [max((s[1] for s in ser if s[0] <= bigr["wall_s"] * k / 10), default=0) for k in range(1, 11)]
@@ -601,11 +690,12 @@ def memory(args):
         "",
         f"Machine: {facts['cpus']} vCPU {facts['cpu_model']}, {facts['ram_gib']} GiB RAM; sohoa {facts['sohoa_commit']}.",
         "",
-        "| pages | dossiers | wall s | pages per minute | CPU s per page | peak RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| pages | dossiers | documents | wall s | pages per minute | CPU s per page | peak RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in (small, bigr):
-        lines.append(f"| {r['pages']:,} | {r['sohoa_summary'].get('dossiers', '?')} | {r['wall_s']:.0f} | "
+    for r in (small, longr, bigr):
+        lines.append(f"| {r['pages']:,} | {r['sohoa_summary'].get('dossiers', '?')} | "
+                     f"{r['sohoa_summary'].get('documents', '?')} | {r['wall_s']:.0f} | "
                      f"{r['ppm']:.1f} | {r['cpu_per_page']:.2f} | {r['peak_rss_mib']:.0f} |")
     lines += [
         "",
@@ -614,6 +704,9 @@ def memory(args):
         f"run (MiB): {', '.join(f'{v / 2**20:.0f}' for v in tenths)}.",
         f"The {bigr['pages']:,}-page inbox reuses the {len(pages)} corpus images (hard links) in "
         f"{bigr['sohoa_summary'].get('dossiers', '?')} dossiers of 20 components.",
+        f"One {longr['pages']}-page component (a scanner PDF of the corpus JPEGs) / {small['pages']} pages = "
+        f"**{ql:.2f}** (target <= {MEMORY_TARGET:.2f}: **{'PASS' if ql <= MEMORY_TARGET else 'FAIL'}**): "
+        "pages stream through decode, OCR and encoding, so a long document does not hold its rasters.",
     ]
     if any(r["contended"] for r in (small, bigr)):
         lines.append("- Other processes used CPU during a kept run (see the JSON); RSS is not affected much.")
@@ -624,7 +717,56 @@ def memory(args):
                                 "table": table}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(table)
     print(f"\nAll runs: {path.relative_to(ROOT)}")
-    return 0 if small["ok"] and bigr["ok"] else 1
+    return 0 if small["ok"] and longr["ok"] and bigr["ok"] else 1
+
+
+# ---------------------------------------------------------------- models mode
+def models(args):
+    """sohoa with its default model folder (best_int after scripts/install-model.sh) vs sohoa with
+    Debian's fast model, alternating rounds on the same corpus; speed and CER."""
+    inbox, pages = ensure_corpus(args.pages)
+    started, facts = datetime.datetime.now(), machine()
+    cfg = WORK / "debian-model.toml"
+    cfg.write_text(f'[ocr]\ntessdata = "{DEBIAN_TESSDATA}"\n')
+    variants = {"default": [], "debian": ["--config", str(cfg)]}
+    names = {"default": f"default: {facts['vie_model']} ({TESSDATA or DEBIAN_TESSDATA})",
+             "debian": f"Debian fast ({DEBIAN_TESSDATA})"}
+    runs, ok = [], True
+    for rnd in range(1, args.rounds + 1):
+        for v, extra in variants.items():
+            log(f"round {rnd}/{args.rounds}: sohoa, {names[v]}")
+            attempts = measured_run(f"model {v} round {rnd}",
+                                    lambda: run_sohoa(inbox, pages, WORK / "out" / f"model-{v}", extra), args)
+            for a in attempts:
+                finish_record(a, pages, v, rnd)
+            r = attempts[-1]
+            ok &= r["ok"]
+            log(f"  {r['ppm']:.1f} pages/min, {r['cpu_per_page']:.2f} CPU-s/page, CER {100 * r['cer']:.2f} %")
+            runs += attempts
+    summary = summarize(runs, variants)
+    d, f = summary["default"], summary["debian"]
+    tags = list(d["cer_by_tag"])
+    lines = [
+        f"### sohoa's OCR model: {len(pages)} pages, median of {args.rounds} alternating rounds",
+        "",
+        f"Machine: {facts['cpus']} vCPU {facts['cpu_model']}; {facts['tesseract']}; sohoa {facts['sohoa_commit']}.",
+        "",
+        "| vie model | pages per minute | CPU s per page | CER (%) | " + " | ".join(f"CER {t} (%)" for t in tags) + " |",
+        "|---|---:|---:|---:|" + "---:|" * len(tags),
+    ]
+    for v in variants:
+        x = summary[v]
+        lines.append(f"| {names[v]} | {x['ppm']:.1f} | {x['cpu_per_page']:.2f} | {100 * x['cer']:.2f} | "
+                     + " | ".join(f"{100 * x['cer_by_tag'][t]:.2f}" for t in tags) + " |")
+    lines += ["", f"Default / Debian: speed {d['ppm'] / f['ppm']:.2f}, error rate {d['cer'] / f['cer']:.2f}."]
+    table = "\n".join(lines)
+    path = WORK / f"results-models-{started:%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps({"mode": "models", "started": started.isoformat(timespec="seconds"),
+                                "machine": facts, "options": vars(args), "summary": summary, "runs": runs,
+                                "table": table}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(table)
+    print(f"\nAll runs: {path.relative_to(ROOT)}")
+    return 0 if ok else 1
 
 
 def main():
@@ -640,6 +782,10 @@ def main():
     ap.add_argument("--probe-pages", type=int, default=8, help="pages for the OCRmyPDF probe (default 8)")
     ap.add_argument("--idle-timeout", type=float, default=240, help="max seconds to wait for idle CPUs per run")
     ap.add_argument("--retries", type=int, default=3, help="max repeats of a contended run (default 3)")
+    ap.add_argument("--models", action="store_true",
+                    help="sohoa only: its default model folder vs Debian's fast vie model, same corpus")
+    ap.add_argument("--long-pages", type=int, default=200,
+                    help="--memory: pages of the one-component run (a multi-page grey TIFF; default 200)")
     ap.add_argument("--sohoa-args", default="", help='extra flags for sohoa batch, e.g. "--languages vie"')
     args = ap.parse_args()
     if not BUILT.exists():
@@ -647,7 +793,9 @@ def main():
     WORK.mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUILT, SOHOA)
     SOHOA_ARGS.extend(args.sohoa_args.split())
-    sys.exit(memory(args) if args.memory else compare(args))
+    global TESSDATA
+    TESSDATA = sohoa_tessdata()
+    sys.exit(memory(args) if args.memory else models(args) if args.models else compare(args))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sohoa needs to build, run and test. Safe to re-run:
-# it only calls apt-get when something is missing.
+# Installs the Debian packages sohoa needs to build, run and test, then the default
+# OCR model (scripts/install-model.sh). Safe to re-run: it only calls apt-get when
+# something is missing.
 set -euo pipefail
 
 PKGS=(
@@ -19,13 +20,14 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "installing Debian packages: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
-$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The default OCR model (best_int Vietnamese, from the npm registry); see the script.
+"$(dirname "$0")/install-model.sh"

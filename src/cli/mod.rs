@@ -102,6 +102,10 @@ pub fn run(cli: Cli) -> ExitCode {
             UiLanguage::Vi
         };
     }
+    // The OCR model folder is settled once, after every override of the languages.
+    let settle = |s: &mut Settings| {
+        s.ocr.settle_model();
+    };
     match cli.command {
         Command::Batch {
             inboxes,
@@ -119,13 +123,17 @@ pub fn run(cli: Cli) -> ExitCode {
             if unit.is_some() {
                 settings.default_unit = unit;
             }
+            settle(&mut settings);
             batch(&settings, &inboxes, json)
         }
         Command::Dossier {
             command: DossierCommand::Show { code, json },
         } => dossier::show(&settings, &code, json),
         Command::Report { json } => report(&settings, json),
-        Command::Config => match toml::to_string_pretty(&settings) {
+        Command::Config => match toml::to_string_pretty(&{
+            settle(&mut settings);
+            settings
+        }) {
             Ok(t) => {
                 print!("{t}");
                 ExitCode::Ok

@@ -189,8 +189,25 @@ pub struct Page {
     pub pixels: Raster,
 }
 
-/// Decodes one input file into its pages.
+/// Decodes one input file into its pages, all at once.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    let mut pages = Vec::new();
+    decode_each(bytes, limits, &mut |page| {
+        pages.push(page);
+        true
+    })?;
+    Ok(pages)
+}
+
+/// Decodes one input file page by page: each page goes to `on_page` before the
+/// next is decoded, so a long file never has more than one page in hand here.
+/// `on_page` returns false to stop early (the consumer is gone). Returns the
+/// number of pages in the file.
+pub fn decode_each(
+    bytes: &[u8],
+    limits: &Limits,
+    on_page: &mut dyn FnMut(Page) -> bool,
+) -> Result<usize, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -201,16 +218,21 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
             limit: limits.max_bytes,
         });
     }
-    let pages = match Format::sniff(bytes) {
-        Some(Format::Jpeg) => vec![image_file::decode_jpeg(bytes, limits)?],
-        Some(Format::Tiff) => tiff_file::decode_tiff(bytes, limits)?,
-        Some(Format::Pdf) => pdf::decode_pdf(bytes, limits)?,
-        Some(f) => vec![image_file::decode_other(bytes, f, limits)?],
+    let count = match Format::sniff(bytes) {
+        Some(Format::Jpeg) => {
+            on_page(image_file::decode_jpeg(bytes, limits)?);
+            1
+        }
+        Some(Format::Tiff) => tiff_file::decode_tiff(bytes, limits, on_page)?,
+        Some(Format::Pdf) => pdf::decode_pdf(bytes, limits, on_page)?,
+        Some(f) => {
+            on_page(image_file::decode_other(bytes, f, limits)?);
+            1
+        }
         None => return Err(DecodeError::NotAnImage),
     };
-    if pages.is_empty() {
+    if count == 0 {
         return Err(DecodeError::NoPages);
     }
-    limits.check_pages(pages.len())?;
-    Ok(pages)
+    Ok(count)
 }

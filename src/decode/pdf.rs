@@ -34,8 +34,14 @@ const NOT_A_PASSWORD: &str = "\u{1}sohoa: not a password\u{1}";
 /// Share of the visible box an image edge may miss and still count as full-page.
 pub(super) const FULL_PAGE_TOLERANCE: f64 = 0.01;
 
-/// Decodes every page of a PDF, in order.
-pub fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+/// Decodes the pages of a PDF in order, one at a time, handing each to
+/// `on_page` before the next is read; stops early when `on_page` returns
+/// false. Returns the page count.
+pub fn decode_pdf(
+    bytes: &[u8],
+    limits: &Limits,
+    on_page: &mut dyn FnMut(Page) -> bool,
+) -> Result<usize, DecodeError> {
     let pdf = guarded("the PDF structure", || open(bytes))?;
     let pages = pdf.pages();
     if pages.is_empty() {
@@ -44,16 +50,16 @@ pub fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErro
     limits.check_pages(pages.len())?;
     let scan_cache = InterpreterCache::new();
     let render_cache = RenderCache::new();
-    pages
-        .iter()
-        .enumerate()
-        .map(|(i, page)| {
-            let what = format!("page {}", i + 1);
-            guarded(&what, || {
-                decode_page(page, &scan_cache, &render_cache, limits)
-            })
-        })
-        .collect()
+    for (i, page) in pages.iter().enumerate() {
+        let what = format!("page {}", i + 1);
+        let decoded = guarded(&what, || {
+            decode_page(page, &scan_cache, &render_cache, limits)
+        })?;
+        if !on_page(decoded) {
+            break;
+        }
+    }
+    Ok(pages.len())
 }
 
 fn open(bytes: &[u8]) -> Result<Pdf, DecodeError> {

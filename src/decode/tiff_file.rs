@@ -16,22 +16,27 @@ fn corrupt(e: impl std::fmt::Display) -> DecodeError {
     DecodeError::Corrupt(e.to_string())
 }
 
-pub fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+/// Decodes the pages one at a time, handing each to `on_page` before the next
+/// is read; stops early when `on_page` returns false. Returns the page count.
+pub fn decode_tiff(
+    bytes: &[u8],
+    limits: &Limits,
+    on_page: &mut dyn FnMut(Page) -> bool,
+) -> Result<usize, DecodeError> {
     let mut tl = tiff::decoder::Limits::default();
     tl.decoding_buffer_size = (limits.max_pixels as usize).saturating_mul(4);
     let mut dec = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
         .with_limits(tl);
-    let mut pages = Vec::new();
+    let mut count = 0;
     loop {
-        limits.check_pages(pages.len() + 1)?;
-        pages.push(decode_page(&mut dec, bytes, limits)?);
-        if !dec.more_images() {
-            break;
+        count += 1;
+        limits.check_pages(count)?;
+        if !on_page(decode_page(&mut dec, bytes, limits)?) || !dec.more_images() {
+            return Ok(count);
         }
         dec.next_image().map_err(corrupt)?;
     }
-    Ok(pages)
 }
 
 fn decode_page(

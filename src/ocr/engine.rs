@@ -2,6 +2,7 @@
 //! each worker thread owns one.
 
 use super::model::OcrPage;
+use super::tessdata::{choose_tessdata, ModelChoice, BUNDLED_TESSDATA};
 use super::tsv::parse_tsv;
 use image::GrayImage;
 use thiserror::Error;
@@ -21,6 +22,26 @@ impl Default for OcrSettings {
             languages: "vie+eng".into(),
             tessdata: None,
         }
+    }
+}
+
+impl OcrSettings {
+    /// Settles `tessdata` on the folder this run will load (see
+    /// [`choose_tessdata`]), logging a configured folder that was passed over.
+    pub fn settle_model(&mut self) -> ModelChoice {
+        let choice = choose_tessdata(self.tessdata.as_deref(), BUNDLED_TESSDATA, &self.languages);
+        if let Some(w) = &choice.warning {
+            tracing::warn!("{w}");
+        }
+        self.tessdata = choice.tessdata.clone();
+        choice
+    }
+
+    /// What the records keep of the engine: its version and where the models
+    /// came from, e.g. `5.3.0 [/usr/local/share/sohoa/tessdata]`.
+    pub fn engine_label(&self) -> String {
+        let dir = self.tessdata.as_deref().unwrap_or("default tessdata");
+        format!("{} [{dir}]", tesseract_version())
     }
 }
 

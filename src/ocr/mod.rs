@@ -5,9 +5,11 @@
 mod engine;
 pub mod model;
 mod osd;
+mod tessdata;
 mod tsv;
 
 pub use engine::{tesseract_version, Engine, OcrError, OcrSettings};
 pub use model::{BBox, OcrLine, OcrPage, OcrWord};
 pub use osd::{detect_orientation, Orientation};
+pub use tessdata::{choose_tessdata, ModelChoice, ModelSource, BUNDLED_TESSDATA};
 pub use tsv::parse_tsv;

@@ -111,7 +111,9 @@ pub fn detect_orientation(
 ) -> Option<Orientation> {
     OSD.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let engine = slot.get_or_insert_with(|| OsdEngine::new(tessdata));
+        // A model folder without osd.traineddata falls back to Tesseract's own.
+        let engine =
+            slot.get_or_insert_with(|| OsdEngine::new(tessdata).or_else(|| OsdEngine::new(None)));
         engine.as_mut().and_then(|e| e.detect(img, dpi))
     })
 }

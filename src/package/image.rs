@@ -15,40 +15,107 @@
 
 use pdf_writer::{Chunk, Filter, Name, Ref};
 
-use super::{deflate, PackagePage};
+use super::{deflate, PackageError};
 use crate::decode::{ColorMode, StoredImage};
 
 const GRAY: Name<'static> = Name(b"DeviceGray");
 const RGB: Name<'static> = Name(b"DeviceRGB");
 
-/// Whether the image has CMYK samples (and so needs the CMYK profile).
-pub(crate) fn is_cmyk(stored: &StoredImage) -> bool {
-    matches!(
-        stored,
-        StoredImage::Jpeg { components: 4, .. }
-            | StoredImage::Lossless {
-                color: ColorMode::Cmyk,
-                ..
-            }
-    )
+/// A page image ready to embed: its stream bytes and how to read them. Made
+/// by [`encode_image`] on the worker that read the page, so the pixels can be
+/// dropped long before the document is written.
+#[derive(Clone)]
+pub struct EncodedImage {
+    width: i32,
+    height: i32,
+    data: Vec<u8>,
+    kind: Encoding,
 }
 
-/// Writes the stored image of `page` as an image XObject. CMYK samples are
-/// tagged with the ICC profile `cmyk` (PDF/A forbids DeviceCMYK next to an
-/// RGB output intent). The error is a human-readable reason; the caller adds
-/// the page number.
-pub(crate) fn write_image(
-    chunk: &mut Chunk,
-    id: Ref,
-    page: &PackagePage,
-    cmyk: Ref,
-) -> Result<(), String> {
-    let (w, h) = (page.width, page.height);
-    let (wi, hi) = match (i32::try_from(w), i32::try_from(h)) {
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Encoding {
+    /// DCTDecode; `inverted` for Adobe CMYK JPEGs (`/Decode [1 0 …]`).
+    Jpeg { space: Space, inverted: bool },
+    /// CCITTFaxDecode G4; 1-bit grey.
+    Ccitt { black_is_1: bool },
+    /// FlateDecode of rows with `bits` per sample.
+    Flate { space: Space, bits: u8 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Space {
+    Gray,
+    Rgb,
+    Cmyk,
+}
+
+impl std::fmt::Debug for EncodedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EncodedImage({}x{} {:?}, {} bytes)",
+            self.width,
+            self.height,
+            self.kind,
+            self.data.len()
+        )
+    }
+}
+
+impl EncodedImage {
+    /// Whether the image has CMYK samples (and so needs the CMYK profile).
+    pub(crate) fn is_cmyk(&self) -> bool {
+        matches!(
+            self.kind,
+            Encoding::Jpeg {
+                space: Space::Cmyk,
+                ..
+            } | Encoding::Flate {
+                space: Space::Cmyk,
+                ..
+            }
+        )
+    }
+
+    /// Size of the stream in the PDF.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Pixel size (width, height).
+    pub fn size(&self) -> (u32, u32) {
+        (self.width as u32, self.height as u32)
+    }
+}
+
+/// Encodes the stored image of a `w`×`h` page for the PDF: JPEG and CCITT
+/// bytes are moved in untouched, bilevel pixels become G4, other pixels Flate.
+/// `page` is the 1-based page number the error names.
+pub fn encode_image(
+    page: usize,
+    stored: StoredImage,
+    w: u32,
+    h: u32,
+) -> Result<EncodedImage, PackageError> {
+    encode(stored, w, h).map_err(|reason| PackageError::InvalidImage { page, reason })
+}
+
+fn encode(stored: StoredImage, w: u32, h: u32) -> Result<EncodedImage, String> {
+    let (width, height) = match (i32::try_from(w), i32::try_from(h)) {
         (Ok(wi), Ok(hi)) if wi > 0 && hi > 0 => (wi, hi),
         _ => return Err(format!("invalid image size {w}x{h}")),
     };
-    match page.stored {
+    let image = |data, kind| EncodedImage {
+        width,
+        height,
+        data,
+        kind,
+    };
+    Ok(match stored {
         StoredImage::Jpeg {
             data,
             components,
@@ -58,30 +125,19 @@ pub(crate) fn write_image(
                 return Err("jpeg data does not start with an SOI marker".into());
             }
             let space = match components {
-                1 => Some(GRAY),
-                3 => Some(RGB),
-                4 => None,
+                1 => Space::Gray,
+                3 => Space::Rgb,
+                4 => Space::Cmyk,
                 n => return Err(format!("jpeg with {n} components is not supported")),
             };
-            let mut img = chunk.image_xobject(id, data);
-            img.filter(Filter::DctDecode);
-            img.width(wi).height(hi).bits_per_component(8);
-            match space {
-                Some(name) => {
-                    img.color_space_name(name);
-                }
-                None => img.color_space().icc_based(cmyk),
-            }
-            if *components == 4 && *inverted_cmyk {
-                // Adobe CMYK JPEGs store inverted samples.
-                img.decode([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
-            }
+            let inverted = space == Space::Cmyk && inverted_cmyk;
+            image(data, Encoding::Jpeg { space, inverted })
         }
         StoredImage::Ccitt { data, black_is_1 } => {
             if data.is_empty() {
                 return Err("empty ccitt data".into());
             }
-            write_ccitt(chunk, id, data, wi, hi, *black_is_1);
+            image(data, Encoding::Ccitt { black_is_1 })
         }
         StoredImage::Lossless {
             color: ColorMode::Bilevel,
@@ -89,42 +145,73 @@ pub(crate) fn write_image(
         } => {
             let row = w.div_ceil(8) as usize;
             check_len(data.len(), row, h)?;
-            match encode_g4(data, w, h) {
+            match encode_g4(&data, w, h) {
                 // Our rows have 1 = white, which is what G4 calls white; the
                 // decoded 0 = black is also DeviceGray black: BlackIs1 false.
-                Some(g4) => write_ccitt(chunk, id, &g4, wi, hi, false),
-                None => {
-                    // 1 = white is DeviceGray's own convention for 1-bit samples.
-                    let packed = deflate(data);
-                    let mut img = chunk.image_xobject(id, &packed);
-                    img.filter(Filter::FlateDecode);
-                    img.width(wi).height(hi).bits_per_component(1);
-                    img.color_space_name(GRAY);
-                }
+                Some(g4) => image(g4, Encoding::Ccitt { black_is_1: false }),
+                // 1 = white is DeviceGray's own convention for 1-bit samples.
+                None => image(
+                    deflate(&data),
+                    Encoding::Flate {
+                        space: Space::Gray,
+                        bits: 1,
+                    },
+                ),
             }
         }
         StoredImage::Lossless { color, data } => {
             let (n, space) = match color {
-                ColorMode::Gray => (1usize, Some(GRAY)),
-                ColorMode::Rgb => (3, Some(RGB)),
-                ColorMode::Cmyk => (4, None),
-                ColorMode::Bilevel => (1, Some(GRAY)), // handled above
+                ColorMode::Gray | ColorMode::Bilevel => (1usize, Space::Gray),
+                ColorMode::Rgb => (3, Space::Rgb),
+                ColorMode::Cmyk => (4, Space::Cmyk),
             };
             let row = (w as usize).checked_mul(n).ok_or("image row too large")?;
             check_len(data.len(), row, h)?;
-            let packed = deflate(data);
-            let mut img = chunk.image_xobject(id, &packed);
-            img.filter(Filter::FlateDecode);
-            img.width(wi).height(hi).bits_per_component(8);
-            match space {
-                Some(name) => {
-                    img.color_space_name(name);
-                }
-                None => img.color_space().icc_based(cmyk),
-            }
+            image(deflate(&data), Encoding::Flate { space, bits: 8 })
         }
+    })
+}
+
+/// Writes `image` as an image XObject. CMYK samples are tagged with the ICC
+/// profile `cmyk` (PDF/A forbids DeviceCMYK next to an RGB output intent).
+pub(crate) fn write_image(chunk: &mut Chunk, id: Ref, image: &EncodedImage, cmyk: Ref) {
+    let (w, h) = (image.width, image.height);
+    let mut img = chunk.image_xobject(id, &image.data);
+    let space = match image.kind {
+        Encoding::Jpeg { space, inverted } => {
+            img.filter(Filter::DctDecode);
+            img.bits_per_component(8);
+            if inverted {
+                img.decode([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+            }
+            space
+        }
+        Encoding::Ccitt { black_is_1 } => {
+            img.filter(Filter::CcittFaxDecode);
+            img.decode_parms()
+                .k(-1)
+                .columns(w)
+                .rows(h)
+                .black_is_1(black_is_1);
+            img.bits_per_component(1);
+            Space::Gray
+        }
+        Encoding::Flate { space, bits } => {
+            img.filter(Filter::FlateDecode);
+            img.bits_per_component(i32::from(bits));
+            space
+        }
+    };
+    img.width(w).height(h);
+    match space {
+        Space::Gray => {
+            img.color_space_name(GRAY);
+        }
+        Space::Rgb => {
+            img.color_space_name(RGB);
+        }
+        Space::Cmyk => img.color_space().icc_based(cmyk),
     }
-    Ok(())
 }
 
 fn check_len(actual: usize, row: usize, h: u32) -> Result<(), String> {
@@ -134,18 +221,6 @@ fn check_len(actual: usize, row: usize, h: u32) -> Result<(), String> {
     } else {
         Err(format!("pixel data is {actual} bytes, expected {expected}"))
     }
-}
-
-fn write_ccitt(chunk: &mut Chunk, id: Ref, data: &[u8], w: i32, h: i32, black_is_1: bool) {
-    let mut img = chunk.image_xobject(id, data);
-    img.filter(Filter::CcittFaxDecode);
-    img.decode_parms()
-        .k(-1)
-        .columns(w)
-        .rows(h)
-        .black_is_1(black_is_1);
-    img.width(w).height(h).bits_per_component(1);
-    img.color_space_name(GRAY);
 }
 
 /// Encodes packed bilevel rows (MSB first, 1 = white) as CCITT G4. The result

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use super::tests::info;
 use super::*;
+use crate::decode::{ColorMode, StoredImage};
 
 fn have_poppler() -> bool {
     let ok = Command::new("pdftoppm").arg("-v").output().is_ok();
@@ -13,12 +14,13 @@ fn have_poppler() -> bool {
     ok
 }
 
-fn page(stored: &StoredImage, w: u32, h: u32, turn: u16) -> PackagePage<'_> {
+fn encoded(stored: &StoredImage, w: u32, h: u32) -> EncodedImage {
+    encode_image(1, stored.clone(), w, h).expect("encodes")
+}
+
+fn page(image: &EncodedImage, turn: u16) -> PackagePage<'_> {
     PackagePage {
-        stored,
-        width: w,
-        height: h,
-        color: ColorMode::Gray,
+        image,
         // 72 dpi: one pixel is one point, so a 72 dpi render is pixel-exact.
         dpi: (72.0, 72.0),
         turn,
@@ -81,7 +83,7 @@ fn lossless_gray_and_rgb_render_exactly_for_every_turn() {
             data: data.clone(),
         };
         for turn in [0u16, 90, 180, 270] {
-            let pdf = write_pdf(&[page(&stored, w, h, turn)], &info()).unwrap();
+            let pdf = write_pdf(&[page(&encoded(&stored, w, h), turn)], &info()).unwrap();
             let img = render(&pdf);
             let (uw, uh) = if turn % 180 == 90 { (h, w) } else { (w, h) };
             assert_eq!(img.dimensions(), (uw, uh), "{mode:?} turn {turn}");
@@ -129,7 +131,7 @@ fn bilevel_becomes_g4_and_ccitt_passes_through() {
         color: ColorMode::Bilevel,
         data: data.clone(),
     };
-    let pdf = write_pdf(&[page(&stored, w, h, 90)], &info()).unwrap();
+    let pdf = write_pdf(&[page(&encoded(&stored, w, h), 90)], &info()).unwrap();
     assert!(pdf.windows(15).any(|s| s == b"/CCITTFaxDecode"));
     let img = render(&pdf);
     for (ux, uy, px) in img.enumerate_pixels() {
@@ -143,7 +145,7 @@ fn bilevel_becomes_g4_and_ccitt_passes_through() {
         data: g4.clone(),
         black_is_1: true,
     };
-    let pdf = write_pdf(&[page(&stored, w, h, 0)], &info()).unwrap();
+    let pdf = write_pdf(&[page(&encoded(&stored, w, h), 0)], &info()).unwrap();
     assert!(pdf.windows(g4.len()).any(|s| s == g4.as_slice()));
     assert!(pdf.windows(14).any(|s| s == b"/BlackIs1 true"));
 }
@@ -154,7 +156,7 @@ fn bad_input_gives_stable_error_codes() {
         color: ColorMode::Rgb,
         data: vec![0; 10],
     };
-    let err = write_pdf(&[page(&stored, 4, 4, 0)], &info()).unwrap_err();
+    let err = encode_image(1, stored, 4, 4).unwrap_err();
     assert_eq!(err.code(), "E_PACKAGE_IMAGE");
     assert_eq!(
         err.to_string(),
@@ -168,7 +170,8 @@ fn bad_input_gives_stable_error_codes() {
         color: ColorMode::Gray,
         data: vec![0; 16],
     };
-    let mut p = page(&stored, 4, 4, 45);
+    let image = encoded(&stored, 4, 4);
+    let mut p = page(&image, 45);
     assert_eq!(
         write_pdf(&[p], &info()).unwrap_err().code(),
         "E_PACKAGE_PAGE"
@@ -185,10 +188,14 @@ fn bad_input_gives_stable_error_codes() {
         inverted_cmyk: false,
     };
     assert_eq!(
-        write_pdf(&[page(&jpeg, 4, 4, 0)], &info())
-            .unwrap_err()
-            .code(),
+        encode_image(1, jpeg, 4, 4).unwrap_err().code(),
         "E_PACKAGE_IMAGE"
+    );
+    assert_eq!(
+        encode_image(2, stored.clone(), 0, 4)
+            .unwrap_err()
+            .to_string(),
+        "page 2: invalid stored image: invalid image size 0x4"
     );
     let ocr = crate::ocr::model::OcrPage {
         width: 0,
@@ -203,7 +210,7 @@ fn bad_input_gives_stable_error_codes() {
             words: vec![],
         }],
     };
-    let mut p = page(&stored, 4, 4, 0);
+    let mut p = page(&image, 0);
     p.dpi = (3.0, 3.0);
     p.ocr = Some(&ocr);
     let err = write_pdf(&[p], &info()).unwrap_err();
@@ -217,8 +224,8 @@ fn output_is_deterministic_with_identical_file_ids() {
         color: ColorMode::Gray,
         data,
     };
-    let a = write_pdf(&[page(&stored, 16, 16, 0)], &info()).unwrap();
-    let b = write_pdf(&[page(&stored, 16, 16, 0)], &info()).unwrap();
+    let a = write_pdf(&[page(&encoded(&stored, 16, 16), 0)], &info()).unwrap();
+    let b = write_pdf(&[page(&encoded(&stored, 16, 16), 0)], &info()).unwrap();
     assert_eq!(a, b);
     let text = String::from_utf8_lossy(&a);
     // Two identical strings: "<a> <a>" (or literal strings when all ASCII).

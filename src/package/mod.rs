@@ -37,18 +37,15 @@ use std::collections::BTreeMap;
 
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
-use crate::decode::{ColorMode, StoredImage};
 use crate::ocr::model::OcrPage;
 use geometry::{OcrFrame, PageGeometry};
+pub use image::{encode_image, EncodedImage};
 
 /// One page to package.
 #[derive(Debug, Clone, Copy)]
 pub struct PackagePage<'a> {
-    pub stored: &'a StoredImage,
-    /// Pixel size of the stored image.
-    pub width: u32,
-    pub height: u32,
-    pub color: ColorMode,
+    /// The scan as it will be embedded (see [`encode_image`]).
+    pub image: &'a EncodedImage,
     /// Resolution of the stored image (x, y); may be non-square.
     pub dpi: (f32, f32),
     /// Clockwise turn (0/90/180/270) that makes the stored image upright.
@@ -148,31 +145,23 @@ pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, 
         });
 
     // Likewise the CMYK profile, only for documents with CMYK images.
-    let cmyk_icc = pages
-        .iter()
-        .any(|p| image::is_cmyk(p.stored))
-        .then(&mut alloc);
+    let cmyk_icc = pages.iter().any(|p| p.image.is_cmyk()).then(&mut alloc);
 
     let mut body = Chunk::new();
     let mut used = BTreeMap::new();
     let mut page_ids = Vec::with_capacity(pages.len());
     for (i, page) in pages.iter().enumerate() {
         let number = i + 1;
-        let geom =
-            PageGeometry::new(page.width, page.height, page.dpi, page.turn).map_err(|reason| {
-                PackageError::InvalidPage {
-                    page: number,
-                    reason,
-                }
-            })?;
-        let (page_id, content_id, image_id) = (alloc(), alloc(), alloc());
-        // Without CMYK images the profile ref is never used.
-        image::write_image(&mut body, image_id, page, cmyk_icc.unwrap_or(icc_id)).map_err(
-            |reason| PackageError::InvalidImage {
+        let (width, height) = page.image.size();
+        let geom = PageGeometry::new(width, height, page.dpi, page.turn).map_err(|reason| {
+            PackageError::InvalidPage {
                 page: number,
                 reason,
-            },
-        )?;
+            }
+        })?;
+        let (page_id, content_id, image_id) = (alloc(), alloc(), alloc());
+        // Without CMYK images the profile ref is never used.
+        image::write_image(&mut body, image_id, page.image, cmyk_icc.unwrap_or(icc_id));
 
         let mut content = Content::new();
         content.save_state();

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
+use crate::decode::StoredImage;
 
 const FONT: &str = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf";
 
@@ -132,11 +133,9 @@ fn package(s: &Scan, turn: u16, deskew: f32) -> (Vec<u8>, PathBuf) {
         components: 1,
         inverted_cmyk: false,
     };
+    let image = encode_image(1, stored, s.width, s.height).unwrap();
     let page = PackagePage {
-        stored: &stored,
-        width: s.width,
-        height: s.height,
-        color: ColorMode::Gray,
+        image: &image,
         dpi: (300.0, 300.0),
         turn,
         ocr: Some(&s.ocr),

@@ -5,14 +5,16 @@ use crate::config::Settings;
 use crate::decode::{self, Page};
 use crate::intake::Component;
 use crate::messages::Problem;
-use crate::ocr::{detect_orientation, tesseract_version, Engine, OcrPage};
-use crate::package::{self, DocumentInfo, PackagePage};
-use crate::prepare::{self, PreparedPage};
+use crate::ocr::{detect_orientation, Engine, OcrPage};
+use crate::package::{self, DocumentInfo, EncodedImage, PackagePage};
+use crate::prepare;
 use crate::records::{InputFile, NewDocument, NewFailure, PageRecord, Records};
 use crate::store;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
 
 /// A component that needs processing, with the hashes taken when planning.
@@ -84,9 +86,109 @@ fn with_engine<T>(
     })
 }
 
+/// What a worker keeps of a page once it is read: the image encoded for the
+/// PDF, what OCR found and the facts for the record. The pixels are gone by
+/// then, so a long component costs its compressed size, not its raster size.
 struct ReadPage {
-    prepared: PreparedPage,
+    index: usize,
+    image: EncodedImage,
+    dpi: (f32, f32),
+    turn: u16,
+    deskew_deg: f32,
     ocr: Option<OcrPage>,
+    record: PageRecord,
+}
+
+/// Reads one decoded page: prepare, OCR, then encode the stored image.
+fn read_page(
+    index: usize,
+    page: Page,
+    settings: &Settings,
+    shown: &str,
+) -> Result<ReadPage, Problem> {
+    let tessdata = settings.ocr.tessdata.as_deref();
+    let prepared = prepare::prepare_page(&page, &settings.prepare, |img, dpi| {
+        detect_orientation(img, dpi, tessdata).map(|o| (o.turn, o.confidence))
+    });
+    let ocr = if prepared.blank {
+        None
+    } else {
+        let r = with_engine(settings, |e| e.recognise(&prepared.image, prepared.dpi))
+            .and_then(|r| r)
+            .map_err(|e| Problem::new(e.code(), shown.to_string(), e.to_string()))?;
+        Some(r)
+    };
+    let record = PageRecord {
+        page_no: index as u32 + 1,
+        width_px: page.width,
+        height_px: page.height,
+        dpi: page.dpi,
+        color: format!("{:?}", page.color).to_lowercase(),
+        turn: prepared.turn,
+        deskew_deg: prepared.deskew_deg,
+        blank: prepared.blank,
+        mean_confidence: ocr.as_ref().and_then(OcrPage::mean_confidence),
+        words: ocr.as_ref().map_or(0, |o| o.words().count() as u32),
+    };
+    let dpi = package::layout_dpi(page.width, page.height, page.dpi);
+    let image = package::encode_image(index + 1, page.stored, page.width, page.height)
+        .map_err(|e| Problem::new(e.code(), shown.to_string(), e.to_string()))?;
+    Ok(ReadPage {
+        index,
+        image,
+        dpi,
+        turn: prepared.turn,
+        deskew_deg: prepared.deskew_deg,
+        ocr,
+        record,
+    })
+}
+
+/// Reads the component's files in page order and decodes them one page at a
+/// time into `tx`. The channel is bounded, so decoding runs at most a few
+/// pages ahead of OCR however long the component is. Stops at the first
+/// error (sent on) or when `stop` is raised.
+fn feed(
+    job: &Job,
+    settings: &Settings,
+    tx: SyncSender<Result<(usize, Page), Problem>>,
+    stop: &AtomicBool,
+) {
+    let mut count = 0usize;
+    for (path, shown, hash, _) in &job.files {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let problem = |code: &'static str, why: String| Problem::new(code, shown.clone(), why);
+        let bytes = match std::fs::read(path) {
+            Ok(b) if &store::sha256_hex(&b) == hash => b,
+            Ok(_) => {
+                let why = "file changed while being processed; it will be taken next run";
+                let _ = tx.send(Err(problem("E_READ", why.into())));
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Err(problem("E_READ", e.to_string())));
+                return;
+            }
+        };
+        let mut refused = None;
+        let decoded = decode::decode_each(&bytes, &settings.limits, &mut |page| {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            count += 1;
+            if let Err(e) = settings.limits.check_pages(count) {
+                refused = Some(e);
+                return false;
+            }
+            tx.send(Ok((count - 1, page))).is_ok()
+        });
+        if let Some(e) = decoded.err().or(refused) {
+            let _ = tx.send(Err(problem(e.code(), e.to_string())));
+            return;
+        }
+    }
 }
 
 pub fn process_component(
@@ -95,61 +197,45 @@ pub fn process_component(
     records: &Mutex<Records>,
     progress: &dyn Progress,
 ) -> Result<Done, Problem> {
-    // Decode every file; any failing file fails the component (100 % of pages).
-    let mut pages: Vec<Page> = Vec::new();
-    for (path, shown, hash, _) in &job.files {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Problem::new("E_READ", shown.clone(), e.to_string()))?;
-        if &store::sha256_hex(&bytes) != hash {
-            return Err(Problem::new(
-                "E_READ",
-                shown.clone(),
-                "file changed while being processed; it will be taken next run",
-            ));
-        }
-        let decoded = decode::decode(&bytes, &settings.limits)
-            .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
-        pages.extend(decoded);
-        settings
-            .limits
-            .check_pages(pages.len())
-            .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
-    }
     let shown = super::display_path(&job.inbox, &job.component.source);
+    // Decoding (one thread, in order) feeds the OCR workers through a bounded
+    // channel; any failing page fails the component (100 % of pages).
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<Problem>> = Mutex::new(None);
+    let fail = |p: Problem| {
+        stop.store(true, Ordering::Relaxed);
+        lock(&first_error).get_or_insert(p);
+        None
+    };
+    let mut read: Vec<ReadPage> = std::thread::scope(|s| {
+        let (tx, rx) = sync_channel(rayon::current_num_threads().max(1));
+        s.spawn(|| feed(job, settings, tx, &stop));
+        rx.into_iter()
+            .par_bridge()
+            .filter_map(|item| match item {
+                Err(p) => fail(p),
+                Ok(_) if stop.load(Ordering::Relaxed) => None,
+                Ok((i, page)) => {
+                    let r = read_page(i, page, settings, &shown);
+                    progress.page_done();
+                    r.map_or_else(fail, Some)
+                }
+            })
+            .collect()
+    });
+    if let Some(problem) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(problem);
+    }
+    read.sort_unstable_by_key(|r| r.index);
 
-    let read: Vec<Result<ReadPage, Problem>> = pages
-        .par_iter()
-        .map(|page| {
-            let tessdata = settings.ocr.tessdata.as_deref();
-            let prepared = prepare::prepare_page(page, &settings.prepare, |img, dpi| {
-                detect_orientation(img, dpi, tessdata).map(|o| (o.turn, o.confidence))
-            });
-            let ocr = if prepared.blank {
-                None
-            } else {
-                let r = with_engine(settings, |e| e.recognise(&prepared.image, prepared.dpi))
-                    .and_then(|r| r)
-                    .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
-                Some(r)
-            };
-            progress.page_done();
-            Ok(ReadPage { prepared, ocr })
-        })
-        .collect();
-    let read: Vec<ReadPage> = read.into_iter().collect::<Result<_, _>>()?;
-
-    let package_pages: Vec<PackagePage> = pages
+    let package_pages: Vec<PackagePage> = read
         .iter()
-        .zip(&read)
-        .map(|(page, r)| PackagePage {
-            stored: &page.stored,
-            width: page.width,
-            height: page.height,
-            color: page.color,
-            dpi: package::layout_dpi(page.width, page.height, page.dpi),
-            turn: r.prepared.turn,
+        .map(|r| PackagePage {
+            image: &r.image,
+            dpi: r.dpi,
+            turn: r.turn,
             ocr: r.ocr.as_ref(),
-            deskew_deg: r.prepared.deskew_deg,
+            deskew_deg: r.deskew_deg,
         })
         .collect();
     let info = DocumentInfo {
@@ -163,29 +249,13 @@ pub fn process_component(
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     drop(package_pages);
 
-    let page_records: Vec<PageRecord> = pages
-        .iter()
-        .zip(&read)
-        .enumerate()
-        .map(|(i, (page, r))| PageRecord {
-            page_no: i as u32 + 1,
-            width_px: page.width,
-            height_px: page.height,
-            dpi: page.dpi,
-            color: format!("{:?}", page.color).to_lowercase(),
-            turn: r.prepared.turn,
-            deskew_deg: r.prepared.deskew_deg,
-            blank: r.prepared.blank,
-            mean_confidence: r.ocr.as_ref().and_then(OcrPage::mean_confidence),
-            words: r.ocr.as_ref().map_or(0, |o| o.words().count() as u32),
-        })
-        .collect();
     let (sum, n) = read
         .iter()
         .filter_map(|r| r.ocr.as_ref())
         .flat_map(|o| o.words())
         .fold((0.0f64, 0u64), |(s, n), w| (s + w.confidence as f64, n + 1));
 
+    let page_count = read.len();
     // Store, then record: the record points at a file that is already durable.
     let mut records = lock(records);
     let version = records
@@ -213,15 +283,15 @@ pub fn process_component(
             })
             .collect(),
         ocr_engine: "tesseract".into(),
-        ocr_version: tesseract_version(),
+        ocr_version: settings.ocr.engine_label(),
         ocr_languages: settings.ocr.languages.clone(),
         mean_confidence: (n > 0).then(|| (sum / n as f64) as f32),
-        pages: page_records,
+        pages: read.into_iter().map(|r| r.record).collect(),
     };
     records
         .insert_document(&doc)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     drop(records);
-    progress.document_done(&job.code.code, &job.component.name, pages.len());
-    Ok(Done { pages: pages.len() })
+    progress.document_done(&job.code.code, &job.component.name, page_count);
+    Ok(Done { pages: page_count })
 }

@@ -203,8 +203,8 @@ pub fn display_path(inbox: &Path, path: &Path) -> String {
     rel.to_string_lossy().nfc().collect()
 }
 
-fn lock(records: &Mutex<Records>) -> std::sync::MutexGuard<'_, Records> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A worker that panicked while holding the lock leaves SQLite consistent
     // (its transaction rolled back), so the poison flag can be ignored.
-    records.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

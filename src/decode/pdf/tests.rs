@@ -8,6 +8,16 @@ fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(format!("{CORPUS}/{name}")).expect("corpus file")
 }
 
+/// All pages at once (shadows the streaming `super::decode_pdf`).
+fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    let mut pages = Vec::new();
+    super::decode_pdf(bytes, limits, &mut |p| {
+        pages.push(p);
+        true
+    })?;
+    Ok(pages)
+}
+
 fn timed(name: &str, bytes: &[u8], limits: &Limits) -> (Result<Vec<Page>, DecodeError>, Duration) {
     let start = Instant::now();
     let result = decode_pdf(bytes, limits);
