@@ -22,7 +22,7 @@ Method (after /work/shared/research/ocrmypdf-baseline.md, the earlier OCRmyPDF m
                with OMP_THREAD_LIMIT=1 exported (see OCRMYPDF_MODES); all three are tried once on a few
                pages first and the fastest is kept (printed, and in the JSON)
     tesseract  `xargs -P <cores> env OMP_THREAD_LIMIT=1 tesseract IN OUT -l vie pdf` (the limit: no
-               orientation, no deskew, no PDF/A), with `--tessdata-dir` set to the model folder sohoa uses
+               orientation, no deskew, no PDF/A), with TESSDATA_PREFIX set to the model folder sohoa uses
                (`sohoa config`), so both read with the same model. OCRmyPDF gets Tesseract's default
                models (Debian's), as a user installing it would.
 * Runs alternate A B C A B C ... for --rounds rounds so drift (thermal, neighbours) hits all variants alike;
@@ -332,8 +332,8 @@ def sohoa_tessdata():
 
 
 def tesseract_cmd(out):
-    model = ["--tessdata-dir", TESSDATA] if TESSDATA else []
-    return ["env", "OMP_THREAD_LIMIT=1", "tesseract", "{}.jpg", f"{out}/pdf/{{}}", "-l", "vie"] + model + ["pdf"]
+    model = [f"TESSDATA_PREFIX={TESSDATA}"] if TESSDATA else []
+    return ["env", "OMP_THREAD_LIMIT=1"] + model + ["tesseract", "{}.jpg", f"{out}/pdf/{{}}", "-l", "vie", "pdf"]
 
 
 VARIANTS = {
@@ -551,7 +551,7 @@ def render_table(summary, facts, args, omode, probes, runs, pages):
         f"(orientation + deskew on, default jobs, languages {facts['sohoa_languages']}). "
         f"OCRmyPDF: `ocrmypdf -l vie --rotate-pages --deskew --jobs {args.cores} --output-type pdfa`, one "
         f"invocation per page, {omode_txt}. Raw Tesseract: "
-        f"`tesseract IN OUT -l vie{' --tessdata-dir ' + TESSDATA if TESSDATA else ''} pdf`, {args.cores} processes "
+        f"`{'TESSDATA_PREFIX=' + TESSDATA + ' ' if TESSDATA else ''}tesseract IN OUT -l vie pdf`, {args.cores} processes "
         "at a time, OMP_THREAD_LIMIT=1, no rotation/deskew.",
         "- CER: `pdftotext` (default mode) vs ground truth, NFC, whitespace collapsed, Σ Levenshtein / Σ "
         "reference length. By page kind (sohoa / OCRmyPDF / raw Tesseract, %; a page counts in each of its "

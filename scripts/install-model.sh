@@ -3,8 +3,8 @@
 # better than Debian's fast model; bench/run --models measures both). The model comes from the npm
 # package @tesseract.js-data/vie (its 4.0.0_best_int/vie.traineddata.gz, i.e. tessdata_best quantised
 # to integers) and goes, gunzipped and checked against a pinned SHA-256, into
-# /usr/local/share/sohoa/tessdata (or $SOHOA_MODEL_DIR), next to links to Debian's eng and osd models,
-# since Tesseract reads every language of one run from one folder.
+# /usr/local/share/sohoa/tessdata (or $SOHOA_MODEL_DIR), next to links to Debian's eng and osd models
+# (and its configs), since Tesseract reads every language of one run from one folder.
 #
 # Safe to re-run: does nothing when the model is already there. If the registry cannot be reached it
 # warns and exits 0: sohoa then falls back to Debian's model (tesseract-ocr-vie).
@@ -58,9 +58,10 @@ PY
   $SUDO mv -f "$DEST/.vie.traineddata.tmp" "$DEST/vie.traineddata"
 fi
 
-# The other models a run loads from the same folder: English (vie+eng) and orientation (osd).
-for lang in eng osd; do
-  if [ ! -e "$DEST/$lang.traineddata" ] && [ -f "$DEBIAN/$lang.traineddata" ]; then
-    $SUDO ln -sf "$DEBIAN/$lang.traineddata" "$DEST/$lang.traineddata"
+# What else a run may load from the same folder: the English (vie+eng) and orientation (osd) models,
+# and for the tesseract command line (bench/run) its config files and the PDF renderer's font.
+for item in eng.traineddata osd.traineddata configs tessconfigs pdf.ttf; do
+  if [ ! -e "$DEST/$item" ] && [ -e "$DEBIAN/$item" ]; then
+    $SUDO ln -sfn "$DEBIAN/$item" "$DEST/$item"
   fi
 done

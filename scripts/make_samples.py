@@ -6,6 +6,9 @@ Run with Debian's python3 (python3-pil, python3-numpy; fonts-liberation2; qpdf f
     make_samples.py samples  OUTDIR              small committed inbox (the repo's samples/), < 3 MB
     make_samples.py fixtures OUTDIR              test tree OUTDIR/good, OUTDIR/bad (made at test time)
     make_samples.py corpus   OUTDIR --pages N    N single-page A4 300-dpi JPEG scans for benchmarks
+    make_samples.py slips    OUTDIR --pages N    N small receipt-slip JPEG scans (0001.jpg…), each with
+                                                 its own text, for watch-mode tests that need many
+                                                 files quickly (OCR takes a fraction of a second)
 
 Everything is seeded: the same command gives the same bytes (for a given Pillow/libjpeg/zlib/libtiff),
 except fixtures' 06-encrypted.pdf (qpdf's AES-256 uses a random file key).
@@ -603,14 +606,32 @@ def clean(root):
         raise SystemExit(f"{root} holds files the previous manifest does not list; refusing to overwrite")
 
 
+def slips(outdir, n):
+    """N small 300-dpi colour JPEG scans of receipt slips, every one different (so each has its own
+    hash), written straight to OUTDIR/0001.jpg… (no manifest: watch tests check hashes, not text)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    font = fonts("regular", 34)
+    for i in range(1, n + 1):
+        rng = random.Random(seed_of("slip", i))
+        img = Image.new("RGB", (1100, 230), (250, 248, 240))
+        d = ImageDraw.Draw(img)
+        d.text((40, 40), f"Phiếu tiếp nhận số {i:04d}: {rng.choice(MEN)}", font=font, fill=(20, 20, 20))
+        d.text((40, 120), f"Thôn {rng.choice(VILLAGES)}, {rng.choice(COMMUNES)}", font=font, fill=(20, 20, 20))
+        (outdir / f"{i:04d}.jpg").write_bytes(jpeg_bytes(img, 300, 85))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=["samples", "fixtures", "corpus"])
+    ap.add_argument("mode", choices=["samples", "fixtures", "corpus", "slips"])
     ap.add_argument("outdir", type=Path)
     ap.add_argument("--pages", type=int, default=40, help="corpus: number of pages")
     a = ap.parse_args()
     t0 = time.monotonic()
     check_glyphs()
+    if a.mode == "slips":
+        slips(a.outdir, a.pages)
+        print(f"slips: {a.pages} files in {a.outdir} ({time.monotonic() - t0:.1f} s)")
+        return
     a.outdir.mkdir(parents=True, exist_ok=True)
     # build next to OUTDIR, then swap in: a failed run leaves OUTDIR as it was
     with tempfile.TemporaryDirectory(prefix=".make-samples-", dir=a.outdir.parent) as tmp:

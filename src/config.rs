@@ -22,6 +22,58 @@ pub struct Settings {
     pub ocr: OcrSettings,
     pub prepare: PrepareSettings,
     pub limits: Limits,
+    pub watch: WatchSettings,
+    /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
+    #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
+    pub inboxes: Vec<InboxSettings>,
+}
+
+/// `[watch]`: how `sohoa watch` treats its inboxes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchSettings {
+    /// A dossier folder is taken once nothing in it changed for this long.
+    pub settle_seconds: f64,
+    /// Interval of polled inboxes (and of those whose events cannot be set up).
+    pub poll_seconds: f64,
+    /// Interval of the full rescan of every inbox (the safety net for lost events).
+    pub rescan_seconds: f64,
+    /// The file an operator drops into a folder to have it taken at once.
+    pub marker: String,
+    /// Days to keep inputs in `processed/`; 0 = keep them.
+    pub retention_days: u32,
+    /// On SIGTERM/Ctrl-C, how long in-flight work may take to finish.
+    pub drain_seconds: f64,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        WatchSettings {
+            settle_seconds: 10.0,
+            poll_seconds: 5.0,
+            rescan_seconds: 60.0,
+            marker: "XONG".into(),
+            retention_days: 0,
+            drain_seconds: 60.0,
+        }
+    }
+}
+
+/// `[[inbox]]`: one folder `sohoa watch` serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxSettings {
+    pub path: PathBuf,
+    /// Unit code for folders whose name is not a standard dossier code.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Overrides `[watch] settle_seconds`.
+    #[serde(default)]
+    pub settle_seconds: Option<f64>,
+    /// Poll this inbox at this interval instead of waiting for events (for
+    /// network shares, where inotify sees nothing).
+    #[serde(default)]
+    pub poll_seconds: Option<f64>,
 }
 
 impl Default for Settings {
@@ -34,6 +86,8 @@ impl Default for Settings {
             ocr: OcrSettings::default(),
             prepare: PrepareSettings::default(),
             limits: Limits::default(),
+            watch: WatchSettings::default(),
+            inboxes: Vec::new(),
         }
     }
 }
@@ -142,6 +196,18 @@ mod tests {
         assert_eq!(s.prepare, d.prepare);
         assert_eq!(s.limits, d.limits);
         assert_eq!(s.jobs, d.jobs);
+        assert_eq!(s.watch, d.watch);
+        // The commented [[inbox]] example is valid too.
+        let inbox: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[inbox]]"))
+            .filter(|l| !l.starts_with("# #"))
+            .map(|l| l.trim_start_matches("# "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s: Settings = toml::from_str(&inbox).expect("inbox example parses");
+        assert_eq!(s.inboxes.len(), 1);
+        assert_eq!(s.inboxes[0].poll_seconds, Some(5.0));
     }
 
     #[test]

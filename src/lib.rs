@@ -2,7 +2,8 @@
 //! searchable, archivable PDFs attached to dossier records, and counts how far
 //! digitization has come. Stages in data-flow order:
 //! intake → decode → prepare → ocr → package → store → records → report;
-//! `pipeline` calls them in order, `cli` is the command-line glue.
+//! `pipeline` calls them in order, `watch` runs it as a service over hot
+//! folders, `cli` is the command-line glue.
 
 pub mod cli;
 pub mod codes;
@@ -19,3 +20,4 @@ pub mod records;
 pub mod report;
 pub mod rules;
 pub mod store;
+pub mod watch;

@@ -57,6 +57,7 @@ fn vi(code: &str) -> (&'static str, &'static str) {
         "E_TOO_LARGE" => ("Tệp vượt quá giới hạn cho phép", "Hãy quét lại ở độ phân giải 200–300 dpi hoặc tách thành nhiều tệp nhỏ hơn."),
         "E_NO_PAGES" => ("Tệp không có trang nào", "Hãy quét lại tài liệu này."),
         "E_UNSUPPORTED" => ("Định dạng tệp chưa được hỗ trợ", "Hãy lưu lại dưới dạng JPEG, PNG, TIFF hoặc PDF."),
+        "E_CHANGED" => ("Tệp thay đổi trong lúc đang xử lý", "Tệp sẽ được xử lý lại khi máy quét ghi xong; không cần làm gì thêm."),
         "E_READ" => ("Không đọc được tệp", "Hãy kiểm tra tệp còn tồn tại và máy chủ có quyền đọc thư mục."),
         "E_INVALID_CODE" => (
             "Tên thư mục không phải mã hồ sơ hợp lệ",
@@ -82,6 +83,7 @@ fn en(code: &str) -> (&'static str, &'static str) {
         "E_TOO_LARGE" => ("File exceeds the allowed limits", "Rescan at 200–300 dpi or split it into smaller files."),
         "E_NO_PAGES" => ("File has no pages", "Scan this document again."),
         "E_UNSUPPORTED" => ("File format not supported", "Save it as JPEG, PNG, TIFF or PDF."),
+        "E_CHANGED" => ("File changed while it was being processed", "It will be taken again once the scanner has finished writing; nothing to do."),
         "E_READ" => ("Cannot read file", "Check that the file still exists and the folder is readable."),
         "E_INVALID_CODE" => (
             "Folder name is not a valid dossier code",
@@ -99,7 +101,7 @@ fn en(code: &str) -> (&'static str, &'static str) {
 }
 
 /// Every error code an input failure can carry.
-pub const CODES: [&str; 21] = [
+pub const CODES: [&str; 22] = [
     "E_EMPTY",
     "E_NOT_IMAGE",
     "E_CORRUPT",
@@ -108,6 +110,7 @@ pub const CODES: [&str; 21] = [
     "E_NO_PAGES",
     "E_UNSUPPORTED",
     "E_READ",
+    "E_CHANGED",
     "E_INVALID_CODE",
     "E_LOOSE_FILE",
     "E_SYMLINK",
@@ -124,7 +127,7 @@ pub const CODES: [&str; 21] = [
 ];
 /// Maps a recorded code back onto the closed set (for re-rendering in another language).
 pub fn known_code(code: &str) -> &'static str {
-    const CODES: [&str; 17] = [
+    const CODES: [&str; 18] = [
         "E_EMPTY",
         "E_NOT_IMAGE",
         "E_CORRUPT",
@@ -133,6 +136,7 @@ pub fn known_code(code: &str) -> &'static str {
         "E_NO_PAGES",
         "E_UNSUPPORTED",
         "E_READ",
+        "E_CHANGED",
         "E_INVALID_CODE",
         "E_LOOSE_FILE",
         "E_SYMLINK",

@@ -17,6 +17,10 @@ pub enum ExitCode {
     DataDir = 5,
     /// The requested record does not exist.
     NotFound = 6,
+    /// Another `sohoa watch` already serves this data directory.
+    AlreadyRunning = 7,
+    /// `sohoa status`: no watcher is running on this data directory.
+    NoWatcher = 8,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

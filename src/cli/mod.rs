@@ -4,6 +4,7 @@
 mod dossier;
 mod exit;
 mod progress;
+mod watch;
 
 pub use exit::ExitCode;
 
@@ -59,6 +60,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve hot folders: take each dossier folder once it settles, archive it,
+    /// and move its scans to processed/ (or failed/ with a .loi.txt note).
+    Watch {
+        /// Inboxes to watch [default: the config's [[inbox]] tables].
+        inboxes: Vec<PathBuf>,
+        /// Seconds a folder must stay unchanged before it is taken [default: 10].
+        #[arg(long)]
+        settle: Option<f64>,
+        /// Poll the inboxes every SECS seconds instead of waiting for change
+        /// events (network shares).
+        #[arg(long, value_name = "SECS")]
+        poll: Option<f64>,
+        /// OCR worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Whether a watcher runs, and per inbox what waits, runs, is done or failed.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// Dossier records.
     Dossier {
         #[command(subcommand)]
@@ -103,7 +125,7 @@ pub fn run(cli: Cli) -> ExitCode {
         };
     }
     // The OCR model folder is settled once, after every override of the languages.
-    let settle = |s: &mut Settings| {
+    let settle_model = |s: &mut Settings| {
         s.ocr.settle_model();
     };
     match cli.command {
@@ -123,15 +145,28 @@ pub fn run(cli: Cli) -> ExitCode {
             if unit.is_some() {
                 settings.default_unit = unit;
             }
-            settle(&mut settings);
+            settle_model(&mut settings);
             batch(&settings, &inboxes, json)
         }
+        Command::Watch {
+            inboxes,
+            settle,
+            poll,
+            jobs,
+        } => {
+            if let Some(j) = jobs {
+                settings.jobs = j;
+            }
+            settle_model(&mut settings);
+            watch::watch(&settings, &inboxes, settle, poll)
+        }
+        Command::Status { json } => watch::status(&settings, json),
         Command::Dossier {
             command: DossierCommand::Show { code, json },
         } => dossier::show(&settings, &code, json),
         Command::Report { json } => report(&settings, json),
         Command::Config => match toml::to_string_pretty(&{
-            settle(&mut settings);
+            settle_model(&mut settings);
             settings
         }) {
             Ok(t) => {

@@ -20,6 +20,14 @@ pub fn is_junk(name: &str) -> bool {
         || SUFFIX.iter().any(|s| lower.ends_with(s))
 }
 
+/// True for names of files still being written (a download, a copy or a
+/// scanner's partial file); never read, never deleted.
+pub fn is_temporary(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    const SUFFIX: [&str; 4] = [".tmp", ".part", ".filepart", ".crdownload"];
+    name.starts_with("~$") || SUFFIX.iter().any(|s| lower.ends_with(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

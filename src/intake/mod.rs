@@ -8,7 +8,7 @@
 mod junk;
 mod natural;
 
-pub use junk::is_junk;
+pub use junk::{is_junk, is_temporary};
 pub use natural::natural_cmp;
 
 use crate::codes::DossierCode;
@@ -91,6 +91,22 @@ pub fn nfc_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// What one entry at the top of an inbox is.
+#[derive(Debug)]
+pub enum Entry {
+    /// Ours or the system's (`_x`, `.x`, Thumbs.db…): not looked at.
+    Ignored,
+    /// Cannot become a dossier.
+    Problem(IntakeProblem),
+    /// A dossier folder, with the problems found inside it (symlinks…).
+    Dossier {
+        dossier: Dossier,
+        problems: Vec<IntakeProblem>,
+        /// The folder name is not a standard code; the default unit was used.
+        opaque: bool,
+    },
+}
+
 /// Lists the dossiers of one inbox. `default_unit` lets non-standard folder
 /// names through as opaque codes.
 pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
@@ -106,68 +122,96 @@ pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
         }
     };
     for entry in entries {
-        let name = nfc_name(&entry);
-        // `_x` and `.x` at the top are ours or the system's (e.g. `_truth`).
-        if name.starts_with('_') || is_junk(&name) {
-            continue;
-        }
-        let meta = match std::fs::symlink_metadata(&entry) {
-            Ok(m) => m,
-            Err(e) => {
-                scan.problems.push(IntakeProblem::Unreadable {
-                    path: entry,
-                    reason: e.to_string(),
-                });
-                continue;
+        match read_entry(&entry, default_unit, None) {
+            Entry::Ignored => {}
+            Entry::Problem(p) => scan.problems.push(p),
+            Entry::Dossier {
+                dossier,
+                problems,
+                opaque,
+            } => {
+                if opaque {
+                    scan.opaque_codes.push(dossier.code.code.clone());
+                }
+                scan.problems.extend(problems);
+                scan.dossiers.push(dossier);
             }
-        };
-        if meta.file_type().is_symlink() {
-            scan.problems.push(IntakeProblem::Symlink { path: entry });
-            continue;
-        }
-        if meta.is_file() {
-            scan.problems.push(IntakeProblem::LooseFile { path: entry });
-            continue;
-        }
-        let code = match (DossierCode::parse(&name), default_unit) {
-            (Some(c), _) => c,
-            (None, Some(unit)) => {
-                scan.opaque_codes.push(name.clone());
-                DossierCode::opaque(&name, unit)
-            }
-            (None, None) => {
-                scan.problems.push(IntakeProblem::InvalidCode {
-                    folder: entry,
-                    name,
-                });
-                continue;
-            }
-        };
-        match dossier_components(&entry, &mut scan.problems) {
-            Ok(components) => scan.dossiers.push(Dossier {
-                code,
-                folder: entry,
-                components,
-            }),
-            Err(e) => scan.problems.push(IntakeProblem::Unreadable {
-                path: entry,
-                reason: e.to_string(),
-            }),
         }
     }
     scan
 }
 
+/// The entries at the top of an inbox, sorted naturally.
+pub fn inbox_entries(inbox: &Path) -> std::io::Result<Vec<PathBuf>> {
+    sorted_entries(inbox)
+}
+
+/// Reads one entry at the top of an inbox. `marker` names a file operators
+/// drop to say a folder is complete (watch mode); it is never a component.
+pub fn read_entry(entry: &Path, default_unit: Option<&str>, marker: Option<&str>) -> Entry {
+    let name = nfc_name(entry);
+    // `_x` and `.x` at the top are ours or the system's (e.g. `_truth`).
+    if name.starts_with('_') || is_junk(&name) {
+        return Entry::Ignored;
+    }
+    let meta = match std::fs::symlink_metadata(entry) {
+        Ok(m) => m,
+        Err(e) => {
+            return Entry::Problem(IntakeProblem::Unreadable {
+                path: entry.to_path_buf(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    if meta.file_type().is_symlink() {
+        return Entry::Problem(IntakeProblem::Symlink {
+            path: entry.to_path_buf(),
+        });
+    }
+    if meta.is_file() {
+        return Entry::Problem(IntakeProblem::LooseFile {
+            path: entry.to_path_buf(),
+        });
+    }
+    let (code, opaque) = match (DossierCode::parse(&name), default_unit) {
+        (Some(c), _) => (c, false),
+        (None, Some(unit)) => (DossierCode::opaque(&name, unit), true),
+        (None, None) => {
+            return Entry::Problem(IntakeProblem::InvalidCode {
+                folder: entry.to_path_buf(),
+                name,
+            })
+        }
+    };
+    let mut problems = Vec::new();
+    match dossier_components(entry, marker, &mut problems) {
+        Ok(components) => Entry::Dossier {
+            dossier: Dossier {
+                code,
+                folder: entry.to_path_buf(),
+                components,
+            },
+            problems,
+            opaque,
+        },
+        Err(e) => Entry::Problem(IntakeProblem::Unreadable {
+            path: entry.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// Components of one dossier folder (including `ket-qua/`).
 pub fn dossier_components(
     folder: &Path,
+    marker: Option<&str>,
     problems: &mut Vec<IntakeProblem>,
 ) -> std::io::Result<Vec<Component>> {
     let mut out = Vec::new();
-    collect_components(folder, DocKind::ThanhPhan, &mut out, problems)?;
+    collect_components(folder, DocKind::ThanhPhan, marker, &mut out, problems)?;
     let results = folder.join(RESULT_DIR);
     if std::fs::symlink_metadata(&results).is_ok_and(|m| m.is_dir()) {
-        collect_components(&results, DocKind::KetQua, &mut out, problems)?;
+        collect_components(&results, DocKind::KetQua, marker, &mut out, problems)?;
     }
     Ok(out)
 }
@@ -175,13 +219,15 @@ pub fn dossier_components(
 fn collect_components(
     folder: &Path,
     kind: DocKind,
+    marker: Option<&str>,
     out: &mut Vec<Component>,
     problems: &mut Vec<IntakeProblem>,
 ) -> std::io::Result<()> {
     let mut found = Vec::new();
     for entry in sorted_entries(folder)? {
         let name = nfc_name(&entry);
-        if is_junk(&name) || (kind == DocKind::ThanhPhan && name == RESULT_DIR) {
+        let is_marker = marker.is_some_and(|m| name.eq_ignore_ascii_case(m));
+        if is_junk(&name) || is_marker || (kind == DocKind::ThanhPhan && name == RESULT_DIR) {
             continue;
         }
         let meta = std::fs::symlink_metadata(&entry)?;

@@ -164,7 +164,7 @@ fn feed(
             Ok(b) if &store::sha256_hex(&b) == hash => b,
             Ok(_) => {
                 let why = "file changed while being processed; it will be taken next run";
-                let _ = tx.send(Err(problem("E_READ", why.into())));
+                let _ = tx.send(Err(problem("E_CHANGED", why.into())));
                 return;
             }
             Err(e) => {

@@ -9,14 +9,15 @@ mod summary;
 pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};
 
 use crate::config::Settings;
-use crate::intake::{self, Component, IntakeProblem};
+use crate::intake::{self, Component, Dossier, IntakeProblem};
 use crate::messages::Problem;
 use crate::ocr::{Engine, OcrError};
 use crate::records::{NewFailure, Records, RecordsError};
 use crate::store::{component_digest, sha256_hex};
-use document::{process_component, Job};
+use document::{process_component, Done, Job};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -33,6 +34,167 @@ pub enum BatchError {
     Threads(String),
 }
 
+/// What is shared by every dossier of a run: the settings, the records and
+/// the worker pool (one OCR engine per worker thread).
+pub struct Pipeline<'s> {
+    settings: &'s Settings,
+    records: Mutex<Records>,
+    pool: rayon::ThreadPool,
+    /// Whether a file that changed while read is left for later (watch mode)
+    /// rather than reported as a failure (batch).
+    defer_changed: bool,
+}
+
+/// What became of one component of a dossier.
+#[derive(Debug)]
+pub struct ComponentOutcome {
+    pub component: Component,
+    pub result: Outcome,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// Stored and recorded now.
+    Archived { pages: usize },
+    /// The same input is already archived (nothing done).
+    Unchanged,
+    /// Could not become a document; recorded with the reason.
+    Failed(FailureReport),
+    /// Not taken this time: a file changed while it was read, or the run is
+    /// stopping. Left where it is for the next look.
+    Deferred,
+}
+
+/// The components of the dossiers planned so far, split by what they need.
+#[derive(Default)]
+struct Plan {
+    jobs: Vec<Job>,
+    settled: Vec<ComponentOutcome>,
+}
+
+impl<'s> Pipeline<'s> {
+    /// Checks the OCR languages, opens the records and starts the workers.
+    pub fn new(settings: &'s Settings) -> Result<Self, BatchError> {
+        // Fail fast, before reading anything, when the OCR languages are missing.
+        drop(Engine::new(&settings.ocr)?);
+        let records = Mutex::new(Records::open(&settings.database_path())?);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.effective_jobs())
+            .thread_name(|i| format!("sohoa-worker-{i}"))
+            .build()
+            .map_err(|e| BatchError::Threads(e.to_string()))?;
+        Ok(Pipeline {
+            settings,
+            records,
+            pool,
+            defer_changed: true,
+        })
+    }
+
+    pub fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+        lock(&self.records)
+    }
+
+    /// Records an input that cannot become a document and returns what the
+    /// operator is told.
+    pub fn record_failure(&self, f: &NewFailure) -> Result<FailureReport, BatchError> {
+        self.records().insert_failure(f)?;
+        Ok(FailureReport::from_failure(f, self.settings.ui_language))
+    }
+
+    /// Records a problem intake found in `inbox`.
+    pub fn record_intake_problem(
+        &self,
+        inbox: &Path,
+        problem: &IntakeProblem,
+    ) -> Result<FailureReport, BatchError> {
+        self.record_failure(&intake_failure(inbox, problem))
+    }
+
+    /// Hashes the dossier's components and sorts them into work and the rest.
+    fn plan_dossier(
+        &self,
+        inbox: &Path,
+        dossier: Dossier,
+        plan: &mut Plan,
+    ) -> Result<(), BatchError> {
+        let dossier_id = self.records().ensure_dossier(&dossier.code)?;
+        for component in dossier.components {
+            match plan_component(&self.records, dossier_id, &dossier.code, &component, inbox)? {
+                Planned::Skip => plan.settled.push(ComponentOutcome {
+                    component,
+                    result: Outcome::Unchanged,
+                }),
+                Planned::Job(job) => plan.jobs.push(*job),
+                Planned::Failed(f) => {
+                    let report = self.record_failure(&f)?;
+                    plan.settled.push(ComponentOutcome {
+                        component,
+                        result: Outcome::Failed(report),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the planned jobs on the pool, components and pages in parallel.
+    /// Once `cancel` is raised no further component is started.
+    fn run(
+        &self,
+        plan: Plan,
+        progress: &dyn Progress,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<ComponentOutcome>, BatchError> {
+        progress.start(
+            plan.jobs.len() as u64,
+            plan.jobs.iter().map(|j| j.files.len() as u64).sum(),
+        );
+        let done: Vec<(Job, Option<Result<Done, Problem>>)> = self.pool.install(|| {
+            plan.jobs
+                .into_par_iter()
+                .map(|job| {
+                    let out = (!cancel.load(Ordering::Relaxed))
+                        .then(|| process_component(&job, self.settings, &self.records, progress));
+                    (job, out)
+                })
+                .collect()
+        });
+        let mut outcomes = plan.settled;
+        for (job, out) in done {
+            let result = match out {
+                None => Outcome::Deferred,
+                Some(Ok(d)) => Outcome::Archived { pages: d.pages },
+                Some(Err(p)) if p.code == "E_CHANGED" && self.defer_changed => Outcome::Deferred,
+                Some(Err(p)) => {
+                    let report = self.record_failure(&job.failure(p))?;
+                    progress.problem(&report);
+                    Outcome::Failed(report)
+                }
+            };
+            outcomes.push(ComponentOutcome {
+                component: job.component,
+                result,
+            });
+        }
+        progress.finish();
+        Ok(outcomes)
+    }
+
+    /// Processes one dossier folder of `inbox` (watch mode).
+    pub fn process_dossier(
+        &self,
+        inbox: &Path,
+        dossier: Dossier,
+        progress: &dyn Progress,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<ComponentOutcome>, BatchError> {
+        let mut plan = Plan::default();
+        self.plan_dossier(inbox, dossier, &mut plan)?;
+        self.run(plan, progress, cancel)
+    }
+}
+
 /// Processes every dossier of the inboxes. Inputs are only read, never moved.
 pub fn run_batch(
     settings: &Settings,
@@ -45,81 +207,60 @@ pub fn run_batch(
             return Err(BatchError::Inbox(inbox.clone()));
         }
     }
-    // Fail fast, before reading anything, when the OCR languages are missing.
-    drop(Engine::new(&settings.ocr)?);
-    let records = Mutex::new(Records::open(&settings.database_path())?);
+    let mut pipeline = Pipeline::new(settings)?;
+    // A batch reports a file that changes under it; watch mode waits for it.
+    pipeline.defer_changed = false;
     let mut summary = BatchSummary::default();
-    let mut jobs = Vec::new();
+    let mut plan = Plan::default();
     for inbox in inboxes {
         let scan = intake::scan_inbox(inbox, settings.default_unit.as_deref());
         for code in &scan.opaque_codes {
             tracing::warn!(dossier = %code, "folder name is not a standard dossier code; using the default unit");
         }
         for problem in &scan.problems {
-            let failure = intake_failure(inbox, problem);
-            record_failure(&records, &failure, &mut summary, settings, progress)?;
+            let report = pipeline.record_intake_problem(inbox, problem)?;
+            progress.problem(&report);
+            summary.failures.push(report);
         }
         for dossier in scan.dossiers {
             summary.dossiers += 1;
-            let dossier_id = lock(&records).ensure_dossier(&dossier.code)?;
-            for component in dossier.components {
-                match plan(&records, dossier_id, &dossier.code, component, inbox)? {
-                    Planned::Skip => summary.skipped += 1,
-                    Planned::Job(job) => jobs.push(job),
-                    Planned::Failed(f) => {
-                        record_failure(&records, &f, &mut summary, settings, progress)?
-                    }
-                }
-            }
+            pipeline.plan_dossier(inbox, dossier, &mut plan)?;
         }
     }
-    progress.start(
-        jobs.len() as u64,
-        jobs.iter().map(|j| j.files.len() as u64).sum(),
-    );
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.effective_jobs())
-        .thread_name(|i| format!("sohoa-worker-{i}"))
-        .build()
-        .map_err(|e| BatchError::Threads(e.to_string()))?;
-    let outcomes: Vec<_> = pool.install(|| {
-        jobs.into_par_iter()
-            .map(|job| {
-                let out = process_component(&job, settings, &records, progress);
-                (job, out)
-            })
-            .collect()
-    });
-    for (job, outcome) in outcomes {
-        match outcome {
-            Ok(done) => {
+    // Failures found while planning are recorded; show them too.
+    for o in &plan.settled {
+        if let Outcome::Failed(report) = &o.result {
+            progress.problem(report);
+        }
+    }
+    let never = AtomicBool::new(false);
+    for outcome in pipeline.run(plan, progress, &never)? {
+        match outcome.result {
+            Outcome::Archived { pages } => {
                 summary.documents += 1;
-                summary.pages += done.pages as u64;
+                summary.pages += pages as u64;
             }
-            Err(problem) => {
-                let failure = job.failure(problem);
-                record_failure(&records, &failure, &mut summary, settings, progress)?;
-            }
+            Outcome::Unchanged => summary.skipped += 1,
+            Outcome::Failed(report) => summary.failures.push(report),
+            Outcome::Deferred => {}
         }
     }
     summary.finish(started.elapsed());
-    progress.finish();
     Ok(summary)
 }
 
 enum Planned {
     Skip,
-    Job(Job),
+    Job(Box<Job>),
     Failed(NewFailure),
 }
 
 /// Hashes a component's files and decides whether it needs processing.
-fn plan(
+fn plan_component(
     records: &Mutex<Records>,
     dossier_id: i64,
     code: &crate::codes::DossierCode,
-    component: Component,
+    component: &Component,
     inbox: &Path,
 ) -> Result<Planned, BatchError> {
     let mut hashes = Vec::with_capacity(component.files.len());
@@ -130,7 +271,7 @@ fn plan(
             Err(e) => {
                 let problem = Problem::new("E_READ", shown, e.to_string());
                 return Ok(Planned::Failed(Job::failure_for(
-                    &code.code, &component, inbox, None, problem,
+                    &code.code, component, inbox, None, problem,
                 )));
             }
         }
@@ -144,7 +285,7 @@ fn plan(
     if current.is_some_and(|c| c.input_sha256 == digest) {
         return Ok(Planned::Skip);
     }
-    Ok(Planned::Job(Job {
+    Ok(Planned::Job(Box::new(Job {
         dossier_id,
         code: code.clone(),
         inbox: inbox.to_path_buf(),
@@ -155,9 +296,9 @@ fn plan(
             .zip(hashes)
             .map(|(p, (shown, h, b))| (p, shown, h, b))
             .collect(),
-        component,
+        component: component.clone(),
         digest,
-    }))
+    })))
 }
 
 fn intake_failure(inbox: &Path, problem: &IntakeProblem) -> NewFailure {
@@ -180,20 +321,6 @@ fn intake_failure(inbox: &Path, problem: &IntakeProblem) -> NewFailure {
         error_code: code.into(),
         message: p.message(crate::format::UiLanguage::Vi),
     }
-}
-
-fn record_failure(
-    records: &Mutex<Records>,
-    f: &NewFailure,
-    summary: &mut BatchSummary,
-    settings: &Settings,
-    progress: &dyn Progress,
-) -> Result<(), BatchError> {
-    lock(records).insert_failure(f)?;
-    let report = FailureReport::from_failure(f, settings.ui_language);
-    progress.problem(&report);
-    summary.failures.push(report);
-    Ok(())
 }
 
 /// Path relative to the inbox, NFC, with `/` separators: what operators see.

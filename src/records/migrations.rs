@@ -4,7 +4,10 @@
 use super::RecordsError;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("sql/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("sql/0001_init.sql")),
+    (2, include_str!("sql/0002_watch.sql")),
+];
 
 pub fn apply(conn: &mut Connection) -> Result<(), RecordsError> {
     conn.execute_batch(

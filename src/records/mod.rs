@@ -5,6 +5,7 @@
 
 mod migrations;
 mod queries;
+mod watch;
 
 pub use queries::{DocumentView, DossierView, FailureView, PageView, UnitCount};
 
@@ -13,6 +14,7 @@ use crate::intake::DocKind;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use thiserror::Error;
+pub use watch::{InboxStatus, JobEnd, PendingMove, PlannedMove, RecentFailure};
 
 #[derive(Debug, Error)]
 pub enum RecordsError {

@@ -114,6 +114,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     result.map_err(err)
 }
 
+/// Removes the temporary files `write_atomic` leaves when its process dies
+/// mid-write (`.<name>.<pid>.tmp` whose process is gone). Returns how many.
+pub fn sweep_orphan_temps(archive: &Path) -> usize {
+    let orphan = |name: &str| {
+        let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+            return false;
+        };
+        match rest.rsplit_once('.').map(|(_, pid)| pid.parse::<u32>()) {
+            Some(Ok(pid)) => !Path::new(&format!("/proc/{pid}")).exists(),
+            _ => false,
+        }
+    };
+    walkdir::WalkDir::new(archive)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && orphan(&e.file_name().to_string_lossy()))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +149,22 @@ mod tests {
         assert_eq!(
             archive_rel_path(&code, DocKind::KetQua, "qd", 2),
             PathBuf::from("archive/000.00.18.H44/2023/000.00.18.H44-230314-0027/ket-qua/qd.v2.pdf")
+        );
+    }
+
+    #[test]
+    fn orphan_temps_of_dead_processes_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("archive/u/2023/c");
+        std::fs::create_dir_all(&d).unwrap();
+        let mine = d.join(format!(".a.pdf.{}.tmp", std::process::id()));
+        let dead = d.join(".b.pdf.4294967290.tmp");
+        for p in [&mine, &dead, &d.join("c.pdf"), &d.join("x.tmp")] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        assert_eq!(sweep_orphan_temps(&dir.path().join("archive")), 1);
+        assert!(
+            mine.exists() && !dead.exists() && d.join("c.pdf").exists() && d.join("x.tmp").exists()
         );
     }
 

@@ -7,3 +7,4 @@ mod batch;
 mod cli;
 mod harness;
 mod peer;
+mod watch;

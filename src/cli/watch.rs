@@ -1,0 +1,202 @@
+//! `sohoa watch` (signals, the drain deadline, operator log lines) and
+//! `sohoa status`.
+
+use super::{print_json, ExitCode};
+use crate::config::Settings;
+use crate::format::{count, UiLanguage};
+use crate::pipeline::BatchError;
+use crate::records::Records;
+use crate::watch::{self, LockError, WatchError};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An operator line on stderr, with the local time.
+fn say(line: &str) {
+    eprintln!(
+        "{}  {line}",
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    );
+}
+
+pub fn watch(
+    settings: &Settings,
+    inboxes: &[PathBuf],
+    settle: Option<f64>,
+    poll: Option<f64>,
+) -> ExitCode {
+    let lang = settings.ui_language;
+    let specs = watch::inbox_specs(settings, inboxes, settle, poll);
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // A second signal ends the process at once (what is in flight is redone
+        // at the next start); the first asks for a drain.
+        let registered =
+            signal_hook::flag::register_conditional_shutdown(sig, 0, Arc::clone(&stop))
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
+        if let Err(e) = registered {
+            eprintln!("sohoa: cannot handle signals: {e}");
+            return ExitCode::Internal;
+        }
+    }
+    // The drain deadline: in-flight work gets `drain_seconds`, then we leave;
+    // the next start redoes what was cut short.
+    let drain = settings.watch.drain_seconds.max(0.0);
+    let watchdog = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        while !watchdog.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        say(&watch::text_stopping(lang, drain));
+        std::thread::sleep(Duration::from_secs_f64(drain));
+        say(&watch::text_drain_timeout(lang));
+        std::process::exit(0);
+    });
+    match watch::run(settings, specs, &stop, &say) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => {
+            eprintln!("sohoa: {}", fatal(&e, lang));
+            match e {
+                WatchError::Lock(LockError::Held { .. }) => ExitCode::AlreadyRunning,
+                WatchError::Lock(LockError::Io { .. }) | WatchError::Records(_) => {
+                    ExitCode::DataDir
+                }
+                WatchError::Pipeline(BatchError::Ocr(_)) => ExitCode::MissingDependency,
+                WatchError::Pipeline(BatchError::Records(_)) => ExitCode::DataDir,
+                WatchError::Inbox(_) | WatchError::NoInbox => ExitCode::Usage,
+                WatchError::Pipeline(_) => ExitCode::Internal,
+            }
+        }
+    }
+}
+
+/// What the operator reads when the watcher cannot start.
+fn fatal(e: &WatchError, lang: UiLanguage) -> String {
+    match (e, lang) {
+        (WatchError::Lock(LockError::Held { path, holder }), UiLanguage::Vi) => format!(
+            "đã có một tiến trình sohoa watch khác chạy trên thư mục dữ liệu {} ({holder}); không chạy thêm tiến trình thứ hai",
+            path.display()
+        ),
+        (WatchError::Inbox(p), UiLanguage::Vi) => {
+            format!("hộp thư quét {} không tồn tại hoặc không phải thư mục", p.display())
+        }
+        (WatchError::NoInbox, UiLanguage::Vi) => {
+            "chưa có hộp thư quét nào: hãy ghi đường dẫn trên dòng lệnh hoặc khai báo [[inbox]] trong tệp cấu hình".into()
+        }
+        _ => e.to_string(),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Status {
+    watcher_running: bool,
+    watcher: Option<String>,
+    inboxes: Vec<InboxLine>,
+    recent_failures: Vec<crate::records::RecentFailure>,
+}
+
+#[derive(serde::Serialize)]
+struct InboxLine {
+    #[serde(flatten)]
+    status: crate::records::InboxStatus,
+    waiting: usize,
+}
+
+pub fn status(settings: &Settings, json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let holder = watch::holder(&settings.data_dir);
+    let db = settings.database_path();
+    let (inboxes, recent_failures) = if db.exists() {
+        let records = match Records::open(&db) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::DataDir;
+            }
+        };
+        let inboxes = records.inbox_status().unwrap_or_default();
+        let failures = records.recent_failures(5).unwrap_or_default();
+        (inboxes, failures)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let marker = &settings.watch.marker;
+    let inboxes: Vec<InboxLine> = inboxes
+        .into_iter()
+        .map(|status| {
+            let all = watch::waiting(std::path::Path::new(&status.path), marker);
+            InboxLine {
+                waiting: all.saturating_sub(status.in_progress as usize),
+                status,
+            }
+        })
+        .collect();
+    let status = Status {
+        watcher_running: holder.is_some(),
+        watcher: holder,
+        inboxes,
+        recent_failures,
+    };
+    if json {
+        print_json(&status);
+    } else {
+        print!("{}", render(&status, lang));
+    }
+    if status.watcher_running {
+        ExitCode::Ok
+    } else {
+        ExitCode::NoWatcher
+    }
+}
+
+fn render(s: &Status, lang: UiLanguage) -> String {
+    let n = |v: usize| count(v as u64, lang);
+    let mut out = String::new();
+    let vi = lang == UiLanguage::Vi;
+    out += &match (&s.watcher, vi) {
+        (Some(h), true) => format!("Tiến trình theo dõi (sohoa watch): đang chạy ({h})\n"),
+        (Some(h), false) => format!("Watcher (sohoa watch): running ({h})\n"),
+        (None, true) => {
+            "Tiến trình theo dõi (sohoa watch): KHÔNG chạy — hồ sơ mới sẽ không được xử lý\n".into()
+        }
+        (None, false) => {
+            "Watcher (sohoa watch): NOT running — new dossiers are not being taken\n".into()
+        }
+    };
+    for i in &s.inboxes {
+        let st = &i.status;
+        let mode = match (st.mode.as_str(), vi) {
+            ("events", true) => "theo sự kiện".to_string(),
+            ("events", false) => "events".to_string(),
+            (_, true) => "quét định kỳ".to_string(),
+            (_, false) => "polling".to_string(),
+        };
+        let last = st.last_scan_at.as_deref().unwrap_or("-");
+        out += &if vi {
+            format!(
+                "Hộp thư {} ({mode}; lần quét cuối {last})\n  Chờ xử lý: {} · Đang xử lý: {} · Xong hôm nay: {} · Có lỗi hôm nay: {}\n",
+                st.path, n(i.waiting), n(st.in_progress as usize), n(st.done_today as usize), n(st.failed_today as usize)
+            )
+        } else {
+            format!(
+                "Inbox {} ({mode}; last scan {last})\n  Waiting: {} · In progress: {} · Done today: {} · With failures today: {}\n",
+                st.path, i.waiting, st.in_progress, st.done_today, st.failed_today
+            )
+        };
+    }
+    if !s.recent_failures.is_empty() {
+        out += if vi {
+            "Lỗi gần đây:\n"
+        } else {
+            "Recent failures:\n"
+        };
+        for f in &s.recent_failures {
+            out += &format!(
+                "  {}  {}  [{}] {}\n",
+                f.at, f.dossier_code, f.error_code, f.message
+            );
+        }
+    }
+    out
+}

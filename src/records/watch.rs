@@ -1,0 +1,274 @@
+//! What watch mode keeps in the database: jobs (one per dossier folder taken),
+//! the write-ahead list of input moves, and the inboxes served.
+
+use super::{now, Records, RecordsError};
+use rusqlite::{params, OptionalExtension};
+
+/// One planned move of an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMove {
+    pub src: String,
+    pub dst: String,
+    /// For a failed file: the text of the `.loi.txt` note beside `dst`.
+    pub note: Option<String>,
+}
+
+/// A move written down but not yet confirmed done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMove {
+    pub id: i64,
+    pub job_id: i64,
+    pub planned: PlannedMove,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobEnd {
+    pub failed: bool,
+    pub files: u32,
+    pub documents: u32,
+    pub failed_files: u32,
+}
+
+/// An inbox as `sohoa status` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InboxStatus {
+    pub path: String,
+    pub mode: String,
+    pub settle_secs: f64,
+    pub last_scan_at: Option<String>,
+    pub in_progress: u32,
+    pub done_today: u32,
+    pub failed_today: u32,
+}
+
+/// A recent failure, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RecentFailure {
+    pub at: String,
+    pub dossier_code: String,
+    pub input_path: String,
+    pub error_code: String,
+    pub message: String,
+}
+
+fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+impl Records {
+    /// Marks jobs a previous watcher left in progress (it was killed) as
+    /// interrupted; their folders are still in the inbox and are taken again.
+    pub fn interrupt_jobs(&mut self) -> Result<usize, RecordsError> {
+        Ok(self.conn.execute(
+            "UPDATE watch_jobs SET state = 'interrupted', finished_at = ?1 WHERE state = 'in_progress'",
+            [now()],
+        )?)
+    }
+
+    pub fn start_job(
+        &mut self,
+        inbox: &str,
+        folder: &str,
+        dossier_code: &str,
+    ) -> Result<i64, RecordsError> {
+        self.conn.execute(
+            "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at) VALUES (?1, ?2, ?3, 'in_progress', ?4)",
+            params![inbox, folder, dossier_code, now()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Writes down all moves of a job at once, before any is made.
+    pub fn plan_moves(&mut self, job_id: i64, moves: &[PlannedMove]) -> Result<(), RecordsError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO watch_moves (job_id, src, dst, note) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for m in moves {
+                stmt.execute(params![job_id, m.src, m.dst, m.note])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves written down and not yet confirmed, oldest first.
+    pub fn pending_moves(&self) -> Result<Vec<PendingMove>, RecordsError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, job_id, src, dst, note FROM watch_moves ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PendingMove {
+                id: r.get(0)?,
+                job_id: r.get(1)?,
+                planned: PlannedMove {
+                    src: r.get(2)?,
+                    dst: r.get(3)?,
+                    note: r.get(4)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `dst` is already the target of a pending move.
+    pub fn move_target_taken(&self, dst: &str) -> Result<bool, RecordsError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM watch_moves WHERE dst = ?1",
+                [dst],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn move_done(&mut self, id: i64) -> Result<(), RecordsError> {
+        self.conn
+            .execute("DELETE FROM watch_moves WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn finish_job(&mut self, job_id: i64, end: JobEnd) -> Result<(), RecordsError> {
+        self.conn.execute(
+            "UPDATE watch_jobs SET state = ?2, files = ?3, documents = ?4, failed_files = ?5,
+                    finished_at = ?6, finished_on = ?7
+              WHERE id = ?1",
+            params![
+                job_id,
+                if end.failed { "failed" } else { "done" },
+                end.files,
+                end.documents,
+                end.failed_files,
+                now(),
+                today()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces the list of inboxes served (at watcher start).
+    pub fn register_inboxes(
+        &mut self,
+        inboxes: &[(String, &str, f64)],
+    ) -> Result<(), RecordsError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM watch_inboxes", [])?;
+        for (path, mode, settle) in inboxes {
+            tx.execute(
+                "INSERT INTO watch_inboxes (path, mode, settle_secs) VALUES (?1, ?2, ?3)",
+                params![path, mode, settle],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn inbox_scanned(&mut self, path: &str) -> Result<(), RecordsError> {
+        self.conn.execute(
+            "UPDATE watch_inboxes SET last_scan_at = ?2 WHERE path = ?1",
+            params![path, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Each inbox served, with its jobs in progress and those finished today.
+    pub fn inbox_status(&self) -> Result<Vec<InboxStatus>, RecordsError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.path, i.mode, i.settle_secs, i.last_scan_at,
+                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'in_progress'),
+                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'done' AND j.finished_on = ?1),
+                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'failed' AND j.finished_on = ?1)
+               FROM watch_inboxes i ORDER BY i.path",
+        )?;
+        let rows = stmt.query_map([today()], |r| {
+            Ok(InboxStatus {
+                path: r.get(0)?,
+                mode: r.get(1)?,
+                settle_secs: r.get(2)?,
+                last_scan_at: r.get(3)?,
+                in_progress: r.get(4)?,
+                done_today: r.get(5)?,
+                failed_today: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The `n` newest unresolved failures.
+    pub fn recent_failures(&self, n: u32) -> Result<Vec<RecentFailure>, RecordsError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT created_at, dossier_code, input_path, error_code, message FROM failures
+              WHERE resolved = 0 ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([n], |r| {
+            Ok(RecentFailure {
+                at: r.get(0)?,
+                dossier_code: r.get(1)?,
+                input_path: r.get(2)?,
+                error_code: r.get(3)?,
+                message: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_moves_and_status_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Records::open(&dir.path().join("db")).unwrap();
+        r.register_inboxes(&[("/in".into(), "events", 10.0)])
+            .unwrap();
+        let a = r.start_job("/in", "X", "X").unwrap();
+        let b = r.start_job("/in", "Y", "Y").unwrap();
+        let moves = [
+            PlannedMove {
+                src: "/in/X/a.jpg".into(),
+                dst: "/p/a.jpg".into(),
+                note: None,
+            },
+            PlannedMove {
+                src: "/in/X/b.jpg".into(),
+                dst: "/f/b.jpg".into(),
+                note: Some("lỗi".into()),
+            },
+        ];
+        r.plan_moves(a, &moves).unwrap();
+        assert!(r.move_target_taken("/p/a.jpg").unwrap());
+        let pending = r.pending_moves().unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|p| p.planned.clone())
+                .collect::<Vec<_>>(),
+            moves
+        );
+        r.move_done(pending[0].id).unwrap();
+        assert_eq!(r.pending_moves().unwrap().len(), 1);
+        r.finish_job(
+            a,
+            JobEnd {
+                failed: true,
+                files: 1,
+                documents: 1,
+                failed_files: 1,
+            },
+        )
+        .unwrap();
+        let s = &r.inbox_status().unwrap()[0];
+        assert_eq!((s.in_progress, s.done_today, s.failed_today), (1, 0, 1));
+        // A killed watcher's job is interrupted at the next start.
+        assert_eq!(r.interrupt_jobs().unwrap(), 1);
+        let s = &r.inbox_status().unwrap()[0];
+        assert_eq!(s.in_progress, 0);
+        let _ = b;
+    }
+}

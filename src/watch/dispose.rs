@@ -1,0 +1,203 @@
+//! Where inputs go after a job, and moving them there without losing any.
+//!
+//! A job's moves are written to the records first (write-ahead), then made
+//! one by one with [`move_file`], which is idempotent: a crash at any point is
+//! finished by making the pending moves again at the next start.
+
+use crate::intake::{is_junk, is_temporary};
+use std::fs;
+use std::io::{self, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+/// `processed/<yyyy-mm-dd>/` under the data directory.
+pub fn processed_dir(data_dir: &Path, date: &str) -> PathBuf {
+    data_dir.join("processed").join(date)
+}
+
+/// `failed/` under the data directory.
+pub fn failed_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("failed")
+}
+
+/// The note written beside a failed file.
+pub fn note_path(dst: &Path) -> PathBuf {
+    let mut name = dst.file_name().unwrap_or_default().to_os_string();
+    name.push(".loi.txt");
+    dst.with_file_name(name)
+}
+
+/// `dst` itself when free, else `name (2).ext`, `name (3).ext`, …: a file of
+/// the same name dropped again (a rescan) never overwrites the first.
+pub fn free_name(dst: &Path, taken: impl Fn(&Path) -> bool) -> PathBuf {
+    let is_free = |p: &Path| fs::symlink_metadata(p).is_err() && !taken(p);
+    if is_free(dst) {
+        return dst.to_path_buf();
+    }
+    let stem = dst.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = dst
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..)
+        .map(|n| dst.with_file_name(format!("{stem} ({n}){ext}")))
+        .find(|p| is_free(p))
+        .expect("an unbounded range has a free name")
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Moves `src` to `dst` durably. Within one filesystem a rename; across
+/// filesystems (an inbox on a network share) a copy to a temporary name,
+/// fsync, rename, then the source is removed. Done already (`src` gone,
+/// `dst` there) counts as done. Symlinks are moved as links, never followed.
+pub fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
+    let meta = match fs::symlink_metadata(src) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound && fs::symlink_metadata(dst).is_ok() => {
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let dir = dst
+        .parent()
+        .ok_or_else(|| io::Error::other("no parent folder"))?;
+    fs::create_dir_all(dir)?;
+    match fs::rename(src, dst) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::CrossesDevices => {
+            let name = dst.file_name().unwrap_or_default().to_string_lossy();
+            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+            if meta.file_type().is_symlink() {
+                let _ = fs::remove_file(&tmp);
+                std::os::unix::fs::symlink(fs::read_link(src)?, &tmp)?;
+            } else {
+                fs::copy(src, &tmp)?;
+                fs::File::open(&tmp)?.sync_all()?;
+            }
+            fs::rename(&tmp, dst)?;
+            sync_dir(dir)?;
+            fs::remove_file(src)?;
+        }
+        Err(e) => return Err(e),
+    }
+    sync_dir(dir)?;
+    if let Some(from) = src.parent() {
+        sync_dir(from)?;
+    }
+    Ok(())
+}
+
+/// Writes `text` as the `.loi.txt` note beside `dst` (atomically).
+pub fn write_note(dst: &Path, text: &str) -> io::Result<()> {
+    let note = note_path(dst);
+    let dir = note
+        .parent()
+        .ok_or_else(|| io::Error::other("no parent folder"))?;
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".loi.{}.tmp", std::process::id()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&tmp, &note)?;
+    sync_dir(dir)
+}
+
+/// Clears what is left of a dossier folder once its inputs are gone: junk
+/// files, the marker and empty folders. Anything else (a file left for later)
+/// stays, and so does the folder. True when the folder is gone.
+pub fn remove_emptied(folder: &Path, marker: &str) -> bool {
+    fn clear(dir: &Path, marker: &str) -> bool {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return false;
+        };
+        let mut empty = true;
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = crate::intake::nfc_name(&path);
+            let Ok(ft) = e.file_type() else {
+                empty = false;
+                continue;
+            };
+            let gone = if ft.is_dir() {
+                clear(&path, marker) && fs::remove_dir(&path).is_ok()
+            } else if is_junk(&name) && !is_temporary(&name) || name.eq_ignore_ascii_case(marker) {
+                // Temporary names are a scanner still writing: not ours to delete.
+                fs::remove_file(&path).is_ok()
+            } else {
+                false
+            };
+            empty &= gone;
+        }
+        empty
+    }
+    clear(folder, marker) && fs::remove_dir(folder).is_ok()
+}
+
+/// Deletes `processed/<yyyy-mm-dd>` folders dated more than `days` days
+/// before `today`. Returns how many.
+pub fn expire_processed(data_dir: &Path, days: u32, today: chrono::NaiveDate) -> usize {
+    let Ok(entries) = fs::read_dir(data_dir.join("processed")) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            chrono::NaiveDate::parse_from_str(&e.file_name().to_string_lossy(), "%Y-%m-%d")
+                .is_ok_and(|d| (today - d).num_days() > i64::from(days))
+        })
+        .filter(|e| fs::remove_dir_all(e.path()).is_ok())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_are_idempotent_and_names_never_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let (src, dst) = (dir.path().join("in/a.jpg"), dir.path().join("out/x/a.jpg"));
+        fs::create_dir_all(src.parent().unwrap()).unwrap();
+        fs::write(&src, b"scan").unwrap();
+        move_file(&src, &dst).unwrap();
+        assert!(!src.exists() && fs::read(&dst).unwrap() == b"scan");
+        // Redoing a move that completed (a crash before it was confirmed) is fine.
+        move_file(&src, &dst).unwrap();
+        // A move whose source and target are both gone is an error.
+        assert!(move_file(&src, &dir.path().join("nowhere")).is_err());
+
+        let taken = dir.path().join("out/x/a (2).jpg");
+        let free = free_name(&dst, |p| p == taken);
+        assert_eq!(free, dir.path().join("out/x/a (3).jpg"));
+        assert_eq!(note_path(&dst), dir.path().join("out/x/a.jpg.loi.txt"));
+    }
+
+    #[test]
+    fn emptied_folders_go_but_inputs_and_temporary_files_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("c");
+        fs::create_dir_all(d.join("ket-qua")).unwrap();
+        fs::write(d.join("Thumbs.db"), b"x").unwrap();
+        fs::write(d.join("XONG"), b"").unwrap();
+        fs::write(d.join("ket-qua/scan.jpg.part"), b"x").unwrap();
+        assert!(!remove_emptied(&d, "XONG"));
+        assert!(d.join("ket-qua/scan.jpg.part").exists() && !d.join("XONG").exists());
+        fs::remove_file(d.join("ket-qua/scan.jpg.part")).unwrap();
+        assert!(remove_emptied(&d, "XONG"));
+        assert!(!d.exists());
+    }
+
+    #[test]
+    fn old_processed_days_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        for day in ["2026-11-01", "2026-11-20", "notes"] {
+            fs::create_dir_all(dir.path().join("processed").join(day)).unwrap();
+        }
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(expire_processed(dir.path(), 14, today), 1);
+        assert!(dir.path().join("processed/2026-11-20").exists());
+        assert!(dir.path().join("processed/notes").exists());
+    }
+}

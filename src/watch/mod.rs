@@ -1,0 +1,617 @@
+//! Watch mode (`sohoa watch`): a long-lived service over the hot folders of a
+//! scanning room. Every dossier folder dropped into an inbox is taken once it
+//! has settled, goes through the same pipeline as `sohoa batch`, and its
+//! inputs leave the inbox only after their PDF is stored and recorded: to
+//! `processed/<date>/…`, or to `failed/…` with a `.loi.txt` note.
+//!
+//! Order of a job, and why nothing is lost or done twice:
+//! 1. the pipeline stores and records each document (a component already
+//!    archived with the same input digest is not redone);
+//! 2. the job's moves are written to the records in one transaction;
+//! 3. each move is made durably and then deleted from the records.
+//!
+//! A kill at any point leaves either the inputs in the inbox (taken again; what
+//! was archived is recognised by digest) or pending moves (finished first
+//! thing at the next start). One watcher per data directory (a lock file).
+
+mod dispose;
+mod lock;
+mod settle;
+mod text;
+
+pub use lock::{holder, DataDirLock, LockError};
+pub use text::{drain_timeout as text_drain_timeout, stopping as text_stopping};
+
+use crate::config::Settings;
+use crate::format::UiLanguage;
+use crate::intake::{self, is_junk, is_temporary, nfc_name, Entry, IntakeProblem};
+use crate::pipeline::{display_path, BatchError, FailureReport, Outcome, Pipeline, SilentProgress};
+use crate::records::{JobEnd, PlannedMove, RecordsError};
+use settle::{snapshot, Readiness, Tracker};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// One inbox as the watcher serves it.
+#[derive(Debug, Clone)]
+pub struct InboxSpec {
+    pub path: PathBuf,
+    /// Unit code for folders whose name is not a standard dossier code.
+    pub unit: Option<String>,
+    pub settle: Duration,
+    /// Poll at this interval instead of waiting for events.
+    pub poll: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Pipeline(#[from] BatchError),
+    #[error(transparent)]
+    Records(#[from] RecordsError),
+    #[error("inbox {0} does not exist or is not a folder")]
+    Inbox(PathBuf),
+    #[error("no inbox to watch: give one on the command line or as [[inbox]] in the config")]
+    NoInbox,
+}
+
+struct Inbox {
+    spec: InboxSpec,
+    /// `None`: events; `Some`: polled at this interval.
+    poll: Option<Duration>,
+    next_poll: Instant,
+}
+
+/// Runs until `stop` is raised; then the job in progress finishes its
+/// started documents and moves, and `run` returns.
+pub fn run(
+    settings: &Settings,
+    specs: Vec<InboxSpec>,
+    stop: &AtomicBool,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<(), WatchError> {
+    if specs.is_empty() {
+        return Err(WatchError::NoInbox);
+    }
+    for s in &specs {
+        if !s.path.is_dir() {
+            return Err(WatchError::Inbox(s.path.clone()));
+        }
+    }
+    let _lock = DataDirLock::acquire(&settings.data_dir)?;
+    let pipeline = Pipeline::new(settings)?;
+    let mut watcher = Watcher {
+        settings,
+        pipeline,
+        lang: settings.ui_language,
+        say,
+        inboxes: Vec::new(),
+    };
+    watcher.recover()?;
+    watcher.serve(specs, stop)
+}
+
+struct Watcher<'a> {
+    settings: &'a Settings,
+    pipeline: Pipeline<'a>,
+    lang: UiLanguage,
+    say: &'a (dyn Fn(&str) + Sync),
+    inboxes: Vec<Inbox>,
+}
+
+impl Watcher<'_> {
+    fn marker(&self) -> &str {
+        &self.settings.watch.marker
+    }
+
+    /// After a kill: jobs left in progress are marked interrupted, moves
+    /// written down are made, and temporary files of dead writers removed.
+    fn recover(&mut self) -> Result<(), WatchError> {
+        self.pipeline.records().interrupt_jobs()?;
+        let moves = self.finish_pending_moves()?;
+        let temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
+        if moves + temps > 0 {
+            (self.say)(&text::recovered(self.lang, moves, temps));
+        }
+        Ok(())
+    }
+
+    fn serve(&mut self, specs: Vec<InboxSpec>, stop: &AtomicBool) -> Result<(), WatchError> {
+        let lang = self.lang;
+        let default_poll = secs(self.settings.watch.poll_seconds);
+        let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+        let mut notifiers = Vec::new();
+        let now = Instant::now();
+        for spec in specs {
+            let poll = match spec.poll {
+                Some(p) => Some(p),
+                None => match notifier(&spec.path, tx.clone()) {
+                    Ok(n) => {
+                        notifiers.push(n);
+                        None
+                    }
+                    Err(e) => {
+                        let shown = spec.path.display().to_string();
+                        let line =
+                            text::events_unavailable(lang, &shown, default_poll.as_secs_f64(), &e);
+                        (self.say)(&line);
+                        Some(default_poll)
+                    }
+                },
+            };
+            self.inboxes.push(Inbox {
+                spec,
+                poll,
+                next_poll: now,
+            });
+        }
+        let described: Vec<(String, String)> = self
+            .inboxes
+            .iter()
+            .map(|i| {
+                let mode = match i.poll {
+                    None => text::mode_events(lang),
+                    Some(p) => text::mode_polling(lang, p.as_secs_f64()),
+                };
+                (i.spec.path.display().to_string(), mode)
+            })
+            .collect();
+        let registered: Vec<(String, &str, f64)> = self
+            .inboxes
+            .iter()
+            .map(|i| {
+                let mode = if i.poll.is_some() {
+                    "polling"
+                } else {
+                    "events"
+                };
+                (
+                    i.spec.path.display().to_string(),
+                    mode,
+                    i.spec.settle.as_secs_f64(),
+                )
+            })
+            .collect();
+        self.pipeline.records().register_inboxes(&registered)?;
+        let data_dir = self.settings.data_dir.display().to_string();
+        (self.say)(&text::started(lang, &described, &data_dir));
+
+        let rescan_every = secs(self.settings.watch.rescan_seconds);
+        let mut tracker = Tracker::default();
+        let mut waits: HashMap<PathBuf, (usize, Instant)> = HashMap::new();
+        let mut pending: BTreeSet<(usize, PathBuf)> = BTreeSet::new();
+        // The first pass takes everything already waiting.
+        let mut next_rescan = Instant::now();
+        let mut next_expiry = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            let mut scan_all: Vec<usize> = Vec::new();
+            if now >= next_rescan {
+                scan_all.extend(0..self.inboxes.len());
+                next_rescan = now + rescan_every;
+                // Moves that failed earlier (a full disk, a permission) are retried.
+                self.finish_pending_moves()?;
+            }
+            for (i, inbox) in self.inboxes.iter_mut().enumerate() {
+                if let Some(p) = inbox.poll.filter(|_| now >= inbox.next_poll) {
+                    inbox.next_poll = now + p;
+                    scan_all.push(i);
+                }
+            }
+            scan_all.sort_unstable();
+            scan_all.dedup();
+            for i in scan_all {
+                let path = self.inboxes[i].spec.path.clone();
+                for entry in intake::inbox_entries(&path).unwrap_or_default() {
+                    pending.insert((i, entry));
+                }
+                self.pipeline
+                    .records()
+                    .inbox_scanned(&path.display().to_string())?;
+            }
+            waits.retain(|entry, (i, t)| {
+                let due = *t <= now;
+                if due {
+                    pending.insert((*i, entry.clone()));
+                }
+                !due
+            });
+
+            // Look at what may have changed; take what has settled.
+            let mut ready = Vec::new();
+            for (i, entry) in std::mem::take(&mut pending) {
+                if std::fs::symlink_metadata(&entry).is_err() {
+                    tracker.forget(&entry);
+                    waits.remove(&entry);
+                    continue;
+                }
+                let settle = self.inboxes[i].spec.settle;
+                match tracker.observe(
+                    &entry,
+                    snapshot(&entry, self.marker()),
+                    settle,
+                    Instant::now(),
+                ) {
+                    Readiness::Ready => ready.push((i, entry)),
+                    Readiness::Wait(t) => {
+                        waits.insert(entry, (i, t));
+                    }
+                    Readiness::Idle => {
+                        waits.remove(&entry);
+                    }
+                }
+            }
+            for (i, entry) in ready {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                self.take(i, &entry, stop)?;
+                tracker.taken(&entry);
+                // What stays behind is looked at again after the next change.
+                if entry.exists() {
+                    let settle = self.inboxes[i].spec.settle;
+                    tracker.observe(
+                        &entry,
+                        snapshot(&entry, self.marker()),
+                        settle,
+                        Instant::now(),
+                    );
+                    tracker.taken(&entry);
+                }
+            }
+
+            let days = self.settings.watch.retention_days;
+            if days > 0 && Instant::now() >= next_expiry {
+                let today = chrono::Local::now().date_naive();
+                dispose::expire_processed(&self.settings.data_dir, days, today);
+                next_expiry = Instant::now() + Duration::from_secs(3600);
+            }
+
+            // Sleep until the next deadline, an event, or a second (to notice `stop`).
+            let now = Instant::now();
+            let mut until = (now + Duration::from_secs(1)).min(next_rescan);
+            for inbox in &self.inboxes {
+                if inbox.poll.is_some() {
+                    until = until.min(inbox.next_poll);
+                }
+            }
+            for (_, t) in waits.values() {
+                until = until.min(*t);
+            }
+            let first = rx.recv_timeout(until.saturating_duration_since(now));
+            for event in first.into_iter().chain(rx.try_iter()) {
+                self.route(event, &mut pending);
+            }
+        }
+        (self.say)(&text::stopped(lang));
+        drop(notifiers);
+        Ok(())
+    }
+
+    /// Turns a change event into the inbox entries to look at.
+    fn route(
+        &self,
+        event: notify::Result<notify::Event>,
+        pending: &mut BTreeSet<(usize, PathBuf)>,
+    ) {
+        let Ok(event) = event else {
+            // The kernel dropped events (queue overflow): look at everything.
+            for (i, inbox) in self.inboxes.iter().enumerate() {
+                for entry in intake::inbox_entries(&inbox.spec.path).unwrap_or_default() {
+                    pending.insert((i, entry));
+                }
+            }
+            return;
+        };
+        for path in &event.paths {
+            for (i, inbox) in self.inboxes.iter().enumerate() {
+                let Ok(rel) = path.strip_prefix(&inbox.spec.path) else {
+                    continue;
+                };
+                match rel.components().next() {
+                    Some(top) => {
+                        pending.insert((i, inbox.spec.path.join(top)));
+                    }
+                    // The inbox itself: look at all of it.
+                    None => {
+                        for entry in intake::inbox_entries(&inbox.spec.path).unwrap_or_default() {
+                            pending.insert((i, entry));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one settled inbox entry: processes it, then moves its inputs out.
+    fn take(&mut self, i: usize, entry: &Path, stop: &AtomicBool) -> Result<(), WatchError> {
+        let lang = self.lang;
+        let inbox = self.inboxes[i].spec.clone();
+        let unit = inbox
+            .unit
+            .as_deref()
+            .or(self.settings.default_unit.as_deref());
+        let folder = nfc_name(entry);
+        let inbox_shown = inbox.path.display().to_string();
+        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let mut moves = Moves::default();
+        let mut t = TakenCounts::default();
+
+        let code = match intake::read_entry(entry, unit, Some(self.marker())) {
+            Entry::Ignored => return Ok(()),
+            Entry::Problem(problem) => {
+                let report = self.pipeline.record_intake_problem(&inbox.path, &problem)?;
+                (self.say)(&text::failed(lang, &folder, &report.message));
+                if matches!(problem, IntakeProblem::Unreadable { .. }) {
+                    return Ok(());
+                }
+                let job = self
+                    .pipeline
+                    .records()
+                    .start_job(&inbox_shown, &folder, &folder)?;
+                for file in inputs_under(entry, self.marker()) {
+                    t.failed_files += 1;
+                    moves.failed(self, &inbox.path, &file, &report, &folder);
+                }
+                self.finish(job, moves, &t, entry)?;
+                return Ok(());
+            }
+            Entry::Dossier {
+                dossier,
+                problems,
+                opaque: _,
+            } => {
+                let code = dossier.code.code.clone();
+                let job = self
+                    .pipeline
+                    .records()
+                    .start_job(&inbox_shown, &folder, &code)?;
+                for problem in &problems {
+                    let report = self.pipeline.record_intake_problem(&inbox.path, problem)?;
+                    (self.say)(&text::failed(lang, &code, &report.message));
+                    if let IntakeProblem::Symlink { path } = problem {
+                        t.failed_files += 1;
+                        moves.failed(self, &inbox.path, path, &report, &folder);
+                    }
+                }
+                let outcomes =
+                    self.pipeline
+                        .process_dossier(&inbox.path, dossier, &SilentProgress, stop)?;
+                for o in outcomes {
+                    match &o.result {
+                        Outcome::Archived { pages } => {
+                            t.archived += 1;
+                            t.pages += pages;
+                        }
+                        Outcome::Unchanged => t.unchanged += 1,
+                        Outcome::Failed(report) => {
+                            (self.say)(&text::failed(lang, &code, &report.message));
+                            for file in &o.component.files {
+                                t.failed_files += 1;
+                                moves.failed(self, &inbox.path, file, report, &folder);
+                            }
+                            continue;
+                        }
+                        Outcome::Deferred => {
+                            t.deferred += 1;
+                            continue;
+                        }
+                    }
+                    for file in &o.component.files {
+                        moves.processed(self, &inbox.path, file, &date);
+                    }
+                }
+                t.job = Some(job);
+                code
+            }
+        };
+        let job = t.job.expect("set for dossiers");
+        let processed_to = format!("processed/{date}/{folder}/");
+        let line = text::taken(
+            lang,
+            &text::Taken {
+                code: &code,
+                archived: t.archived,
+                pages: t.pages,
+                unchanged: t.unchanged,
+                failed_files: t.failed_files,
+                deferred: t.deferred,
+                processed_to: &processed_to,
+            },
+        );
+        self.finish(job, moves, &t, entry)?;
+        (self.say)(&line);
+        Ok(())
+    }
+
+    /// Writes the job's moves down, makes them, closes the job and clears the
+    /// emptied folder.
+    fn finish(
+        &mut self,
+        job: i64,
+        moves: Moves,
+        t: &TakenCounts,
+        entry: &Path,
+    ) -> Result<(), WatchError> {
+        self.pipeline.records().plan_moves(job, &moves.0)?;
+        self.finish_pending_moves()?;
+        self.pipeline.records().finish_job(
+            job,
+            JobEnd {
+                failed: t.failed_files > 0,
+                files: moves.0.iter().filter(|m| m.note.is_none()).count() as u32,
+                documents: t.archived as u32,
+                failed_files: t.failed_files as u32,
+            },
+        )?;
+        dispose::remove_emptied(entry, self.marker());
+        Ok(())
+    }
+
+    /// Makes every move written down and not yet confirmed. Returns how many
+    /// were made; one that fails stays pending and is said.
+    fn finish_pending_moves(&mut self) -> Result<usize, WatchError> {
+        let pending = self.pipeline.records().pending_moves()?;
+        let mut made = 0;
+        for m in pending {
+            let (src, dst) = (Path::new(&m.planned.src), Path::new(&m.planned.dst));
+            let note = match &m.planned.note {
+                Some(text) => dispose::write_note(dst, text),
+                None => Ok(()),
+            };
+            match note.and_then(|_| dispose::move_file(src, dst)) {
+                Ok(()) => made += 1,
+                // Gone from the inbox and not at the target: someone took the
+                // file away; nothing left to move.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    tracing::warn!(src = %m.planned.src, "input vanished before it was moved");
+                }
+                Err(e) => {
+                    (self.say)(&text::move_failed(
+                        self.lang,
+                        &m.planned.src,
+                        &e.to_string(),
+                    ));
+                    continue;
+                }
+            }
+            self.pipeline.records().move_done(m.id)?;
+        }
+        Ok(made)
+    }
+}
+
+#[derive(Default)]
+struct TakenCounts {
+    job: Option<i64>,
+    archived: usize,
+    pages: usize,
+    unchanged: usize,
+    failed_files: usize,
+    deferred: usize,
+}
+
+/// The moves a job decides on, each to a free name.
+#[derive(Default)]
+struct Moves(Vec<PlannedMove>);
+
+impl Moves {
+    fn add(&mut self, w: &Watcher, src: &Path, dst: PathBuf, note: Option<String>) {
+        let taken = |p: &Path| {
+            let s = p.to_string_lossy();
+            self.0.iter().any(|m| m.dst == s)
+                || w.pipeline.records().move_target_taken(&s).unwrap_or(true)
+        };
+        let dst = dispose::free_name(&dst, taken);
+        self.0.push(PlannedMove {
+            src: src.to_string_lossy().into_owned(),
+            dst: dst.to_string_lossy().into_owned(),
+            note,
+        });
+    }
+
+    fn processed(&mut self, w: &Watcher, inbox: &Path, file: &Path, date: &str) {
+        let dst =
+            dispose::processed_dir(&w.settings.data_dir, date).join(display_path(inbox, file));
+        self.add(w, file, dst, None);
+    }
+
+    fn failed(
+        &mut self,
+        w: &Watcher,
+        inbox: &Path,
+        file: &Path,
+        report: &FailureReport,
+        folder: &str,
+    ) {
+        let shown = display_path(inbox, file);
+        let dst = dispose::failed_dir(&w.settings.data_dir).join(&shown);
+        let source = inbox.join(&shown).display().to_string();
+        let note = text::failure_note(w.lang, &report.message, &report.code, &source, folder);
+        self.add(w, file, dst, Some(note));
+    }
+}
+
+/// The files under `entry` that could be inputs (not junk, not the marker,
+/// not still being written); `entry` itself when it is a file.
+fn inputs_under(entry: &Path, marker: &str) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(entry)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .filter(|e| {
+            let name = nfc_name(e.path());
+            !is_junk(&name) && !is_temporary(&name) && !name.eq_ignore_ascii_case(marker)
+        })
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// A recursive inotify watch on `path`, sending its events to `tx`.
+fn notifier(
+    path: &Path,
+    tx: mpsc::Sender<notify::Result<notify::Event>>,
+) -> Result<notify::RecommendedWatcher, String> {
+    use notify::Watcher as _;
+    let mut w = notify::recommended_watcher(tx).map_err(|e| e.to_string())?;
+    w.watch(path, notify::RecursiveMode::Recursive)
+        .map_err(|e| e.to_string())?;
+    Ok(w)
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 0.0 })
+}
+
+/// The inboxes to serve: those given on the command line (with `settle` and
+/// `poll` from the flags or `[watch]`), else the config's `[[inbox]]` tables.
+pub fn inbox_specs(
+    settings: &Settings,
+    paths: &[PathBuf],
+    settle: Option<f64>,
+    poll: Option<f64>,
+) -> Vec<InboxSpec> {
+    let w = &settings.watch;
+    let settle_default = settle.unwrap_or(w.settle_seconds);
+    if !paths.is_empty() {
+        return paths
+            .iter()
+            .map(|p| InboxSpec {
+                path: p.clone(),
+                unit: None,
+                settle: secs(settle_default),
+                poll: poll.map(secs),
+            })
+            .collect();
+    }
+    settings
+        .inboxes
+        .iter()
+        .map(|i| InboxSpec {
+            path: i.path.clone(),
+            unit: i.unit.clone(),
+            settle: secs(settle.or(i.settle_seconds).unwrap_or(w.settle_seconds)),
+            poll: poll.or(i.poll_seconds).map(secs),
+        })
+        .collect()
+}
+
+/// How many entries of `inbox` hold inputs not yet taken (dossier folders,
+/// loose files), for `sohoa status`. Those in progress are included.
+pub fn waiting(inbox: &Path, marker: &str) -> usize {
+    intake::inbox_entries(inbox)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| {
+            let name = nfc_name(e);
+            !name.starts_with('_') && !is_junk(&name)
+        })
+        .filter(|e| snapshot(e, marker).inputs > 0)
+        .count()
+}

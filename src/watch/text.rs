@@ -1,0 +1,204 @@
+//! What the watcher tells operators, in Vietnamese by default (English as a
+//! setting). Each line names the dossier code.
+
+use crate::format::{count, UiLanguage};
+
+/// The `.loi.txt` note written beside a failed file.
+pub fn failure_note(
+    lang: UiLanguage,
+    message: &str,
+    code: &str,
+    source: &str,
+    folder: &str,
+) -> String {
+    let at = chrono::Local::now().format("%d/%m/%Y %H:%M");
+    match lang {
+        UiLanguage::Vi => format!(
+            "{message}\n\nTệp gốc: {source}\nMã lỗi: {code}\nThời điểm: {at}\n\n\
+             Cách xử lý lại: sửa hoặc quét lại tệp, rồi chép tệp vào thư mục hồ sơ \"{folder}\" \
+             trong hộp thư quét; sohoa sẽ tự xử lý. Không cần chép tệp .loi.txt này.\n"
+        ),
+        UiLanguage::En => format!(
+            "{message}\n\nOriginal file: {source}\nError code: {code}\nTime: {at}\n\n\
+             To retry: fix or rescan the file, then copy it into the dossier folder \"{folder}\" \
+             of the scan inbox; sohoa will take it. There is no need to copy this .loi.txt file.\n"
+        ),
+    }
+}
+
+pub fn started(lang: UiLanguage, inboxes: &[(String, String)], data_dir: &str) -> String {
+    let list = inboxes
+        .iter()
+        .map(|(p, mode)| format!("{p} ({mode})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match lang {
+        UiLanguage::Vi => format!(
+            "Bắt đầu theo dõi {} hộp thư quét: {list}; thư mục dữ liệu: {data_dir}",
+            inboxes.len()
+        ),
+        UiLanguage::En => format!(
+            "Watching {} scan inbox(es): {list}; data folder: {data_dir}",
+            inboxes.len()
+        ),
+    }
+}
+
+pub fn mode_events(lang: UiLanguage) -> String {
+    match lang {
+        UiLanguage::Vi => "theo sự kiện".into(),
+        UiLanguage::En => "events".into(),
+    }
+}
+
+pub fn mode_polling(lang: UiLanguage, secs: f64) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "quét định kỳ {} giây",
+            crate::format::decimal(secs, 1, lang)
+        ),
+        UiLanguage::En => format!("polled every {secs} s"),
+    }
+}
+
+pub fn events_unavailable(lang: UiLanguage, inbox: &str, secs: f64, why: &str) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "Không nhận được thông báo thay đổi từ {inbox} ({why}); chuyển sang quét định kỳ {} giây",
+            crate::format::decimal(secs, 1, lang)
+        ),
+        UiLanguage::En => {
+            format!("No change events from {inbox} ({why}); polling it every {secs} s instead")
+        }
+    }
+}
+
+/// The line for a dossier taken: what was archived, kept, failed and left.
+pub struct Taken<'a> {
+    pub code: &'a str,
+    pub archived: usize,
+    pub pages: usize,
+    pub unchanged: usize,
+    pub failed_files: usize,
+    pub deferred: usize,
+    pub processed_to: &'a str,
+}
+
+pub fn taken(lang: UiLanguage, t: &Taken) -> String {
+    let mut parts = Vec::new();
+    match lang {
+        UiLanguage::Vi => {
+            if t.archived > 0 {
+                parts.push(format!(
+                    "đã số hóa {} tài liệu ({} trang)",
+                    count(t.archived as u64, lang),
+                    count(t.pages as u64, lang)
+                ));
+            }
+            if t.unchanged > 0 {
+                parts.push(format!(
+                    "{} tài liệu đã có trong kho",
+                    count(t.unchanged as u64, lang)
+                ));
+            }
+            if t.archived + t.unchanged > 0 {
+                parts.push(format!("tệp gốc chuyển vào {}", t.processed_to));
+            }
+            if t.failed_files > 0 {
+                parts.push(format!(
+                    "{} tệp lỗi chuyển vào failed/{}/ (xem tệp .loi.txt bên cạnh)",
+                    count(t.failed_files as u64, lang),
+                    t.code
+                ));
+            }
+            if t.deferred > 0 {
+                parts.push(format!(
+                    "{} tài liệu để lại xử lý sau",
+                    count(t.deferred as u64, lang)
+                ));
+            }
+            format!("Hồ sơ {}: {}", t.code, parts.join("; "))
+        }
+        UiLanguage::En => {
+            if t.archived > 0 {
+                parts.push(format!(
+                    "digitized {} document(s) ({} pages)",
+                    t.archived, t.pages
+                ));
+            }
+            if t.unchanged > 0 {
+                parts.push(format!("{} document(s) already archived", t.unchanged));
+            }
+            if t.archived + t.unchanged > 0 {
+                parts.push(format!("originals moved to {}", t.processed_to));
+            }
+            if t.failed_files > 0 {
+                parts.push(format!(
+                    "{} bad file(s) moved to failed/{}/ (see the .loi.txt beside each)",
+                    t.failed_files, t.code
+                ));
+            }
+            if t.deferred > 0 {
+                parts.push(format!("{} document(s) left for later", t.deferred));
+            }
+            format!("Dossier {}: {}", t.code, parts.join("; "))
+        }
+    }
+}
+
+pub fn failed(lang: UiLanguage, code: &str, message: &str) -> String {
+    match lang {
+        UiLanguage::Vi => format!("Hồ sơ {code}: LỖI — {message}"),
+        UiLanguage::En => format!("Dossier {code}: ERROR — {message}"),
+    }
+}
+
+pub fn move_failed(lang: UiLanguage, src: &str, why: &str) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "Chưa chuyển được tệp {src} ({why}); sẽ thử lại. Hãy kiểm tra quyền ghi thư mục dữ liệu."
+        ),
+        UiLanguage::En => format!(
+            "Could not move {src} yet ({why}); will retry. Check write permission on the data folder."
+        ),
+    }
+}
+
+pub fn stopping(lang: UiLanguage, drain: f64) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "Nhận lệnh dừng: hoàn tất tài liệu đang xử lý (tối đa {} giây) rồi thoát",
+            crate::format::decimal(drain, 0, lang)
+        ),
+        UiLanguage::En => {
+            format!("Stopping: finishing the documents in progress (at most {drain} s)")
+        }
+    }
+}
+
+pub fn stopped(lang: UiLanguage) -> String {
+    match lang {
+        UiLanguage::Vi => "Đã dừng. Hồ sơ còn trong hộp thư sẽ được xử lý khi chạy lại.".into(),
+        UiLanguage::En => {
+            "Stopped. Dossiers still in the inboxes are taken at the next start.".into()
+        }
+    }
+}
+
+pub fn drain_timeout(lang: UiLanguage) -> String {
+    match lang {
+        UiLanguage::Vi => "Hết thời gian chờ; thoát ngay. Tài liệu dở dang sẽ được xử lý lại khi chạy lại (không mất tệp nào).".into(),
+        UiLanguage::En => "Drain time is up; exiting now. Unfinished documents are redone at the next start (nothing is lost).".into(),
+    }
+}
+
+pub fn recovered(lang: UiLanguage, moves: usize, temps: usize) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "Khôi phục sau lần dừng đột ngột: hoàn tất {moves} lần chuyển tệp, xóa {temps} tệp tạm trong kho"
+        ),
+        UiLanguage::En => format!(
+            "Recovered from an abrupt stop: finished {moves} file move(s), removed {temps} temporary file(s) from the archive"
+        ),
+    }
+}

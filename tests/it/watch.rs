@@ -1,0 +1,535 @@
+//! `sohoa watch` as a service on temp dirs, with real inotify and real
+//! polling: files arrive the way scanners deliver them (bursts, slow writes,
+//! late results, bad files), the watcher is killed and restarted, and every
+//! input must end up exactly once in the archive and records, or in failed/.
+
+use super::harness::{fixtures, sohoa, stdout, tree_hashes};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// 260 small scans, each different, made once by the repo's script.
+fn slips() -> &'static Vec<PathBuf> {
+    static S: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    &S.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = Command::new("/usr/bin/python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_samples.py"))
+            .args(["slips", dir.path().to_str().unwrap(), "--pages", "260"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run make_samples.py slips");
+        assert!(status.success());
+        let files = (1..=260)
+            .map(|i| dir.path().join(format!("{i:04}.jpg")))
+            .collect();
+        (dir, files)
+    })
+    .1
+}
+
+fn code(n: usize) -> String {
+    format!("000.00.18.H44-231120-{n:04}")
+}
+
+fn sha(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(path).expect("read")))
+}
+
+/// A running `sohoa watch`, its stderr in a file.
+struct Watch {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(inbox: &Path, data: &Path, extra: &[&str]) -> Watch {
+        let log = data.with_extension(format!("log-{}", rand_u64() % 1_000_000));
+        let err = std::fs::File::create(&log).expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args([
+                "watch",
+                inbox.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .args(extra)
+            .env_remove("SOHOA_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("start sohoa watch");
+        Watch { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then the exit code (panics if it takes longer than `limit`).
+    fn term(mut self, limit: Duration) -> i32 {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                start.elapsed() < limit,
+                "watch did not stop within {limit:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish()
+}
+
+/// Waits until `done()` or panics after `limit` with the watcher's log.
+fn wait_for(w: &Watch, limit: Duration, what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out waiting for {what}:\n{}",
+            w.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn count(data: &Path, sql: &str) -> i64 {
+    let db = rusqlite::Connection::open(data.join("sohoa.db")).expect("db");
+    db.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+/// Non-junk files left anywhere under the inbox.
+fn inbox_files(inbox: &Path) -> usize {
+    walkdir::WalkDir::new(inbox)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .count()
+}
+
+/// Where each input hash is now: (documents whose inputs include it,
+/// copies in processed/, copies in failed/).
+fn whereabouts(data: &Path) -> HashMap<String, (i64, usize, usize)> {
+    let mut out: HashMap<String, (i64, usize, usize)> = HashMap::new();
+    for (rel, h) in tree_hashes(&data.join("processed")) {
+        assert!(
+            !rel.ends_with(".tmp"),
+            "temporary file left in processed/: {rel}"
+        );
+        out.entry(h).or_default().1 += 1;
+    }
+    for (rel, h) in tree_hashes(&data.join("failed")) {
+        if !rel.ends_with(".loi.txt") {
+            out.entry(h).or_default().2 += 1;
+        }
+    }
+    let db = rusqlite::Connection::open(data.join("sohoa.db")).expect("db");
+    let mut stmt = db
+        .prepare("SELECT i.sha256, COUNT(*) FROM input_files i JOIN documents d ON d.id = i.document_id GROUP BY i.sha256")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (h, n) = row.unwrap();
+        out.entry(h).or_default().0 += n;
+    }
+    out
+}
+
+/// Every good input in exactly one document and once in processed/, every bad
+/// one once in failed/ and in no document; no temporary file in the archive.
+fn assert_accounted(data: &Path, good: &[String], bad: &[String]) {
+    let w = whereabouts(data);
+    for h in good {
+        assert_eq!(
+            w.get(h),
+            Some(&(1, 1, 0)),
+            "good input {h}: (documents, processed, failed)"
+        );
+    }
+    for h in bad {
+        assert_eq!(
+            w.get(h),
+            Some(&(0, 0, 1)),
+            "bad input {h}: (documents, processed, failed)"
+        );
+    }
+    assert_eq!(w.len(), good.len() + bad.len(), "no other file appeared");
+    assert_eq!(
+        count(data, "SELECT COUNT(*) FROM documents") as usize,
+        good.len(),
+        "no duplicate documents"
+    );
+    let archive: Vec<_> = tree_hashes(&data.join("archive"));
+    assert_eq!(
+        archive.len(),
+        good.len(),
+        "one PDF per document, no temporary files: {archive:?}"
+    );
+    assert_eq!(
+        count(data, "SELECT COUNT(*) FROM watch_moves"),
+        0,
+        "no move left pending"
+    );
+}
+
+#[test]
+fn a_burst_late_results_bad_files_and_symlinks_on_an_event_inbox() {
+    let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = data.path().join("data");
+    let w = Watch::start(inbox.path(), &data, &["--settle", "1.5"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("Bắt đầu theo dõi")
+    });
+
+    // A second watcher on the same data directory refuses to start.
+    let second = sohoa(&[
+        "watch",
+        inbox.path().to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        second.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+
+    // A burst: 200 files across 20 dossiers, copied as fast as possible.
+    let mut good = Vec::new();
+    for (i, slip) in slips()[..200].iter().enumerate() {
+        let d = inbox.path().join(code(i / 10 + 1));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(slip, d.join(format!("{:02}.jpg", i % 10 + 1))).unwrap();
+        good.push(sha(slip));
+    }
+    wait_for(
+        &w,
+        Duration::from_secs(240),
+        "the burst to be processed",
+        || inbox_files(inbox.path()) == 0,
+    );
+    assert!(
+        !inbox.path().join(code(1)).exists(),
+        "emptied dossier folders are removed"
+    );
+    assert_accounted(&data, &good, &[]);
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    assert!(data
+        .join("processed")
+        .join(&today)
+        .join(code(3))
+        .join("07.jpg")
+        .is_file());
+
+    // A result scanned later lands on the same dossier record.
+    let late = inbox.path().join(code(5)).join("ket-qua");
+    std::fs::create_dir_all(&late).unwrap();
+    std::fs::copy(&slips()[200], late.join("quyet-dinh.jpg")).unwrap();
+    good.push(sha(&slips()[200]));
+    wait_for(&w, Duration::from_secs(60), "the late result", || {
+        inbox_files(inbox.path()) == 0
+    });
+    assert_eq!(count(&data, "SELECT COUNT(*) FROM dossiers"), 20);
+    let on_record = count(
+        &data,
+        &format!(
+            "SELECT COUNT(*) FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+              WHERE s.code = '{}' AND d.kind = 'ket_qua' AND d.name = 'quyet-dinh'",
+            code(5)
+        ),
+    );
+    assert_eq!(on_record, 1);
+
+    // Bad files go to failed/ with a note; the good file next to them is archived.
+    let fx = fixtures();
+    let bad_src = fx.root.join("bad/000.00.18.H44-230401-0001");
+    let d = inbox.path().join(code(30));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&slips()[201], d.join("01-tot.jpg")).unwrap();
+    good.push(sha(&slips()[201]));
+    let mut bad = Vec::new();
+    for name in ["02-empty.jpg", "04-text.jpg", "06-encrypted.pdf"] {
+        std::fs::copy(bad_src.join(name), d.join(name)).unwrap();
+        bad.push(sha(&d.join(name)));
+    }
+    // A symlink inside a dossier and a dossier folder that is a symlink out of
+    // the inbox: refused, their targets untouched.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::copy(&slips()[202], outside.path().join("secret.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), d.join("05-link.jpg")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), inbox.path().join(code(31))).unwrap();
+    wait_for(&w, Duration::from_secs(60), "the bad dossier", || {
+        inbox_files(inbox.path()) == 0
+    });
+    assert!(
+        outside.path().join("secret.jpg").is_file(),
+        "a symlink's target is never moved"
+    );
+    let failed = data.join("failed").join(code(30));
+    let note = std::fs::read_to_string(failed.join("02-empty.jpg.loi.txt"))
+        .expect("note beside the failed file");
+    assert!(
+        note.contains("Tệp rỗng") && note.contains("E_EMPTY") && note.contains(&code(30)),
+        "{note}"
+    );
+    let note = std::fs::read_to_string(failed.join("06-encrypted.pdf.loi.txt")).unwrap();
+    assert!(note.contains("mật khẩu"), "{note}");
+    assert!(
+        failed.join("05-link.jpg.loi.txt").is_file(),
+        "the symlink is refused with a note"
+    );
+    assert!(
+        w.log().contains(&format!("Hồ sơ {}", code(30))),
+        "operator log names the dossier:\n{}",
+        w.log()
+    );
+    // The folder symlink is moved out as a link, with its note; what it points to stays.
+    let link = data.join("failed").join(code(31));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(data
+        .join("failed")
+        .join(format!("{}.loi.txt", code(31)))
+        .is_file());
+    assert_eq!(
+        count(
+            &data,
+            "SELECT COUNT(*) FROM failures WHERE error_code = 'E_SYMLINK'"
+        ),
+        2
+    );
+    assert_accounted(&data, &good, &bad);
+
+    // A fixed file put back is processed.
+    std::fs::create_dir_all(inbox.path().join(code(30))).unwrap();
+    std::fs::copy(
+        &slips()[203],
+        inbox.path().join(code(30)).join("02-empty.jpg"),
+    )
+    .unwrap();
+    good.push(sha(&slips()[203]));
+    wait_for(&w, Duration::from_secs(60), "the fixed file", || {
+        inbox_files(inbox.path()) == 0
+    });
+
+    // Status tells the truth while the watcher runs.
+    let st = sohoa(&["status", "--data-dir", data.to_str().unwrap(), "--json"]);
+    assert_eq!(st.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&st)).unwrap();
+    assert_eq!(v["watcher_running"], true);
+    let ib = &v["inboxes"][0];
+    assert_eq!(
+        (
+            ib["mode"].as_str(),
+            ib["waiting"].as_u64(),
+            ib["in_progress"].as_u64()
+        ),
+        (Some("events"), Some(0), Some(0))
+    );
+    assert!(ib["done_today"].as_u64().unwrap() >= 20, "{ib}");
+    assert!(ib["failed_today"].as_u64().unwrap() >= 1, "{ib}");
+    assert!(v["recent_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["error_code"] == "E_ENCRYPTED"));
+
+    // SIGTERM: drains and exits 0; then status says no watcher (exit 8).
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+    assert_accounted(&data, &good, &bad);
+    let st = sohoa(&["status", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(st.status.code(), Some(8));
+    assert!(stdout(&st).contains("KHÔNG chạy"), "{}", stdout(&st));
+}
+
+#[test]
+fn a_polled_inbox_never_reads_a_file_still_being_written() {
+    let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = data.path().join("data");
+    let w = Watch::start(inbox.path(), &data, &["--settle", "2", "--poll", "0.5"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("quét định kỳ")
+    });
+
+    // A scanner writes a file in chunks over about 4 seconds.
+    let src = std::fs::read(&slips()[210]).unwrap();
+    let d = inbox.path().join(code(1));
+    std::fs::create_dir_all(&d).unwrap();
+    let mut f = std::fs::File::create(d.join("don.jpg")).unwrap();
+    for chunk in src.chunks(src.len() / 10 + 1) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    drop(f);
+    // A partial file under a temporary name is never read or moved.
+    std::fs::write(d.join("trang-2.jpg.part"), &src[..src.len() / 2]).unwrap();
+    wait_for(&w, Duration::from_secs(60), "the slow file", || {
+        !d.join("don.jpg").exists()
+    });
+    assert_eq!(
+        count(&data, "SELECT COUNT(*) FROM failures"),
+        0,
+        "read early:\n{}",
+        w.log()
+    );
+    let input: String = rusqlite::Connection::open(data.join("sohoa.db"))
+        .unwrap()
+        .query_row("SELECT sha256 FROM input_files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(input, sha(&slips()[210]), "the whole file was read");
+    assert!(d.join("trang-2.jpg.part").is_file());
+
+    // The marker takes a folder at once, long before a 30 s settle.
+    drop(w);
+    let w = Watch::start(inbox.path(), &data, &["--settle", "30", "--poll", "0.5"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("Bắt đầu theo dõi")
+    });
+    let d2 = inbox.path().join(code(2));
+    std::fs::create_dir_all(&d2).unwrap();
+    std::fs::copy(&slips()[211], d2.join("don.jpg")).unwrap();
+    std::fs::write(d2.join("XONG"), b"").unwrap();
+    let start = Instant::now();
+    wait_for(&w, Duration::from_secs(20), "the marked folder", || {
+        !d2.exists()
+    });
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+}
+
+#[test]
+fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
+    let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = data.path().join("data");
+    let bad_src = fixtures()
+        .root
+        .join("bad/000.00.18.H44-230401-0001/03-truncated.jpg");
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for n in 1..=30 {
+        let d = inbox.path().join(code(n));
+        std::fs::create_dir_all(&d).unwrap();
+        for k in 0..2 {
+            let slip = &slips()[(n - 1) * 2 + k];
+            std::fs::copy(slip, d.join(format!("{k:02}.jpg"))).unwrap();
+            good.push(sha(slip));
+        }
+        // A folder component of two pages: moved as a whole, never half.
+        let pages = d.join("03-giay-to");
+        std::fs::create_dir_all(&pages).unwrap();
+        for (k, slip) in slips()[100 + 2 * n..102 + 2 * n].iter().enumerate() {
+            std::fs::copy(slip, pages.join(format!("trang-{}.jpg", k + 1))).unwrap();
+        }
+        if n % 5 == 0 {
+            std::fs::copy(&bad_src, d.join("09-hong.jpg")).unwrap();
+            bad.push(sha(&bad_src));
+        }
+    }
+    let folder_pages: Vec<String> = (1..=30)
+        .flat_map(|n| slips()[100 + 2 * n..102 + 2 * n].iter().map(|p| sha(p)))
+        .collect();
+    // The same truncated file in six dossiers: one hash, six copies.
+    bad.dedup();
+
+    // Lives from a fraction of a second (killed while starting or planning)
+    // to a few seconds (killed while writing PDFs, committing or moving),
+    // each with random jitter, so kills land at different points every run.
+    let mut seed = rand_u64();
+    for life_ms in [400u64, 2500, 800, 3000, 1200, 2000, 600, 2800, 1600, 2200] {
+        let w = Watch::start(inbox.path(), &data, &["--settle", "0.3"]);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(life_ms + (seed >> 33) % 400));
+        w.kill9();
+    }
+    let archived = count(&data, "SELECT COUNT(*) FROM documents");
+    assert!(
+        archived > 0,
+        "the kills left no work done: nothing was tested"
+    );
+    let w = Watch::start(inbox.path(), &data, &["--settle", "0.3"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("Bắt đầu theo dõi")
+    });
+    wait_for(
+        &w,
+        Duration::from_secs(240),
+        "the restart to finish",
+        || inbox_files(inbox.path()) == 0,
+    );
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+
+    // Each folder component is one document holding both pages.
+    let docs = count(
+        &data,
+        "SELECT COUNT(*) FROM documents WHERE name = '03-giay-to' AND page_count = 2",
+    );
+    assert_eq!(docs, 30);
+    let w = whereabouts(&data);
+    for h in &good {
+        assert_eq!(w.get(h), Some(&(1, 1, 0)), "good input {h}");
+    }
+    for h in &folder_pages {
+        assert_eq!(w.get(h), Some(&(1, 1, 0)), "page of a folder component {h}");
+    }
+    assert_eq!(
+        w.get(&bad[0]),
+        Some(&(0, 0, 6)),
+        "the truncated file, once per dossier, in failed/"
+    );
+    assert_eq!(
+        count(&data, "SELECT COUNT(*) FROM documents") as usize,
+        good.len() + 30
+    );
+    assert_eq!(
+        tree_hashes(&data.join("archive")).len(),
+        good.len() + 30,
+        "no orphan or temporary file"
+    );
+    assert_eq!(count(&data, "SELECT COUNT(*) FROM watch_moves"), 0);
+    assert_eq!(
+        count(
+            &data,
+            "SELECT COUNT(*) FROM watch_jobs WHERE state = 'in_progress'"
+        ),
+        0
+    );
+}
