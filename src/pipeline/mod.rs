@@ -40,9 +40,10 @@ pub struct Pipeline<'s> {
     settings: &'s Settings,
     records: Mutex<Records>,
     pool: rayon::ThreadPool,
-    /// Whether a file that changed while read is left for later (watch mode)
-    /// rather than reported as a failure (batch).
-    defer_changed: bool,
+    /// Whether failures that are not the input's fault (a file still
+    /// changing, a full disk, the database) leave the input for a later try
+    /// (watch mode) rather than being reported as failed (batch).
+    defer_retryable: bool,
 }
 
 /// What became of one component of a dossier.
@@ -64,6 +65,10 @@ pub enum Outcome {
     /// stopping. Left where it is for the next look.
     Deferred,
 }
+
+/// Failures that say nothing about the input: it changed while read, or the
+/// archive, the database or the OCR engine could not be used.
+const RETRYABLE: [&str; 4] = ["E_CHANGED", "E_STORE", "E_DATABASE", "E_OCR_INIT"];
 
 /// The components of the dossiers planned so far, split by what they need.
 #[derive(Default)]
@@ -87,7 +92,7 @@ impl<'s> Pipeline<'s> {
             settings,
             records,
             pool,
-            defer_changed: true,
+            defer_retryable: true,
         })
     }
 
@@ -165,7 +170,10 @@ impl<'s> Pipeline<'s> {
             let result = match out {
                 None => Outcome::Deferred,
                 Some(Ok(d)) => Outcome::Archived { pages: d.pages },
-                Some(Err(p)) if p.code == "E_CHANGED" && self.defer_changed => Outcome::Deferred,
+                Some(Err(p)) if self.defer_retryable && RETRYABLE.contains(&p.code) => {
+                    tracing::warn!(code = p.code, file = %p.file, detail = %p.detail, "left for a later try");
+                    Outcome::Deferred
+                }
                 Some(Err(p)) => {
                     let report = self.record_failure(&job.failure(p))?;
                     progress.problem(&report);
@@ -181,16 +189,19 @@ impl<'s> Pipeline<'s> {
         Ok(outcomes)
     }
 
-    /// Processes one dossier folder of `inbox` (watch mode).
-    pub fn process_dossier(
+    /// Processes dossier folders (watch mode), all components on the pool
+    /// together. Outcomes come in no particular order; a component's `source`
+    /// tells its dossier.
+    pub fn process_dossiers(
         &self,
-        inbox: &Path,
-        dossier: Dossier,
+        dossiers: Vec<(PathBuf, Dossier)>,
         progress: &dyn Progress,
         cancel: &AtomicBool,
     ) -> Result<Vec<ComponentOutcome>, BatchError> {
         let mut plan = Plan::default();
-        self.plan_dossier(inbox, dossier, &mut plan)?;
+        for (inbox, dossier) in dossiers {
+            self.plan_dossier(&inbox, dossier, &mut plan)?;
+        }
         self.run(plan, progress, cancel)
     }
 }
@@ -208,8 +219,8 @@ pub fn run_batch(
         }
     }
     let mut pipeline = Pipeline::new(settings)?;
-    // A batch reports a file that changes under it; watch mode waits for it.
-    pipeline.defer_changed = false;
+    // A batch reports every failure; watch mode retries those that may pass.
+    pipeline.defer_retryable = false;
     let mut summary = BatchSummary::default();
     let mut plan = Plan::default();
     for inbox in inboxes {
@@ -281,9 +292,31 @@ fn plan_component(
         .map(|(n, h, _)| (n.clone(), h.clone()))
         .collect();
     let digest = component_digest(&pairs);
+    let mut component = component.clone();
     let current = lock(records).current_document(dossier_id, component.kind, &component.name)?;
-    if current.is_some_and(|c| c.input_sha256 == digest) {
-        return Ok(Planned::Skip);
+    if let Some(c) = current {
+        if c.input_sha256 == digest {
+            return Ok(Planned::Skip);
+        }
+        // Pages added to a folder document archived from an earlier drop
+        // (watch mode moved those pages away): none of the files is one it
+        // was made from, so this is more of the document, not a rescan of
+        // it. It becomes `name (2)`, … beside it, never a version replacing it.
+        let before = lock(records).input_paths(c.id)?;
+        let added = component.source.is_dir() && !pairs.iter().any(|(p, _)| before.contains(p));
+        if added {
+            for n in 2.. {
+                let name = format!("{} ({n})", component.name);
+                match lock(records).current_document(dossier_id, component.kind, &name)? {
+                    Some(other) if other.input_sha256 == digest => return Ok(Planned::Skip),
+                    Some(_) => continue,
+                    None => {
+                        component.name = name;
+                        break;
+                    }
+                }
+            }
+        }
     }
     Ok(Planned::Job(Box::new(Job {
         dossier_id,
@@ -296,7 +329,7 @@ fn plan_component(
             .zip(hashes)
             .map(|(p, (shown, h, b))| (p, shown, h, b))
             .collect(),
-        component: component.clone(),
+        component,
         digest,
     })))
 }

@@ -177,6 +177,15 @@ impl Records {
             .optional()?)
     }
 
+    /// The input paths (as shown to operators) a document was made from.
+    pub fn input_paths(&self, document_id: i64) -> Result<Vec<String>, RecordsError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM input_files WHERE document_id = ?1")?;
+        let rows = stmt.query_map([document_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Next version number of a component (1 for the first).
     pub fn next_version(
         &self,

@@ -175,6 +175,38 @@ mod tests {
     }
 
     #[test]
+    fn moves_across_filesystems_copy_sync_and_remove() {
+        use std::os::unix::fs::MetadataExt;
+        // /dev/shm is a tmpfs; the temp dir usually is not: a real EXDEV.
+        let dir = tempfile::tempdir().unwrap();
+        let Ok(other) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("no /dev/shm here; cross-filesystem move not exercised");
+            return;
+        };
+        if fs::metadata(dir.path()).unwrap().dev() == fs::metadata(other.path()).unwrap().dev() {
+            eprintln!("/dev/shm is on the same filesystem; cross-filesystem move not exercised");
+            return;
+        }
+        let src = other.path().join("scan.jpg");
+        fs::write(&src, b"scan bytes").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", other.path().join("link.jpg")).unwrap();
+        let dst = dir.path().join("processed/d/scan.jpg");
+        move_file(&src, &dst).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"scan bytes");
+        assert!(!src.exists());
+        let link_dst = dir.path().join("failed/d/link.jpg");
+        move_file(&other.path().join("link.jpg"), &link_dst).unwrap();
+        assert_eq!(fs::read_link(&link_dst).unwrap(), Path::new("/etc/hostname"));
+        // No temporary file is left beside the target.
+        let names: Vec<_> = fs::read_dir(dst.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("scan.jpg")]);
+    }
+
+    #[test]
     fn emptied_folders_go_but_inputs_and_temporary_files_stay() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("c");

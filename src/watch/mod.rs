@@ -245,22 +245,24 @@ impl Watcher<'_> {
                     }
                 }
             }
-            for (i, entry) in ready {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                self.take(i, &entry, stop)?;
-                tracker.taken(&entry);
-                // What stays behind is looked at again after the next change.
-                if entry.exists() {
-                    let settle = self.inboxes[i].spec.settle;
-                    tracker.observe(
-                        &entry,
-                        snapshot(&entry, self.marker()),
-                        settle,
-                        Instant::now(),
-                    );
-                    tracker.taken(&entry);
+            if !ready.is_empty() && !stop.load(Ordering::Relaxed) {
+                let left = self.take(&ready, stop)?;
+                for (i, entry) in &ready {
+                    if left.contains(entry) {
+                        // Left for a later try (a file still changing, a full
+                        // disk): settles again from the next rescan on.
+                        tracker.forget(entry);
+                        continue;
+                    }
+                    tracker.taken(entry);
+                    if entry.exists() {
+                        // What stays behind (a temporary file) is looked at
+                        // again after its next change.
+                        let settle = self.inboxes[*i].spec.settle;
+                        let snap = snapshot(entry, self.marker());
+                        tracker.observe(entry, snap, settle, Instant::now());
+                        tracker.taken(entry);
+                    }
                 }
             }
 
@@ -327,105 +329,114 @@ impl Watcher<'_> {
         }
     }
 
-    /// Takes one settled inbox entry: processes it, then moves its inputs out.
-    fn take(&mut self, i: usize, entry: &Path, stop: &AtomicBool) -> Result<(), WatchError> {
+    /// Takes the settled inbox entries together (so the workers stay busy
+    /// across small dossiers): processes them, then moves their inputs out.
+    /// Returns the entries with documents left in place for a later try.
+    fn take(
+        &mut self,
+        ready: &[(usize, PathBuf)],
+        stop: &AtomicBool,
+    ) -> Result<Vec<PathBuf>, WatchError> {
         let lang = self.lang;
-        let inbox = self.inboxes[i].spec.clone();
-        let unit = inbox
-            .unit
-            .as_deref()
-            .or(self.settings.default_unit.as_deref());
-        let folder = nfc_name(entry);
-        let inbox_shown = inbox.path.display().to_string();
         let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-        let mut moves = Moves::default();
-        let mut t = TakenCounts::default();
-
-        let code = match intake::read_entry(entry, unit, Some(self.marker())) {
-            Entry::Ignored => return Ok(()),
-            Entry::Problem(problem) => {
-                let report = self.pipeline.record_intake_problem(&inbox.path, &problem)?;
-                (self.say)(&text::failed(lang, &folder, &report.message));
-                if matches!(problem, IntakeProblem::Unreadable { .. }) {
-                    return Ok(());
-                }
-                let job = self
-                    .pipeline
-                    .records()
-                    .start_job(&inbox_shown, &folder, &folder)?;
-                for file in inputs_under(entry, self.marker()) {
-                    t.failed_files += 1;
-                    moves.failed(self, &inbox.path, &file, &report, &folder);
-                }
-                self.finish(job, moves, &t, entry)?;
-                return Ok(());
-            }
-            Entry::Dossier {
-                dossier,
-                problems,
-                opaque: _,
-            } => {
-                let code = dossier.code.code.clone();
-                let job = self
-                    .pipeline
-                    .records()
-                    .start_job(&inbox_shown, &folder, &code)?;
-                for problem in &problems {
-                    let report = self.pipeline.record_intake_problem(&inbox.path, problem)?;
-                    (self.say)(&text::failed(lang, &code, &report.message));
-                    if let IntakeProblem::Symlink { path } = problem {
+        let mut taken: Vec<Taking> = Vec::new();
+        let mut dossiers = Vec::new();
+        for (i, entry) in ready {
+            let inbox = self.inboxes[*i].spec.path.clone();
+            let spec_unit = self.inboxes[*i].spec.unit.clone();
+            let unit = spec_unit.as_deref().or(self.settings.default_unit.as_deref());
+            let folder = nfc_name(entry);
+            let inbox_shown = inbox.display().to_string();
+            match intake::read_entry(entry, unit, Some(self.marker())) {
+                Entry::Ignored => {}
+                Entry::Problem(problem) => {
+                    let report = self.pipeline.record_intake_problem(&inbox, &problem)?;
+                    (self.say)(&text::failed(lang, &folder, &report.message));
+                    if matches!(problem, IntakeProblem::Unreadable { .. }) {
+                        continue;
+                    }
+                    let job = self.pipeline.records().start_job(&inbox_shown, &folder, &folder)?;
+                    let mut t = Taking::new(entry, inbox, folder.clone(), folder, job);
+                    for file in inputs_under(entry, self.marker()) {
                         t.failed_files += 1;
-                        moves.failed(self, &inbox.path, path, &report, &folder);
+                        t.moves.failed(self, &t.inbox, &file, &report, &t.folder);
                     }
+                    let Taking { moves, .. } = t;
+                    self.finish(job, moves, 0, entry)?;
                 }
-                let outcomes =
-                    self.pipeline
-                        .process_dossier(&inbox.path, dossier, &SilentProgress, stop)?;
-                for o in outcomes {
-                    match &o.result {
-                        Outcome::Archived { pages } => {
-                            t.archived += 1;
-                            t.pages += pages;
-                        }
-                        Outcome::Unchanged => t.unchanged += 1,
-                        Outcome::Failed(report) => {
-                            (self.say)(&text::failed(lang, &code, &report.message));
-                            for file in &o.component.files {
-                                t.failed_files += 1;
-                                moves.failed(self, &inbox.path, file, report, &folder);
-                            }
-                            continue;
-                        }
-                        Outcome::Deferred => {
-                            t.deferred += 1;
-                            continue;
+                Entry::Dossier { dossier, problems, .. } => {
+                    let code = dossier.code.code.clone();
+                    let job = self.pipeline.records().start_job(&inbox_shown, &folder, &code)?;
+                    let mut t = Taking::new(entry, inbox.clone(), folder, code, job);
+                    for problem in &problems {
+                        let report = self.pipeline.record_intake_problem(&inbox, problem)?;
+                        (self.say)(&text::failed(lang, &t.code, &report.message));
+                        if let IntakeProblem::Symlink { path } = problem {
+                            t.failed_files += 1;
+                            t.moves.failed(self, &t.inbox, path, &report, &t.folder);
                         }
                     }
-                    for file in &o.component.files {
-                        moves.processed(self, &inbox.path, file, &date);
-                    }
+                    dossiers.push((inbox, dossier));
+                    taken.push(t);
                 }
-                t.job = Some(job);
-                code
             }
-        };
-        let job = t.job.expect("set for dossiers");
-        let processed_to = format!("processed/{date}/{folder}/");
-        let line = text::taken(
-            lang,
-            &text::Taken {
-                code: &code,
-                archived: t.archived,
-                pages: t.pages,
-                unchanged: t.unchanged,
-                failed_files: t.failed_files,
-                deferred: t.deferred,
-                processed_to: &processed_to,
-            },
-        );
-        self.finish(job, moves, &t, entry)?;
-        (self.say)(&line);
-        Ok(())
+        }
+        if dossiers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let folders: Vec<PathBuf> = dossiers.iter().map(|(_, d)| d.folder.clone()).collect();
+        let outcomes = self.pipeline.process_dossiers(dossiers, &SilentProgress, stop)?;
+        for o in outcomes {
+            // Each component belongs to the dossier folder it came from.
+            let Some(k) = folders.iter().position(|f| o.component.source.starts_with(f)) else {
+                continue;
+            };
+            let t = &mut taken[k];
+            match &o.result {
+                Outcome::Archived { pages } => {
+                    t.archived += 1;
+                    t.pages += pages;
+                }
+                Outcome::Unchanged => t.unchanged += 1,
+                Outcome::Failed(report) => {
+                    (self.say)(&text::failed(lang, &t.code, &report.message));
+                    for file in &o.component.files {
+                        t.failed_files += 1;
+                        t.moves.failed(self, &t.inbox, file, report, &t.folder);
+                    }
+                    continue;
+                }
+                Outcome::Deferred => {
+                    t.deferred += 1;
+                    continue;
+                }
+            }
+            for file in &o.component.files {
+                t.moves.processed(self, &t.inbox, file, &date);
+            }
+        }
+        let mut left = Vec::new();
+        for t in taken {
+            let processed_to = format!("processed/{date}/{}/", t.folder);
+            let line = text::taken(
+                lang,
+                &text::Taken {
+                    code: &t.code,
+                    archived: t.archived,
+                    pages: t.pages,
+                    unchanged: t.unchanged,
+                    failed_files: t.failed_files,
+                    deferred: t.deferred,
+                    processed_to: &processed_to,
+                },
+            );
+            if t.deferred > 0 {
+                left.push(t.entry.clone());
+            }
+            self.finish(t.job, t.moves, t.archived, &t.entry)?;
+            (self.say)(&line);
+        }
+        Ok(left)
     }
 
     /// Writes the job's moves down, makes them, closes the job and clears the
@@ -434,18 +445,19 @@ impl Watcher<'_> {
         &mut self,
         job: i64,
         moves: Moves,
-        t: &TakenCounts,
+        documents: usize,
         entry: &Path,
     ) -> Result<(), WatchError> {
         self.pipeline.records().plan_moves(job, &moves.0)?;
         self.finish_pending_moves()?;
+        let failed_files = moves.0.iter().filter(|m| m.note.is_some()).count();
         self.pipeline.records().finish_job(
             job,
             JobEnd {
-                failed: t.failed_files > 0,
-                files: moves.0.iter().filter(|m| m.note.is_none()).count() as u32,
-                documents: t.archived as u32,
-                failed_files: t.failed_files as u32,
+                failed: failed_files > 0,
+                files: (moves.0.len() - failed_files) as u32,
+                documents: documents as u32,
+                failed_files: failed_files as u32,
             },
         )?;
         dispose::remove_emptied(entry, self.marker());
@@ -485,14 +497,38 @@ impl Watcher<'_> {
     }
 }
 
-#[derive(Default)]
-struct TakenCounts {
-    job: Option<i64>,
+/// One entry being taken: its job, the moves decided so far and the counts
+/// for the operator's line.
+struct Taking {
+    entry: PathBuf,
+    inbox: PathBuf,
+    folder: String,
+    code: String,
+    job: i64,
+    moves: Moves,
     archived: usize,
     pages: usize,
     unchanged: usize,
     failed_files: usize,
     deferred: usize,
+}
+
+impl Taking {
+    fn new(entry: &Path, inbox: PathBuf, folder: String, code: String, job: i64) -> Taking {
+        Taking {
+            entry: entry.to_path_buf(),
+            inbox,
+            folder,
+            code,
+            job,
+            moves: Moves::default(),
+            archived: 0,
+            pages: 0,
+            unchanged: 0,
+            failed_files: 0,
+            deferred: 0,
+        }
+    }
 }
 
 /// The moves a job decides on, each to a free name.

@@ -432,6 +432,29 @@ fn a_polled_inbox_never_reads_a_file_still_being_written() {
         !d2.exists()
     });
     assert!(start.elapsed() < Duration::from_secs(20));
+
+    // Pages of a folder document scanned after it was taken are kept beside
+    // it, never replacing it.
+    let pages = inbox.path().join(code(3)).join("03-giay-to");
+    std::fs::create_dir_all(&pages).unwrap();
+    std::fs::copy(&slips()[212], pages.join("trang-1.jpg")).unwrap();
+    std::fs::copy(&slips()[213], pages.join("trang-2.jpg")).unwrap();
+    std::fs::write(inbox.path().join(code(3)).join("XONG"), b"").unwrap();
+    wait_for(&w, Duration::from_secs(20), "the folder document", || !pages.exists());
+    std::fs::create_dir_all(&pages).unwrap();
+    std::fs::copy(&slips()[214], pages.join("trang-3.jpg")).unwrap();
+    std::fs::write(inbox.path().join(code(3)).join("XONG"), b"").unwrap();
+    wait_for(&w, Duration::from_secs(20), "the added page", || !pages.exists());
+    let db = rusqlite::Connection::open(data.join("sohoa.db")).unwrap();
+    let docs: String = db
+        .query_row(
+            "SELECT group_concat(x, ',') FROM (SELECT name || ':' || page_count || ':' || current AS x
+               FROM documents WHERE name LIKE '03-giay-to%' ORDER BY name)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(docs, "03-giay-to:2:1,03-giay-to (2):1:1");
     assert_eq!(w.term(Duration::from_secs(30)), 0);
 }
 
@@ -471,9 +494,16 @@ fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
     // Lives from a fraction of a second (killed while starting or planning)
     // to a few seconds (killed while writing PDFs, committing or moving),
     // each with random jitter, so kills land at different points every run.
+    // Every other run polls instead of using events: both modes recover.
     let mut seed = rand_u64();
-    for life_ms in [400u64, 2500, 800, 3000, 1200, 2000, 600, 2800, 1600, 2200] {
-        let w = Watch::start(inbox.path(), &data, &["--settle", "0.3"]);
+    let lives = [400u64, 2500, 800, 3000, 1200, 2000, 600, 2800, 1600, 2200];
+    for (k, life_ms) in lives.into_iter().enumerate() {
+        let mode: &[&str] = if k % 2 == 0 {
+            &["--settle", "0.3"]
+        } else {
+            &["--settle", "0.3", "--poll", "0.3"]
+        };
+        let w = Watch::start(inbox.path(), &data, mode);
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -485,7 +515,7 @@ fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
         archived > 0,
         "the kills left no work done: nothing was tested"
     );
-    let w = Watch::start(inbox.path(), &data, &["--settle", "0.3"]);
+    let w = Watch::start(inbox.path(), &data, &["--settle", "0.3", "--poll", "0.5"]);
     wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
         w.log().contains("Bắt đầu theo dõi")
     });
