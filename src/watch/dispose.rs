@@ -196,7 +196,10 @@ mod tests {
         assert!(!src.exists());
         let link_dst = dir.path().join("failed/d/link.jpg");
         move_file(&other.path().join("link.jpg"), &link_dst).unwrap();
-        assert_eq!(fs::read_link(&link_dst).unwrap(), Path::new("/etc/hostname"));
+        assert_eq!(
+            fs::read_link(&link_dst).unwrap(),
+            Path::new("/etc/hostname")
+        );
         // No temporary file is left beside the target.
         let names: Vec<_> = fs::read_dir(dst.parent().unwrap())
             .unwrap()

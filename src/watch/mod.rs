@@ -344,7 +344,9 @@ impl Watcher<'_> {
         for (i, entry) in ready {
             let inbox = self.inboxes[*i].spec.path.clone();
             let spec_unit = self.inboxes[*i].spec.unit.clone();
-            let unit = spec_unit.as_deref().or(self.settings.default_unit.as_deref());
+            let unit = spec_unit
+                .as_deref()
+                .or(self.settings.default_unit.as_deref());
             let folder = nfc_name(entry);
             let inbox_shown = inbox.display().to_string();
             match intake::read_entry(entry, unit, Some(self.marker())) {
@@ -355,7 +357,10 @@ impl Watcher<'_> {
                     if matches!(problem, IntakeProblem::Unreadable { .. }) {
                         continue;
                     }
-                    let job = self.pipeline.records().start_job(&inbox_shown, &folder, &folder)?;
+                    let job = self
+                        .pipeline
+                        .records()
+                        .start_job(&inbox_shown, &folder, &folder)?;
                     let mut t = Taking::new(entry, inbox, folder.clone(), folder, job);
                     for file in inputs_under(entry, self.marker()) {
                         t.failed_files += 1;
@@ -364,9 +369,14 @@ impl Watcher<'_> {
                     let Taking { moves, .. } = t;
                     self.finish(job, moves, 0, entry)?;
                 }
-                Entry::Dossier { dossier, problems, .. } => {
+                Entry::Dossier {
+                    dossier, problems, ..
+                } => {
                     let code = dossier.code.code.clone();
-                    let job = self.pipeline.records().start_job(&inbox_shown, &folder, &code)?;
+                    let job = self
+                        .pipeline
+                        .records()
+                        .start_job(&inbox_shown, &folder, &code)?;
                     let mut t = Taking::new(entry, inbox.clone(), folder, code, job);
                     for problem in &problems {
                         let report = self.pipeline.record_intake_problem(&inbox, problem)?;
@@ -385,10 +395,15 @@ impl Watcher<'_> {
             return Ok(Vec::new());
         }
         let folders: Vec<PathBuf> = dossiers.iter().map(|(_, d)| d.folder.clone()).collect();
-        let outcomes = self.pipeline.process_dossiers(dossiers, &SilentProgress, stop)?;
+        let outcomes = self
+            .pipeline
+            .process_dossiers(dossiers, &SilentProgress, stop)?;
         for o in outcomes {
             // Each component belongs to the dossier folder it came from.
-            let Some(k) = folders.iter().position(|f| o.component.source.starts_with(f)) else {
+            let Some(k) = folders
+                .iter()
+                .position(|f| o.component.source.starts_with(f))
+            else {
                 continue;
             };
             let t = &mut taken[k];

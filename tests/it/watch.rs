@@ -440,11 +440,15 @@ fn a_polled_inbox_never_reads_a_file_still_being_written() {
     std::fs::copy(&slips()[212], pages.join("trang-1.jpg")).unwrap();
     std::fs::copy(&slips()[213], pages.join("trang-2.jpg")).unwrap();
     std::fs::write(inbox.path().join(code(3)).join("XONG"), b"").unwrap();
-    wait_for(&w, Duration::from_secs(20), "the folder document", || !pages.exists());
+    wait_for(&w, Duration::from_secs(20), "the folder document", || {
+        !pages.exists()
+    });
     std::fs::create_dir_all(&pages).unwrap();
     std::fs::copy(&slips()[214], pages.join("trang-3.jpg")).unwrap();
     std::fs::write(inbox.path().join(code(3)).join("XONG"), b"").unwrap();
-    wait_for(&w, Duration::from_secs(20), "the added page", || !pages.exists());
+    wait_for(&w, Duration::from_secs(20), "the added page", || {
+        !pages.exists()
+    });
     let db = rusqlite::Connection::open(data.join("sohoa.db")).unwrap();
     let docs: String = db
         .query_row(
