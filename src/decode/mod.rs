@@ -189,10 +189,14 @@ pub struct Page {
     pub pixels: Raster,
 }
 
+/// The bytes of one input file, shared with the PDF reader instead of copied
+/// (a long scanner PDF can be hundreds of megabytes).
+pub type FileBytes = std::sync::Arc<Vec<u8>>;
+
 /// Decodes one input file into its pages, all at once.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
     let mut pages = Vec::new();
-    decode_each(bytes, limits, &mut |page| {
+    decode_each(&FileBytes::new(bytes.to_vec()), limits, &mut |page| {
         pages.push(page);
         true
     })?;
@@ -204,10 +208,11 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
 /// `on_page` returns false to stop early (the consumer is gone). Returns the
 /// number of pages in the file.
 pub fn decode_each(
-    bytes: &[u8],
+    file: &FileBytes,
     limits: &Limits,
     on_page: &mut dyn FnMut(Page) -> bool,
 ) -> Result<usize, DecodeError> {
+    let bytes: &[u8] = file;
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -224,7 +229,7 @@ pub fn decode_each(
             1
         }
         Some(Format::Tiff) => tiff_file::decode_tiff(bytes, limits, on_page)?,
-        Some(Format::Pdf) => pdf::decode_pdf(bytes, limits, on_page)?,
+        Some(Format::Pdf) => pdf::decode_pdf(file, limits, on_page)?,
         Some(f) => {
             on_page(image_file::decode_other(bytes, f, limits)?);
             1

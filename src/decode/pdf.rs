@@ -38,7 +38,7 @@ pub(super) const FULL_PAGE_TOLERANCE: f64 = 0.01;
 /// `on_page` before the next is read; stops early when `on_page` returns
 /// false. Returns the page count.
 pub fn decode_pdf(
-    bytes: &[u8],
+    bytes: &super::FileBytes,
     limits: &Limits,
     on_page: &mut dyn FnMut(Page) -> bool,
 ) -> Result<usize, DecodeError> {
@@ -62,7 +62,7 @@ pub fn decode_pdf(
     Ok(pages.len())
 }
 
-fn open(bytes: &[u8]) -> Result<Pdf, DecodeError> {
+fn open(bytes: &super::FileBytes) -> Result<Pdf, DecodeError> {
     // A scanner still writing, or a copy cut short, leaves no end marker; hayro
     // would repair what is there and silently drop the missing pages.
     let tail = &bytes[bytes.len().saturating_sub(1024)..];
@@ -71,7 +71,7 @@ fn open(bytes: &[u8]) -> Result<Pdf, DecodeError> {
             "truncated: no %%EOF marker at the end".into(),
         ));
     }
-    match Pdf::new_with_password(bytes.to_vec(), NOT_A_PASSWORD) {
+    match Pdf::new_with_password(std::sync::Arc::clone(bytes), NOT_A_PASSWORD) {
         Ok(pdf) => Ok(pdf),
         Err(LoadPdfError::Decryption(_)) => Err(DecodeError::Encrypted),
         Err(LoadPdfError::Invalid) => Err(DecodeError::Corrupt(

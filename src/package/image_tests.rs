@@ -18,7 +18,7 @@ fn encoded(stored: &StoredImage, w: u32, h: u32) -> EncodedImage {
     encode_image(1, stored.clone(), w, h).expect("encodes")
 }
 
-fn page(image: &EncodedImage, turn: u16) -> PackagePage<'_> {
+fn page<'a>(image: EncodedImage, turn: u16) -> PackagePage<'a> {
     PackagePage {
         image,
         // 72 dpi: one pixel is one point, so a 72 dpi render is pixel-exact.
@@ -83,7 +83,7 @@ fn lossless_gray_and_rgb_render_exactly_for_every_turn() {
             data: data.clone(),
         };
         for turn in [0u16, 90, 180, 270] {
-            let pdf = write_pdf(&[page(&encoded(&stored, w, h), turn)], &info()).unwrap();
+            let pdf = write_pdf(vec![page(encoded(&stored, w, h), turn)], &info()).unwrap();
             let img = render(&pdf);
             let (uw, uh) = if turn % 180 == 90 { (h, w) } else { (w, h) };
             assert_eq!(img.dimensions(), (uw, uh), "{mode:?} turn {turn}");
@@ -131,7 +131,7 @@ fn bilevel_becomes_g4_and_ccitt_passes_through() {
         color: ColorMode::Bilevel,
         data: data.clone(),
     };
-    let pdf = write_pdf(&[page(&encoded(&stored, w, h), 90)], &info()).unwrap();
+    let pdf = write_pdf(vec![page(encoded(&stored, w, h), 90)], &info()).unwrap();
     assert!(pdf.windows(15).any(|s| s == b"/CCITTFaxDecode"));
     let img = render(&pdf);
     for (ux, uy, px) in img.enumerate_pixels() {
@@ -145,7 +145,7 @@ fn bilevel_becomes_g4_and_ccitt_passes_through() {
         data: g4.clone(),
         black_is_1: true,
     };
-    let pdf = write_pdf(&[page(&encoded(&stored, w, h), 0)], &info()).unwrap();
+    let pdf = write_pdf(vec![page(encoded(&stored, w, h), 0)], &info()).unwrap();
     assert!(pdf.windows(g4.len()).any(|s| s == g4.as_slice()));
     assert!(pdf.windows(14).any(|s| s == b"/BlackIs1 true"));
 }
@@ -163,7 +163,7 @@ fn bad_input_gives_stable_error_codes() {
         "page 1: invalid stored image: pixel data is 10 bytes, expected 48"
     );
     assert_eq!(
-        write_pdf(&[], &info()).unwrap_err().code(),
+        write_pdf(Vec::new(), &info()).unwrap_err().code(),
         "E_PACKAGE_NO_PAGES"
     );
     let stored = StoredImage::Lossless {
@@ -171,15 +171,15 @@ fn bad_input_gives_stable_error_codes() {
         data: vec![0; 16],
     };
     let image = encoded(&stored, 4, 4);
-    let mut p = page(&image, 45);
+    let mut p = page(image.clone(), 45);
     assert_eq!(
-        write_pdf(&[p], &info()).unwrap_err().code(),
+        write_pdf(vec![p.clone()], &info()).unwrap_err().code(),
         "E_PACKAGE_PAGE"
     );
     p.turn = 0;
     p.dpi = (f32::NAN, 72.0);
     assert_eq!(
-        write_pdf(&[p], &info()).unwrap_err().code(),
+        write_pdf(vec![p.clone()], &info()).unwrap_err().code(),
         "E_PACKAGE_PAGE"
     );
     let jpeg = StoredImage::Jpeg {
@@ -210,10 +210,10 @@ fn bad_input_gives_stable_error_codes() {
             words: vec![],
         }],
     };
-    let mut p = page(&image, 0);
+    let mut p = page(image.clone(), 0);
     p.dpi = (3.0, 3.0);
     p.ocr = Some(&ocr);
-    let err = write_pdf(&[p], &info()).unwrap_err();
+    let err = write_pdf(vec![p.clone()], &info()).unwrap_err();
     assert_eq!(err.code(), "E_PACKAGE_OCR");
 }
 
@@ -224,8 +224,8 @@ fn output_is_deterministic_with_identical_file_ids() {
         color: ColorMode::Gray,
         data,
     };
-    let a = write_pdf(&[page(&encoded(&stored, 16, 16), 0)], &info()).unwrap();
-    let b = write_pdf(&[page(&encoded(&stored, 16, 16), 0)], &info()).unwrap();
+    let a = write_pdf(vec![page(encoded(&stored, 16, 16), 0)], &info()).unwrap();
+    let b = write_pdf(vec![page(encoded(&stored, 16, 16), 0)], &info()).unwrap();
     assert_eq!(a, b);
     let text = String::from_utf8_lossy(&a);
     // Two identical strings: "<a> <a>" (or literal strings when all ASCII).

@@ -35,17 +35,18 @@ mod layout_tests {
 
 use std::collections::BTreeMap;
 
-use pdf_writer::{Chunk, Content, Filter, Finish, Name, Pdf, Rect, Ref};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
 use crate::ocr::model::OcrPage;
 use geometry::{OcrFrame, PageGeometry};
 pub use image::{encode_image, EncodedImage};
 
 /// One page to package.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PackagePage<'a> {
-    /// The scan as it will be embedded (see [`encode_image`]).
-    pub image: &'a EncodedImage,
+    /// The scan as it will be embedded (see [`encode_image`]); dropped as
+    /// soon as it is written, so a long document is not held twice.
+    pub image: EncodedImage,
     /// Resolution of the stored image (x, y); may be non-square.
     pub dpi: (f32, f32),
     /// Clockwise turn (0/90/180/270) that makes the stored image upright.
@@ -123,7 +124,7 @@ pub fn layout_dpi(width: u32, height: u32, dpi: Option<(f32, f32)>) -> (f32, f32
 ///
 /// CMYK images are tagged with a small CC0 CMYK profile (SWOP-like), since
 /// PDF/A forbids DeviceCMYK next to the sRGB output intent.
-pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, PackageError> {
+pub fn write_pdf(pages: Vec<PackagePage>, info: &DocumentInfo) -> Result<Vec<u8>, PackageError> {
     if pages.is_empty() {
         return Err(PackageError::NoPages);
     }
@@ -147,10 +148,14 @@ pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, 
     // Likewise the CMYK profile, only for documents with CMYK images.
     let cmyk_icc = pages.iter().any(|p| p.image.is_cmyk()).then(&mut alloc);
 
-    let mut body = Chunk::new();
+    // Objects go straight into a file buffer sized for the images: no second
+    // copy of them, and no doubling of a buffer of hundreds of megabytes.
+    let images: usize = pages.iter().map(|p| p.image.len()).sum();
+    let mut pdf = Pdf::with_capacity(images + 64 * 1024 * (pages.len() + 1));
+    pdf.set_version(1, 7);
     let mut used = BTreeMap::new();
     let mut page_ids = Vec::with_capacity(pages.len());
-    for (i, page) in pages.iter().enumerate() {
+    for (i, page) in pages.into_iter().enumerate() {
         let number = i + 1;
         let (width, height) = page.image.size();
         let geom = PageGeometry::new(width, height, page.dpi, page.turn).map_err(|reason| {
@@ -161,7 +166,7 @@ pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, 
         })?;
         let (page_id, content_id, image_id) = (alloc(), alloc(), alloc());
         // Without CMYK images the profile ref is never used.
-        image::write_image(&mut body, image_id, page.image, cmyk_icc.unwrap_or(icc_id));
+        image::write_image(&mut pdf, image_id, &page.image, cmyk_icc.unwrap_or(icc_id));
 
         let mut content = Content::new();
         content.save_state();
@@ -183,10 +188,9 @@ pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, 
             has_text = text_layer::write_text(&mut content, ocr, &frame, &mut used) > 0;
         }
         let content = deflate(&content.finish());
-        body.stream(content_id, &content)
-            .filter(Filter::FlateDecode);
+        pdf.stream(content_id, &content).filter(Filter::FlateDecode);
 
-        let mut pdf_page = body.page(page_id);
+        let mut pdf_page = pdf.page(page_id);
         pdf_page
             .media_box(Rect::new(
                 0.0,
@@ -209,28 +213,25 @@ pub fn write_pdf(pages: &[PackagePage], info: &DocumentInfo) -> Result<Vec<u8>, 
         page: page_ids.len(),
         reason: "too many pages".into(),
     })?;
-    body.pages(pages_id).kids(page_ids).count(count);
+    pdf.pages(pages_id).kids(page_ids).count(count);
     if let Some(f) = font {
-        font::write_font(&mut body, &f, &used);
+        font::write_font(&mut pdf, &f, &used);
     }
+    // The file ID hashes the content (not the dates): same pages, same ID.
+    pdf.set_file_id(pdfa::file_id(pdf.as_bytes()));
     let xmp = pdfa::xmp_packet(info);
     // PDF/A wants the metadata readable without decoding: no filter.
-    body.metadata(xmp_id, xmp.as_bytes());
-    pdfa::write_icc(&mut body, icc_id, pdfa::SRGB_ICC, 3);
+    pdf.metadata(xmp_id, xmp.as_bytes());
+    pdfa::write_icc(&mut pdf, icc_id, pdfa::SRGB_ICC, 3);
     if let Some(id) = cmyk_icc {
-        pdfa::write_icc(&mut body, id, pdfa::CMYK_ICC, 4);
+        pdfa::write_icc(&mut pdf, id, pdfa::CMYK_ICC, 4);
     }
-
-    let mut pdf = Pdf::new();
-    pdf.set_version(1, 7);
     {
         let mut catalog = pdf.catalog(catalog_id);
         catalog.pages(pages_id);
         pdfa::finish_catalog(&mut catalog, xmp_id, icc_id, &info.language);
     }
     pdfa::write_info(&mut pdf, info_id, info);
-    pdf.set_file_id(pdfa::file_id(body.as_bytes()));
-    pdf.extend(&body);
     Ok(pdf.finish())
 }
 

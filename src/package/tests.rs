@@ -135,13 +135,13 @@ fn package(s: &Scan, turn: u16, deskew: f32) -> (Vec<u8>, PathBuf) {
     };
     let image = encode_image(1, stored, s.width, s.height).unwrap();
     let page = PackagePage {
-        image: &image,
+        image,
         dpi: (300.0, 300.0),
         turn,
         ocr: Some(&s.ocr),
         deskew_deg: deskew,
     };
-    let pdf = write_pdf(&[page], &info()).unwrap();
+    let pdf = write_pdf(vec![page], &info()).unwrap();
     let path = s.dir.path().join(format!("out-{turn}-{deskew}.pdf"));
     std::fs::write(&path, &pdf).unwrap();
     (pdf, path)

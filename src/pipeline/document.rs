@@ -91,7 +91,8 @@ fn with_engine<T>(
 /// then, so a long component costs its compressed size, not its raster size.
 struct ReadPage {
     index: usize,
-    image: EncodedImage,
+    /// Taken by the PDF writer, which drops each image once written.
+    image: Option<EncodedImage>,
     dpi: (f32, f32),
     turn: u16,
     deskew_deg: f32,
@@ -135,7 +136,7 @@ fn read_page(
         .map_err(|e| Problem::new(e.code(), shown.to_string(), e.to_string()))?;
     Ok(ReadPage {
         index,
-        image,
+        image: Some(image),
         dpi,
         turn: prepared.turn,
         deskew_deg: prepared.deskew_deg,
@@ -161,7 +162,7 @@ fn feed(
         }
         let problem = |code: &'static str, why: String| Problem::new(code, shown.clone(), why);
         let bytes = match std::fs::read(path) {
-            Ok(b) if &store::sha256_hex(&b) == hash => b,
+            Ok(b) if &store::sha256_hex(&b) == hash => decode::FileBytes::new(b),
             Ok(_) => {
                 let why = "file changed while being processed; it will be taken next run";
                 let _ = tx.send(Err(problem("E_CHANGED", why.into())));
@@ -228,10 +229,13 @@ pub fn process_component(
     }
     read.sort_unstable_by_key(|r| r.index);
 
-    let package_pages: Vec<PackagePage> = read
-        .iter()
-        .map(|r| PackagePage {
-            image: &r.image,
+    let images: Vec<Option<EncodedImage>> = read.iter_mut().map(|r| r.image.take()).collect();
+    let package_pages: Vec<PackagePage> = images
+        .into_iter()
+        .zip(&read)
+        .filter_map(|(image, r)| image.map(|image| (image, r)))
+        .map(|(image, r)| PackagePage {
+            image,
             dpi: r.dpi,
             turn: r.turn,
             ocr: r.ocr.as_ref(),
@@ -245,9 +249,8 @@ pub fn process_component(
         producer: format!("sohoa {}", env!("CARGO_PKG_VERSION")),
         language: "vi-VN".into(),
     };
-    let pdf = package::write_pdf(&package_pages, &info)
+    let pdf = package::write_pdf(package_pages, &info)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
-    drop(package_pages);
 
     let (sum, n) = read
         .iter()

@@ -11,10 +11,14 @@ fn corpus(name: &str) -> Vec<u8> {
 /// All pages at once (shadows the streaming `super::decode_pdf`).
 fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
     let mut pages = Vec::new();
-    super::decode_pdf(bytes, limits, &mut |p| {
-        pages.push(p);
-        true
-    })?;
+    super::decode_pdf(
+        &crate::decode::FileBytes::new(bytes.to_vec()),
+        limits,
+        &mut |p| {
+            pages.push(p);
+            true
+        },
+    )?;
     Ok(pages)
 }
 
