@@ -171,7 +171,7 @@ impl<'s> Pipeline<'s> {
                 None => Outcome::Deferred,
                 Some(Ok(d)) => Outcome::Archived { pages: d.pages },
                 Some(Err(p)) if self.defer_retryable && RETRYABLE.contains(&p.code) => {
-                    tracing::warn!(code = p.code, file = %p.file, detail = %p.detail, "left for a later try");
+                    tracing::info!(code = p.code, file = %p.file, detail = %p.detail, "left for a later try");
                     Outcome::Deferred
                 }
                 Some(Err(p)) => {

@@ -59,6 +59,15 @@ pub enum WatchError {
     NoInbox,
 }
 
+/// What the watcher knows between looks: settle bookkeeping, the entries
+/// waiting for their settle time, and those to look at next.
+#[derive(Default)]
+struct Schedule {
+    tracker: Tracker,
+    waits: HashMap<PathBuf, (usize, Instant)>,
+    pending: BTreeSet<(usize, PathBuf)>,
+}
+
 struct Inbox {
     spec: InboxSpec,
     /// `None`: events; `Some`: polled at this interval.
@@ -120,10 +129,15 @@ impl Watcher<'_> {
         Ok(())
     }
 
-    fn serve(&mut self, specs: Vec<InboxSpec>, stop: &AtomicBool) -> Result<(), WatchError> {
+    /// Sets up each inbox (events, or polling when asked for or when events
+    /// cannot be had), records the list for `sohoa status` and says so.
+    fn open_inboxes(
+        &mut self,
+        specs: Vec<InboxSpec>,
+        tx: mpsc::Sender<notify::Result<notify::Event>>,
+    ) -> Result<Vec<notify::RecommendedWatcher>, WatchError> {
         let lang = self.lang;
         let default_poll = secs(self.settings.watch.poll_seconds);
-        let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
         let mut notifiers = Vec::new();
         let now = Instant::now();
         for spec in specs {
@@ -136,9 +150,8 @@ impl Watcher<'_> {
                     }
                     Err(e) => {
                         let shown = spec.path.display().to_string();
-                        let line =
-                            text::events_unavailable(lang, &shown, default_poll.as_secs_f64(), &e);
-                        (self.say)(&line);
+                        let secs = default_poll.as_secs_f64();
+                        (self.say)(&text::events_unavailable(lang, &shown, secs, &e));
                         Some(default_poll)
                     }
                 },
@@ -149,41 +162,28 @@ impl Watcher<'_> {
                 next_poll: now,
             });
         }
-        let described: Vec<(String, String)> = self
-            .inboxes
-            .iter()
-            .map(|i| {
-                let mode = match i.poll {
-                    None => text::mode_events(lang),
-                    Some(p) => text::mode_polling(lang, p.as_secs_f64()),
-                };
-                (i.spec.path.display().to_string(), mode)
-            })
-            .collect();
-        let registered: Vec<(String, &str, f64)> = self
-            .inboxes
-            .iter()
-            .map(|i| {
-                let mode = if i.poll.is_some() {
-                    "polling"
-                } else {
-                    "events"
-                };
-                (
-                    i.spec.path.display().to_string(),
-                    mode,
-                    i.spec.settle.as_secs_f64(),
-                )
-            })
-            .collect();
+        let mut described = Vec::new();
+        let mut registered = Vec::new();
+        for i in &self.inboxes {
+            let path = i.spec.path.display().to_string();
+            let (mode, shown) = match i.poll {
+                None => ("events", text::mode_events(lang)),
+                Some(p) => ("polling", text::mode_polling(lang, p.as_secs_f64())),
+            };
+            registered.push((path.clone(), mode, i.spec.settle.as_secs_f64()));
+            described.push((path, shown));
+        }
         self.pipeline.records().register_inboxes(&registered)?;
         let data_dir = self.settings.data_dir.display().to_string();
         (self.say)(&text::started(lang, &described, &data_dir));
+        Ok(notifiers)
+    }
 
+    fn serve(&mut self, specs: Vec<InboxSpec>, stop: &AtomicBool) -> Result<(), WatchError> {
+        let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+        let notifiers = self.open_inboxes(specs, tx)?;
         let rescan_every = secs(self.settings.watch.rescan_seconds);
-        let mut tracker = Tracker::default();
-        let mut waits: HashMap<PathBuf, (usize, Instant)> = HashMap::new();
-        let mut pending: BTreeSet<(usize, PathBuf)> = BTreeSet::new();
+        let mut s = Schedule::default();
         // The first pass takes everything already waiting.
         let mut next_rescan = Instant::now();
         let mut next_expiry = Instant::now();
@@ -207,63 +207,17 @@ impl Watcher<'_> {
             for i in scan_all {
                 let path = self.inboxes[i].spec.path.clone();
                 for entry in intake::inbox_entries(&path).unwrap_or_default() {
-                    pending.insert((i, entry));
+                    s.pending.insert((i, entry));
                 }
                 self.pipeline
                     .records()
                     .inbox_scanned(&path.display().to_string())?;
             }
-            waits.retain(|entry, (i, t)| {
-                let due = *t <= now;
-                if due {
-                    pending.insert((*i, entry.clone()));
-                }
-                !due
-            });
 
-            // Look at what may have changed; take what has settled.
-            let mut ready = Vec::new();
-            for (i, entry) in std::mem::take(&mut pending) {
-                if std::fs::symlink_metadata(&entry).is_err() {
-                    tracker.forget(&entry);
-                    waits.remove(&entry);
-                    continue;
-                }
-                let settle = self.inboxes[i].spec.settle;
-                match tracker.observe(
-                    &entry,
-                    snapshot(&entry, self.marker()),
-                    settle,
-                    Instant::now(),
-                ) {
-                    Readiness::Ready => ready.push((i, entry)),
-                    Readiness::Wait(t) => {
-                        waits.insert(entry, (i, t));
-                    }
-                    Readiness::Idle => {
-                        waits.remove(&entry);
-                    }
-                }
-            }
+            let ready = self.look(&mut s, now);
             if !ready.is_empty() && !stop.load(Ordering::Relaxed) {
                 let left = self.take(&ready, stop)?;
-                for (i, entry) in &ready {
-                    if left.contains(entry) {
-                        // Left for a later try (a file still changing, a full
-                        // disk): settles again from the next rescan on.
-                        tracker.forget(entry);
-                        continue;
-                    }
-                    tracker.taken(entry);
-                    if entry.exists() {
-                        // What stays behind (a temporary file) is looked at
-                        // again after its next change.
-                        let settle = self.inboxes[*i].spec.settle;
-                        let snap = snapshot(entry, self.marker());
-                        tracker.observe(entry, snap, settle, Instant::now());
-                        tracker.taken(entry);
-                    }
-                }
+                self.after_take(&mut s, &ready, &left);
             }
 
             let days = self.settings.watch.retention_days;
@@ -276,22 +230,71 @@ impl Watcher<'_> {
             // Sleep until the next deadline, an event, or a second (to notice `stop`).
             let now = Instant::now();
             let mut until = (now + Duration::from_secs(1)).min(next_rescan);
-            for inbox in &self.inboxes {
-                if inbox.poll.is_some() {
-                    until = until.min(inbox.next_poll);
-                }
+            for inbox in self.inboxes.iter().filter(|i| i.poll.is_some()) {
+                until = until.min(inbox.next_poll);
             }
-            for (_, t) in waits.values() {
+            for (_, t) in s.waits.values() {
                 until = until.min(*t);
             }
             let first = rx.recv_timeout(until.saturating_duration_since(now));
             for event in first.into_iter().chain(rx.try_iter()) {
-                self.route(event, &mut pending);
+                self.route(event, &mut s.pending);
             }
         }
-        (self.say)(&text::stopped(lang));
+        (self.say)(&text::stopped(self.lang));
         drop(notifiers);
         Ok(())
+    }
+
+    /// Looks at the entries that may have changed (and those whose settle
+    /// time is up) and returns those ready to take.
+    fn look(&self, s: &mut Schedule, now: Instant) -> Vec<(usize, PathBuf)> {
+        s.waits.retain(|entry, (i, t)| {
+            let due = *t <= now;
+            if due {
+                s.pending.insert((*i, entry.clone()));
+            }
+            !due
+        });
+        let mut ready = Vec::new();
+        for (i, entry) in std::mem::take(&mut s.pending) {
+            if std::fs::symlink_metadata(&entry).is_err() {
+                s.tracker.forget(&entry);
+                s.waits.remove(&entry);
+                continue;
+            }
+            let settle = self.inboxes[i].spec.settle;
+            let snap = snapshot(&entry, self.marker());
+            match s.tracker.observe(&entry, snap, settle, Instant::now()) {
+                Readiness::Ready => ready.push((i, entry)),
+                Readiness::Wait(t) => {
+                    s.waits.insert(entry, (i, t));
+                }
+                Readiness::Idle => {
+                    s.waits.remove(&entry);
+                }
+            }
+        }
+        ready
+    }
+
+    /// Notes what was taken. An entry left for a later try (a file still
+    /// changing, a full disk) settles again from the next rescan on; what
+    /// stays behind a taken entry (a temporary file) waits for its next change.
+    fn after_take(&self, s: &mut Schedule, ready: &[(usize, PathBuf)], left: &[PathBuf]) {
+        for (i, entry) in ready {
+            if left.contains(entry) {
+                s.tracker.forget(entry);
+                continue;
+            }
+            s.tracker.taken(entry);
+            if entry.exists() {
+                let settle = self.inboxes[*i].spec.settle;
+                let snap = snapshot(entry, self.marker());
+                s.tracker.observe(entry, snap, settle, Instant::now());
+                s.tracker.taken(entry);
+            }
+        }
     }
 
     /// Turns a change event into the inbox entries to look at.
