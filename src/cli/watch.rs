@@ -150,6 +150,17 @@ pub fn status(settings: &Settings, json: bool) -> ExitCode {
     }
 }
 
+/// A stored UTC timestamp as local time, the way operators read dates.
+fn local_time(ts: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%d/%m/%Y %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ts.to_string())
+}
+
 fn render(s: &Status, lang: UiLanguage) -> String {
     let n = |v: usize| count(v as u64, lang);
     let mut out = String::new();
@@ -172,15 +183,15 @@ fn render(s: &Status, lang: UiLanguage) -> String {
             (_, true) => "quét định kỳ".to_string(),
             (_, false) => "polling".to_string(),
         };
-        let last = st.last_scan_at.as_deref().unwrap_or("-");
+        let last = st.last_scan_at.as_deref().map_or("-".into(), local_time);
         out += &if vi {
             format!(
-                "Hộp thư {} ({mode}; lần quét cuối {last})\n  Chờ xử lý: {} · Đang xử lý: {} · Xong hôm nay: {} · Có lỗi hôm nay: {}\n",
+                "Hộp thư {} ({mode}; lần quét cuối {last})\n  Chờ xử lý: {} · Đang xử lý: {} · Xong hôm nay: {} (có lỗi: {})\n",
                 st.path, n(i.waiting), n(st.in_progress as usize), n(st.done_today as usize), n(st.failed_today as usize)
             )
         } else {
             format!(
-                "Inbox {} ({mode}; last scan {last})\n  Waiting: {} · In progress: {} · Done today: {} · With failures today: {}\n",
+                "Inbox {} ({mode}; last scan {last})\n  Waiting: {} · In progress: {} · Done today: {} (with failures: {})\n",
                 st.path, i.waiting, st.in_progress, st.done_today, st.failed_today
             )
         };
@@ -194,7 +205,10 @@ fn render(s: &Status, lang: UiLanguage) -> String {
         for f in &s.recent_failures {
             out += &format!(
                 "  {}  {}  [{}] {}\n",
-                f.at, f.dossier_code, f.error_code, f.message
+                local_time(&f.at),
+                f.dossier_code,
+                f.error_code,
+                f.message
             );
         }
     }

@@ -38,7 +38,9 @@ pub struct InboxStatus {
     pub settle_secs: f64,
     pub last_scan_at: Option<String>,
     pub in_progress: u32,
+    /// Dossier folders taken and finished today, with or without failures.
     pub done_today: u32,
+    /// Of those, the ones with at least one file moved to failed/.
     pub failed_today: u32,
 }
 
@@ -180,7 +182,7 @@ impl Records {
         let mut stmt = self.conn.prepare(
             "SELECT i.path, i.mode, i.settle_secs, i.last_scan_at,
                     (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'in_progress'),
-                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'done' AND j.finished_on = ?1),
+                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state IN ('done', 'failed') AND j.finished_on = ?1),
                     (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'failed' AND j.finished_on = ?1)
                FROM watch_inboxes i ORDER BY i.path",
         )?;
@@ -264,7 +266,7 @@ mod tests {
         )
         .unwrap();
         let s = &r.inbox_status().unwrap()[0];
-        assert_eq!((s.in_progress, s.done_today, s.failed_today), (1, 0, 1));
+        assert_eq!((s.in_progress, s.done_today, s.failed_today), (1, 1, 1));
         // A killed watcher's job is interrupted at the next start.
         assert_eq!(r.interrupt_jobs().unwrap(), 1);
         let s = &r.inbox_status().unwrap()[0];

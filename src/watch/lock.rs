@@ -54,7 +54,7 @@ impl DataDirLock {
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
         let me = format!(
-            "pid {} since {}",
+            "PID {}, {}",
             std::process::id(),
             chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
         );
@@ -65,7 +65,7 @@ impl DataDirLock {
     }
 }
 
-/// Who holds the lock (`pid … since …`), or `None` when no watcher runs.
+/// Who holds the lock (`PID …, <start time>`), or `None` when no watcher runs.
 pub fn holder(data_dir: &Path) -> Option<String> {
     let mut file = File::open(lock_path(data_dir)).ok()?;
     match file.try_lock_shared() {
@@ -89,7 +89,7 @@ mod tests {
         let lock = DataDirLock::acquire(dir.path()).unwrap();
         let who = holder(dir.path()).expect("held");
         assert!(
-            who.starts_with(&format!("pid {} since ", std::process::id())),
+            who.starts_with(&format!("PID {}, ", std::process::id())),
             "{who}"
         );
         assert!(matches!(
