@@ -470,14 +470,20 @@ def compare(args):
             runs += attempts
     summary = summarize(runs)
     table = render_table(summary, facts, args, omode, probes, runs, pages)
-    path = WORK / f"results-{started:%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps({"mode": "compare", "started": started.isoformat(timespec="seconds"),
-                                "machine": facts, "options": vars(args), "ocrmypdf_mode": omode,
-                                "ocrmypdf_probes": probes, "summary": summary, "runs": runs,
-                                "table": table}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    report("compare", started, facts, args, table, ocrmypdf_mode=omode, ocrmypdf_probes=probes,
+           summary=summary, runs=runs)
+    return 0 if ok else 1
+
+
+def report(mode, started, facts, args, table, **results):
+    """Writes every run to bench/work/results[-mode]-<time>.json and prints the table."""
+    name = "results" if mode == "compare" else f"results-{mode}"
+    path = WORK / f"{name}-{started:%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps({"mode": mode, "started": started.isoformat(timespec="seconds"),
+                                "machine": facts, "options": vars(args), **results, "table": table},
+                               ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(table)
     print(f"\nAll runs: {path.relative_to(ROOT)}")
-    return 0 if ok else 1
 
 
 def summarize(runs, variants=VARIANTS):
@@ -713,12 +719,7 @@ def memory(args):
     if any(r["contended"] for r in (small, bigr)):
         lines.append("- Other processes used CPU during a kept run (see the JSON); RSS is not affected much.")
     table = "\n".join(lines)
-    path = WORK / f"results-memory-{started:%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps({"mode": "memory", "started": started.isoformat(timespec="seconds"),
-                                "machine": facts, "options": vars(args), "ratio": q, "runs": res,
-                                "table": table}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(table)
-    print(f"\nAll runs: {path.relative_to(ROOT)}")
+    report("memory", started, facts, args, table, ratio=q, runs=res)
     return 0 if small["ok"] and longr["ok"] and bigr["ok"] else 1
 
 
@@ -762,12 +763,7 @@ def models(args):
                      + " | ".join(f"{100 * x['cer_by_tag'][t]:.2f}" for t in tags) + " |")
     lines += ["", f"Default / Debian: speed {d['ppm'] / f['ppm']:.2f}, error rate {d['cer'] / f['cer']:.2f}."]
     table = "\n".join(lines)
-    path = WORK / f"results-models-{started:%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps({"mode": "models", "started": started.isoformat(timespec="seconds"),
-                                "machine": facts, "options": vars(args), "summary": summary, "runs": runs,
-                                "table": table}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(table)
-    print(f"\nAll runs: {path.relative_to(ROOT)}")
+    report("models", started, facts, args, table, summary=summary, runs=runs)
     return 0 if ok else 1
 
 
