@@ -85,64 +85,59 @@ pub struct Taken<'a> {
 }
 
 pub fn taken(lang: UiLanguage, t: &Taken) -> String {
-    let mut parts = Vec::new();
+    let n = |v: usize| count(v as u64, lang);
+    // Each clause in both languages; the line keeps those that apply.
+    let clauses = [
+        (
+            t.archived > 0,
+            format!(
+                "đã số hóa {} tài liệu ({} trang)",
+                n(t.archived),
+                n(t.pages)
+            ),
+            format!(
+                "digitized {} document(s) ({} pages)",
+                n(t.archived),
+                n(t.pages)
+            ),
+        ),
+        (
+            t.unchanged > 0,
+            format!("{} tài liệu đã có trong kho", n(t.unchanged)),
+            format!("{} document(s) already archived", n(t.unchanged)),
+        ),
+        (
+            t.archived + t.unchanged > 0,
+            format!("tệp gốc chuyển vào {}", t.processed_to),
+            format!("originals moved to {}", t.processed_to),
+        ),
+        (
+            t.failed_files > 0,
+            format!(
+                "{} tệp lỗi chuyển vào failed/{}/ (xem tệp .loi.txt bên cạnh)",
+                n(t.failed_files),
+                t.code
+            ),
+            format!(
+                "{} bad file(s) moved to failed/{}/ (see the .loi.txt beside each)",
+                n(t.failed_files),
+                t.code
+            ),
+        ),
+        (
+            t.deferred > 0,
+            format!("{} tài liệu để lại xử lý sau", n(t.deferred)),
+            format!("{} document(s) left for later", n(t.deferred)),
+        ),
+    ];
+    let parts: Vec<String> = clauses
+        .into_iter()
+        .filter(|(applies, _, _)| *applies)
+        .map(|(_, vi, en)| if lang == UiLanguage::Vi { vi } else { en })
+        .collect();
     match lang {
-        UiLanguage::Vi => {
-            if t.archived > 0 {
-                parts.push(format!(
-                    "đã số hóa {} tài liệu ({} trang)",
-                    count(t.archived as u64, lang),
-                    count(t.pages as u64, lang)
-                ));
-            }
-            if t.unchanged > 0 {
-                parts.push(format!(
-                    "{} tài liệu đã có trong kho",
-                    count(t.unchanged as u64, lang)
-                ));
-            }
-            if t.archived + t.unchanged > 0 {
-                parts.push(format!("tệp gốc chuyển vào {}", t.processed_to));
-            }
-            if t.failed_files > 0 {
-                parts.push(format!(
-                    "{} tệp lỗi chuyển vào failed/{}/ (xem tệp .loi.txt bên cạnh)",
-                    count(t.failed_files as u64, lang),
-                    t.code
-                ));
-            }
-            if t.deferred > 0 {
-                parts.push(format!(
-                    "{} tài liệu để lại xử lý sau",
-                    count(t.deferred as u64, lang)
-                ));
-            }
-            format!("Hồ sơ {}: {}", t.code, parts.join("; "))
-        }
-        UiLanguage::En => {
-            if t.archived > 0 {
-                parts.push(format!(
-                    "digitized {} document(s) ({} pages)",
-                    t.archived, t.pages
-                ));
-            }
-            if t.unchanged > 0 {
-                parts.push(format!("{} document(s) already archived", t.unchanged));
-            }
-            if t.archived + t.unchanged > 0 {
-                parts.push(format!("originals moved to {}", t.processed_to));
-            }
-            if t.failed_files > 0 {
-                parts.push(format!(
-                    "{} bad file(s) moved to failed/{}/ (see the .loi.txt beside each)",
-                    t.failed_files, t.code
-                ));
-            }
-            if t.deferred > 0 {
-                parts.push(format!("{} document(s) left for later", t.deferred));
-            }
-            format!("Dossier {}: {}", t.code, parts.join("; "))
-        }
+        UiLanguage::Vi => format!("Hồ sơ {}: {}", t.code, parts.join("; ")),
+        UiLanguage::En => format!("Dossier {}: {}", t.code, parts.join("; ")),
     }
 }
 
@@ -200,5 +195,40 @@ pub fn recovered(lang: UiLanguage, moves: usize, temps: usize) -> String {
         UiLanguage::En => format!(
             "Recovered from an abrupt stop: finished {moves} file move(s), removed {temps} temporary file(s) from the archive"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dossier_line_names_the_code_and_only_what_happened() {
+        let t = Taken {
+            code: "000.00.18.H44-231120-0030",
+            archived: 1,
+            pages: 1,
+            unchanged: 0,
+            failed_files: 3,
+            deferred: 0,
+            processed_to: "processed/2026-11-30/000.00.18.H44-231120-0030/",
+        };
+        assert_eq!(
+            taken(UiLanguage::Vi, &t),
+            "Hồ sơ 000.00.18.H44-231120-0030: đã số hóa 1 tài liệu (1 trang); tệp gốc chuyển vào \
+             processed/2026-11-30/000.00.18.H44-231120-0030/; 3 tệp lỗi chuyển vào \
+             failed/000.00.18.H44-231120-0030/ (xem tệp .loi.txt bên cạnh)"
+        );
+        let only_failed = Taken {
+            archived: 0,
+            pages: 0,
+            failed_files: 1,
+            ..t
+        };
+        assert_eq!(
+            taken(UiLanguage::En, &only_failed),
+            "Dossier 000.00.18.H44-231120-0030: 1 bad file(s) moved to failed/000.00.18.H44-231120-0030/ \
+             (see the .loi.txt beside each)"
+        );
     }
 }
