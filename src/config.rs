@@ -23,6 +23,9 @@ pub struct Settings {
     pub prepare: PrepareSettings,
     pub limits: Limits,
     pub watch: WatchSettings,
+    /// Unit tree used by reports until one is imported with `sohoa units import`.
+    pub units_file: PathBuf,
+    pub register: RegisterSettings,
     /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
     #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
     pub inboxes: Vec<InboxSettings>,
@@ -59,6 +62,14 @@ impl Default for WatchSettings {
     }
 }
 
+/// `[register]`: how `sohoa register import` reads one-stop exports.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegisterSettings {
+    /// Extra header names per column, e.g. `code = ["Số hồ sơ"]`.
+    pub columns: crate::register::ColumnNames,
+}
+
 /// `[[inbox]]`: one folder `sohoa watch` serves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +98,8 @@ impl Default for Settings {
             prepare: PrepareSettings::default(),
             limits: Limits::default(),
             watch: WatchSettings::default(),
+            units_file: PathBuf::from("config/units.toml"),
+            register: RegisterSettings::default(),
             inboxes: Vec::new(),
         }
     }
@@ -197,6 +210,8 @@ mod tests {
         assert_eq!(s.limits, d.limits);
         assert_eq!(s.jobs, d.jobs);
         assert_eq!(s.watch, d.watch);
+        assert_eq!(s.units_file, d.units_file);
+        assert_eq!(s.register, d.register);
         // The commented [[inbox]] example is valid too.
         let inbox: String = text
             .lines()

@@ -4,6 +4,7 @@
 mod dossier;
 mod exit;
 mod progress;
+mod report;
 mod watch;
 
 pub use exit::ExitCode;
@@ -11,7 +12,6 @@ pub use exit::ExitCode;
 use crate::config::Settings;
 use crate::format::UiLanguage;
 use crate::pipeline::{self, BatchError};
-use crate::records::Records;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -86,13 +86,65 @@ pub enum Command {
         #[command(subcommand)]
         command: DossierCommand,
     },
-    /// Digitization counts per unit and in total.
+    /// Digitization and register indicators (Decision 766) per level, unit,
+    /// procedure, field or month; `report missing` lists dossiers still to scan.
+    #[command(args_conflicts_with_subcommands = true)]
     Report {
+        #[command(subcommand)]
+        command: Option<ReportCommand>,
+        #[command(flatten)]
+        period: report::PeriodArgs,
+        /// Lines of the report [default: level].
+        #[arg(long, value_enum, default_value = "level")]
+        by: report::ByArg,
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
+        /// Same as --format json.
         #[arg(long)]
         json: bool,
     },
+    /// The receipt register exported from the one-stop system.
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
+    /// The unit tree reports roll up on.
+    Units {
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
     /// Print the effective settings.
     Config,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Dossiers received in the period and not yet digitized, per unit, oldest first.
+    Missing {
+        #[command(flatten)]
+        period: report::PeriodArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegisterCommand {
+    /// Import (upsert by dossier code) a register: CSV (comma or semicolon, UTF-8) or XLSX.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UnitsCommand {
+    /// Replace the unit tree with FILE: .toml ([[unit]] tables), .csv or .xlsx (headers
+    /// Mã đơn vị, Tên đơn vị, Cấp, Mã đơn vị cấp trên, Hiệu lực từ, Hiệu lực đến).
+    Import { file: PathBuf },
+    /// Print the unit tree in use.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,7 +216,29 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Dossier {
             command: DossierCommand::Show { code, json },
         } => dossier::show(&settings, &code, json),
-        Command::Report { json } => report(&settings, json),
+        Command::Report {
+            command: Some(ReportCommand::Missing { period, format }),
+            ..
+        } => report::missing(&settings, &period, format),
+        Command::Report {
+            command: None,
+            period,
+            by,
+            format,
+            json,
+        } => {
+            let format = if json { report::Format::Json } else { format };
+            report::report(&settings, &period, by, format)
+        }
+        Command::Register {
+            command: RegisterCommand::Import { file, json },
+        } => report::register_import(&settings, &file, json),
+        Command::Units {
+            command: UnitsCommand::Import { file },
+        } => report::units_import(&settings, &file),
+        Command::Units {
+            command: UnitsCommand::List,
+        } => report::units_list(&settings),
         Command::Config => match toml::to_string_pretty(&{
             settle_model(&mut settings);
             settings
@@ -193,14 +267,7 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> ExitCode {
                 for f in &summary.failures {
                     println!("  [{}] {}", f.code, f.message);
                 }
-                if let Ok(records) = Records::open(&settings.database_path()) {
-                    if let Ok(counts) = records.digitization_by_unit() {
-                        print!(
-                            "{}",
-                            crate::report::digitization(&counts, lang).render(lang)
-                        );
-                    }
-                }
+                report::print_digitization(settings);
             }
             if summary.failures.is_empty() {
                 ExitCode::Ok
@@ -231,24 +298,6 @@ fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
         (BatchError::Inbox(p), UiLanguage::Vi) => format!("Không tìm thấy thư mục tiếp nhận: {}. Hãy kiểm tra lại đường dẫn.", p.display()),
         _ => e.to_string(),
     }
-}
-
-fn report(settings: &Settings, json: bool) -> ExitCode {
-    let lang = settings.ui_language;
-    let counts =
-        match Records::open(&settings.database_path()).and_then(|r| r.digitization_by_unit()) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::DataDir;
-            }
-        };
-    let report = crate::report::digitization(&counts, lang);
-    if json {
-        return print_json(&report);
-    }
-    print!("{}", report.render(lang));
-    ExitCode::Ok
 }
 
 /// Prints a value as pretty JSON on stdout (results go to stdout, logs to stderr).

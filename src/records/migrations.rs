@@ -7,6 +7,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("sql/0001_init.sql")),
     (2, include_str!("sql/0002_watch.sql")),
+    (3, include_str!("sql/0003_register.sql")),
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), RecordsError> {

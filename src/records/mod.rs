@@ -5,9 +5,11 @@
 
 mod migrations;
 mod queries;
+mod register;
 mod watch;
 
-pub use queries::{DocumentView, DossierView, FailureView, PageView, UnitCount};
+pub use queries::{DocumentView, DossierView, FailureView, PageView};
+pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
@@ -249,6 +251,11 @@ impl Records {
                 input.execute(params![id, f.path, f.sha256, f.bytes as i64])?;
             }
         }
+        let flag = match doc.kind {
+            DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = ?1",
+            DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = ?1",
+        };
+        tx.execute(flag, [doc.dossier_id])?;
         tx.execute(
             "UPDATE failures SET resolved = 1 WHERE dossier_code = (SELECT code FROM dossiers WHERE id = ?1) AND kind = ?2 AND name = ?3",
             params![doc.dossier_id, doc.kind.as_str(), doc.name],

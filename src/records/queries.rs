@@ -1,4 +1,4 @@
-//! Read side of the records: what `dossier show` and `report` print.
+//! Read side of the records: what `dossier show` prints.
 
 use super::{Records, RecordsError};
 use rusqlite::{params, OptionalExtension};
@@ -60,14 +60,6 @@ pub struct DossierView {
     pub first_seen_at: String,
     pub documents: Vec<DocumentView>,
     pub failures: Vec<FailureView>,
-}
-
-/// Digitization count of one unit: dossiers with ≥ 1 digitized component / known.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct UnitCount {
-    pub unit_code: String,
-    pub digitized: u64,
-    pub total: u64,
 }
 
 impl Records {
@@ -183,26 +175,6 @@ impl Records {
                     message: r.get(4)?,
                     created_at: r.get(5)?,
                     resolved: r.get(6)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
-    /// Per unit: dossiers with at least one current digitized component, and all dossiers known.
-    pub fn digitization_by_unit(&self) -> Result<Vec<UnitCount>, RecordsError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT d.unit_code,
-                    SUM(EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = d.id AND x.kind = 'thanh_phan' AND x.current = 1)),
-                    COUNT(*)
-             FROM dossiers d GROUP BY d.unit_code ORDER BY d.unit_code",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(UnitCount {
-                    unit_code: r.get(0)?,
-                    digitized: r.get::<_, i64>(1)? as u64,
-                    total: r.get::<_, i64>(2)? as u64,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

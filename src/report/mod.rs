@@ -1,126 +1,532 @@
-//! Report: digitization counts from the records, written the way Vietnamese
-//! reports write them (`845/922 hồ sơ, đạt 91,65%`). The full 766 report set
-//! (levels, periods, procedures) builds on this.
+//! Reports: the Decision 766 digitization indicators and the register rates,
+//! per level, unit (rolled up the dated unit tree), procedure, field or month,
+//! with exact numerators and denominators, written the way Vietnamese reports
+//! write them (`845/922 hồ sơ, đạt 91,65%`); and the list of dossiers still
+//! missing scans. Counting happens in `records`; this module groups, rolls up
+//! and words the counts.
+
+pub mod html;
+mod missing;
+pub mod period;
+mod render;
+pub mod xlsx;
+
+pub use missing::{missing_report, MissingGroup, MissingLine, MissingReport};
+pub use period::{Period, PeriodSpec};
 
 use crate::format::{percent, percent_hundredths, ratio_phrase, UiLanguage};
-use crate::records::UnitCount;
+use crate::records::{Cell, Counts, GroupKey, Records, RecordsError, Selection};
+use crate::units::{Level, UnitTree};
+use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DigitizationLine {
-    pub unit_code: String,
-    pub digitized: u64,
-    pub total: u64,
-    /// Percentage rounded half-up to 2 decimals; `None` when total is 0.
-    pub percent: Option<f64>,
-    /// As printed, e.g. `91,65%` or `N/A`.
-    pub percent_text: String,
+/// The indicators of a report line, in the order they are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    /// Số hóa hồ sơ (766 §4.2): a digitized component and, where the procedure
+    /// returns a paper result, a digitized result / dossiers received.
+    SoHoaHoSo,
+    /// Số hóa thành phần hồ sơ khi tiếp nhận: a digitized component / received.
+    SoHoaThanhPhan,
+    /// Số hóa kết quả: resolved with a digitized result or no paper result / resolved.
+    SoHoaKetQua,
+    /// Tỷ lệ hồ sơ trực tuyến: submitted online / dossiers of procedures
+    /// eligible for full online service.
+    TrucTuyen,
+    /// Tỷ lệ thanh toán trực tuyến: paid online / dossiers with a fee.
+    ThanhToanTrucTuyen,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DigitizationReport {
-    pub units: Vec<DigitizationLine>,
-    pub total: DigitizationLine,
-}
+pub const INDICATORS: [Indicator; 5] = [
+    Indicator::SoHoaHoSo,
+    Indicator::SoHoaThanhPhan,
+    Indicator::SoHoaKetQua,
+    Indicator::TrucTuyen,
+    Indicator::ThanhToanTrucTuyen,
+];
 
-fn line(unit: &str, digitized: u64, total: u64, lang: UiLanguage) -> DigitizationLine {
-    DigitizationLine {
-        unit_code: unit.to_string(),
-        digitized,
-        total,
-        percent: percent_hundredths(digitized, total).map(|h| h as f64 / 100.0),
-        percent_text: percent(digitized, total, lang),
-    }
-}
-
-pub fn digitization(counts: &[UnitCount], lang: UiLanguage) -> DigitizationReport {
-    let units: Vec<_> = counts
-        .iter()
-        .map(|c| line(&c.unit_code, c.digitized, c.total, lang))
-        .collect();
-    let (d, t) = counts
-        .iter()
-        .fold((0, 0), |(d, t), c| (d + c.digitized, t + c.total));
-    let total_label = if lang == UiLanguage::Vi {
-        "Tổng cộng"
-    } else {
-        "Total"
-    };
-    DigitizationReport {
-        units,
-        total: line(total_label, d, t, lang),
-    }
-}
-
-impl DigitizationReport {
-    pub fn render(&self, lang: UiLanguage) -> String {
-        let mut out = String::new();
-        out.push_str(match lang {
-            UiLanguage::Vi => "Số hóa hồ sơ (hồ sơ có ít nhất một thành phần đã số hóa / hồ sơ đã biết):\n",
-            UiLanguage::En => "Digitized dossiers (dossiers with at least one digitized component / dossiers known):\n",
-        });
-        let verb = if lang == UiLanguage::Vi {
-            "số hóa"
-        } else {
-            "digitized"
-        };
-        for u in &self.units {
-            out.push_str(&format!(
-                "  {}: {} {}\n",
-                u.unit_code,
-                verb,
-                ratio_phrase(u.digitized, u.total, lang)
-            ));
+impl Indicator {
+    /// (numerator, denominator).
+    pub fn of(self, c: &Counts) -> (u64, u64) {
+        match self {
+            Indicator::SoHoaHoSo => (c.digitized, c.received),
+            Indicator::SoHoaThanhPhan => (c.with_component, c.received),
+            Indicator::SoHoaKetQua => (c.resolved_digitized, c.resolved),
+            Indicator::TrucTuyen => (c.online, c.eligible_online),
+            Indicator::ThanhToanTrucTuyen => (c.paid_online, c.with_fee),
         }
-        out.push_str(&format!(
-            "{}: {} {}\n",
-            self.total.unit_code,
-            verb,
-            ratio_phrase(self.total.digitized, self.total.total, lang)
-        ));
-        out
     }
+
+    /// The words before the ratio in a sentence: "số hóa 845/922 hồ sơ, …".
+    pub fn verb(self, lang: UiLanguage) -> &'static str {
+        match (self, lang) {
+            (Indicator::SoHoaHoSo, UiLanguage::Vi) => "số hóa",
+            (Indicator::SoHoaThanhPhan, UiLanguage::Vi) => "số hóa thành phần khi tiếp nhận",
+            (Indicator::SoHoaKetQua, UiLanguage::Vi) => "số hóa kết quả",
+            (Indicator::TrucTuyen, UiLanguage::Vi) => "nộp trực tuyến",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "thanh toán trực tuyến",
+            (Indicator::SoHoaHoSo, UiLanguage::En) => "digitized",
+            (Indicator::SoHoaThanhPhan, UiLanguage::En) => "components digitized at reception",
+            (Indicator::SoHoaKetQua, UiLanguage::En) => "results digitized",
+            (Indicator::TrucTuyen, UiLanguage::En) => "submitted online",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "paid online",
+        }
+    }
+
+    /// Column heading.
+    pub fn title(self, lang: UiLanguage) -> &'static str {
+        match (self, lang) {
+            (Indicator::SoHoaHoSo, UiLanguage::Vi) => "Số hóa hồ sơ",
+            (Indicator::SoHoaThanhPhan, UiLanguage::Vi) => "Số hóa thành phần khi tiếp nhận",
+            (Indicator::SoHoaKetQua, UiLanguage::Vi) => "Số hóa kết quả",
+            (Indicator::TrucTuyen, UiLanguage::Vi) => "Hồ sơ trực tuyến",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "Thanh toán trực tuyến",
+            (Indicator::SoHoaHoSo, UiLanguage::En) => "Dossiers digitized",
+            (Indicator::SoHoaThanhPhan, UiLanguage::En) => "Components digitized at reception",
+            (Indicator::SoHoaKetQua, UiLanguage::En) => "Results digitized",
+            (Indicator::TrucTuyen, UiLanguage::En) => "Online submission",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "Online payment",
+        }
+    }
+
+    /// What is counted, for the notes under a table.
+    pub fn definition(self, lang: UiLanguage) -> &'static str {
+        match (self, lang) {
+            (Indicator::SoHoaHoSo, UiLanguage::Vi) => "hồ sơ có ít nhất một thành phần đã số hóa và, nếu thủ tục trả kết quả giấy, có kết quả đã số hóa / hồ sơ tiếp nhận (766, chỉ số 4.2)",
+            (Indicator::SoHoaThanhPhan, UiLanguage::Vi) => "hồ sơ có ít nhất một thành phần đã số hóa / hồ sơ tiếp nhận",
+            (Indicator::SoHoaKetQua, UiLanguage::Vi) => "hồ sơ đã trả kết quả có kết quả đã số hóa hoặc không có kết quả giấy / hồ sơ đã trả kết quả",
+            (Indicator::TrucTuyen, UiLanguage::Vi) => "hồ sơ nộp trực tuyến / hồ sơ của thủ tục đủ điều kiện DVC toàn trình",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "hồ sơ thanh toán trực tuyến / hồ sơ có phí",
+            (Indicator::SoHoaHoSo, UiLanguage::En) => "dossiers with a digitized component and, where the procedure returns a paper result, a digitized result / dossiers received (766, indicator 4.2)",
+            (Indicator::SoHoaThanhPhan, UiLanguage::En) => "dossiers with a digitized component / dossiers received",
+            (Indicator::SoHoaKetQua, UiLanguage::En) => "resolved dossiers with a digitized result or no paper result / resolved dossiers",
+            (Indicator::TrucTuyen, UiLanguage::En) => "dossiers submitted online / dossiers of procedures eligible for full online service",
+            (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "dossiers paid online / dossiers with a fee",
+        }
+    }
+}
+
+/// One indicator of one line, computed exactly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ratio {
+    pub indicator: Indicator,
+    pub numerator: u64,
+    pub denominator: u64,
+    /// Percent rounded half-up to 2 decimals, as hundredths (9165 = 91,65 %); `None` when 0/0.
+    pub hundredths: Option<u64>,
+    /// `91,65%` or `N/A`.
+    pub percent: String,
+    /// `845/922 hồ sơ, đạt 91,65%`.
+    pub text: String,
+}
+
+/// One line of a report: a level, a unit (with its subordinates), a procedure, a field or a month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    /// Level name, unit code, procedure code, field or `yyyy-mm`; empty for "unknown".
+    pub key: String,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Indentation in the unit tree (0 elsewhere).
+    pub depth: usize,
+    pub counts: Counts,
+    pub indicators: Vec<Ratio>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    Level,
+    Unit,
+    Procedure,
+    Field,
+    Month,
+}
+
+/// A finished report, ready to print in any format.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub title: String,
+    pub period: Period,
+    pub level: Option<Level>,
+    pub by: By,
+    pub lines: Vec<Line>,
+    pub total: Line,
+    /// Operator-facing warnings (unknown units, dossiers without a receipt date, …).
+    pub warnings: Vec<String>,
+    pub definitions: Vec<(Indicator, String)>,
+    #[serde(skip)]
+    pub lang: UiLanguage,
+}
+
+pub fn ratio(indicator: Indicator, counts: &Counts, lang: UiLanguage) -> Ratio {
+    let (n, d) = indicator.of(counts);
+    Ratio {
+        indicator,
+        numerator: n,
+        denominator: d,
+        hundredths: percent_hundredths(n, d),
+        percent: percent(n, d, lang),
+        text: ratio_phrase(n, d, lang),
+    }
+}
+
+fn line(
+    key: String,
+    label: String,
+    level: Option<Level>,
+    depth: usize,
+    counts: Counts,
+    lang: UiLanguage,
+) -> Line {
+    Line {
+        key,
+        label,
+        level,
+        depth,
+        counts,
+        indicators: INDICATORS
+            .iter()
+            .map(|&i| ratio(i, &counts, lang))
+            .collect(),
+    }
+}
+
+/// What a report asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub period: Period,
+    pub level: Option<Level>,
+    pub by: By,
+    /// Only this unit and the units under it.
+    pub unit: Option<String>,
+    pub lang: UiLanguage,
+}
+
+/// Counts the records for `req` and builds the report.
+pub fn make(records: &Records, tree: &UnitTree, req: &Request) -> Result<Report, RecordsError> {
+    let key = match req.by {
+        By::Procedure => GroupKey::Procedure,
+        By::Field => GroupKey::Field,
+        By::Month => GroupKey::Month,
+        By::Level | By::Unit => GroupKey::None,
+    };
+    let sel = selection(&req.period, req.unit.as_deref(), tree);
+    let cells = records.report_cells(&sel, &tree.breakpoints(), key)?;
+    let without = records.dossiers_without_receipt_date()?;
+    Ok(build(req, &cells, tree, without))
+}
+
+/// The dossiers of a period, optionally of one unit and those under it.
+pub fn selection(period: &Period, unit: Option<&str>, tree: &UnitTree) -> Selection {
+    Selection {
+        from: period.from,
+        to: period.to,
+        units: unit.map(|u| tree.subtree_codes(u)),
+    }
+}
+
+/// Cells resolved against the tree: which unit row each belongs to.
+pub(crate) struct Placed<'a> {
+    pub cell: &'a Cell,
+    /// Row of the unit tree; `None` when the code is not in force at the receipt date.
+    pub unit: Option<usize>,
+}
+
+/// A day inside segment `s` (between breakpoints `s-1` and `s`).
+fn segment_day(breakpoints: &[NaiveDate], s: usize) -> NaiveDate {
+    match s {
+        0 => breakpoints
+            .first()
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(NaiveDate::MIN),
+        s => breakpoints[s - 1],
+    }
+}
+
+pub(crate) fn place<'a>(cells: &'a [Cell], tree: &UnitTree) -> Vec<Placed<'a>> {
+    let bps = tree.breakpoints();
+    cells
+        .iter()
+        .map(|cell| Placed {
+            cell,
+            unit: tree.at(&cell.unit_code, segment_day(&bps, cell.segment)),
+        })
+        .collect()
+}
+
+/// Warnings about dossiers whose unit the tree does not know, naming the codes.
+pub(crate) fn unknown_unit_warnings(
+    placed: &[Placed],
+    tree: &UnitTree,
+    lang: UiLanguage,
+) -> Vec<String> {
+    let mut unknown: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in placed.iter().filter(|p| p.unit.is_none()) {
+        *unknown.entry(&p.cell.unit_code).or_default() += p.cell.counts.received;
+    }
+    if unknown.is_empty() {
+        return Vec::new();
+    }
+    let vi = lang == UiLanguage::Vi;
+    let list = unknown
+        .iter()
+        .map(|(code, n)| {
+            let why = match (tree.knows(code), vi) {
+                (true, true) => " – không còn hiệu lực vào ngày tiếp nhận",
+                (true, false) => " – not in force on the receipt date",
+                _ => "",
+            };
+            format!("{code}: {}{why}", crate::format::count(*n, lang))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let total: u64 = unknown.values().sum();
+    vec![if vi {
+        format!(
+            "{} hồ sơ thuộc đơn vị không có trong danh mục đơn vị ({list}), được tính vào \"chưa xác định\". Hãy bổ sung danh mục bằng lệnh: sohoa units import TỆP",
+            crate::format::count(total, lang)
+        )
+    } else {
+        format!(
+            "{} dossiers belong to units missing from the unit tree ({list}) and are counted under \"unknown\". Add them with: sohoa units import FILE",
+            crate::format::count(total, lang)
+        )
+    }]
+}
+
+pub(crate) fn unknown_label(lang: UiLanguage) -> &'static str {
+    match lang {
+        UiLanguage::Vi => "Chưa xác định",
+        UiLanguage::En => "Unknown",
+    }
+}
+
+pub(crate) fn unit_label(tree: &UnitTree, i: usize) -> String {
+    let u = tree.unit(i);
+    format!("{} ({})", u.name, u.code)
+}
+
+/// Builds a report from the counts of `records::report_cells` (made with the
+/// same tree's breakpoints and the key matching `req.by`).
+pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) -> Report {
+    let lang = req.lang;
+    let vi = lang == UiLanguage::Vi;
+    let placed = place(cells, tree);
+    let level_of = |p: &Placed| p.unit.map(|i| tree.unit(i).level);
+    // The level filter keeps dossiers received by units of that level; unknown units have none.
+    let kept: Vec<&Placed> = placed
+        .iter()
+        .filter(|p| req.level.is_none() || level_of(p) == req.level)
+        .collect();
+    let mut total = Counts::default();
+    for p in &kept {
+        total += p.cell.counts;
+    }
+    let mut lines = Vec::new();
+    match req.by {
+        By::Level => {
+            let mut per: BTreeMap<Option<Level>, Counts> = BTreeMap::new();
+            if let Some(l) = req.level {
+                per.insert(Some(l), Counts::default());
+            }
+            for p in &kept {
+                *per.entry(level_of(p)).or_default() += p.cell.counts;
+            }
+            // Levels in order tỉnh, huyện, xã; unknown last.
+            let mut entries: Vec<_> = per.into_iter().collect();
+            entries.sort_by_key(|(l, _)| (l.is_none(), *l));
+            for (l, c) in entries {
+                let (key, label) = match l {
+                    Some(l) => (l.as_str().to_string(), l.label(lang).to_string()),
+                    None => (String::new(), unknown_label(lang).to_string()),
+                };
+                lines.push(line(key, label, l, 0, c, lang));
+            }
+        }
+        By::Unit => lines = unit_lines(&kept, tree, req, lang),
+        By::Procedure | By::Field | By::Month => {
+            let mut per: BTreeMap<Option<String>, (Option<String>, Counts)> = BTreeMap::new();
+            for p in &kept {
+                let e = per.entry(p.cell.key.clone()).or_default();
+                if e.0.is_none() {
+                    e.0.clone_from(&p.cell.key_name);
+                }
+                e.1 += p.cell.counts;
+            }
+            for (key, (name, c)) in per {
+                let label = match (&key, name, req.by) {
+                    (None, _, _) => if vi { "(không rõ)" } else { "(not given)" }.to_string(),
+                    (Some(k), Some(n), _) => format!("{k} – {n}"),
+                    (Some(k), None, By::Month) => month_label(k, lang),
+                    (Some(k), None, _) => k.clone(),
+                };
+                lines.push(line(key.unwrap_or_default(), label, None, 0, c, lang));
+            }
+        }
+    }
+    let mut warnings = unknown_unit_warnings(&placed, tree, lang);
+    if tree.is_empty() {
+        warnings.insert(
+            0,
+            if vi {
+                "Chưa có danh mục đơn vị nên không xác định được cấp của đơn vị. Hãy nhập danh mục: sohoa units import config/units.toml".into()
+            } else {
+                "No unit tree, so units have no level. Import one: sohoa units import config/units.toml".into()
+            },
+        );
+    }
+    if without_date > 0 {
+        warnings.push(if vi {
+            format!(
+                "{} hồ sơ không có ngày tiếp nhận (mã không theo mẫu và chưa có trong sổ tiếp nhận) nên không được tính. Hãy nhập sổ tiếp nhận: sohoa register import TỆP",
+                crate::format::count(without_date, lang)
+            )
+        } else {
+            format!(
+                "{} dossiers have no receipt date (non-standard code, not in the register) and are not counted. Import the register: sohoa register import FILE",
+                crate::format::count(without_date, lang)
+            )
+        });
+    }
+    let outside = total.received - total.in_register;
+    if total.in_register > 0 && outside > 0 {
+        warnings.push(if vi {
+            format!(
+                "{} hồ sơ có bản quét nhưng không có trong sổ tiếp nhận đã nhập; chúng được tính với ngày tiếp nhận lấy từ mã hồ sơ.",
+                crate::format::count(outside, lang)
+            )
+        } else {
+            format!(
+                "{} dossiers have scans but are not in the imported register; they are counted with the receipt date of their code.",
+                crate::format::count(outside, lang)
+            )
+        });
+    }
+    let title = match (lang, req.level) {
+        (UiLanguage::Vi, None) => {
+            format!("Báo cáo số hóa hồ sơ TTHC, {}", req.period.heading(lang))
+        }
+        (UiLanguage::Vi, Some(l)) => format!(
+            "Báo cáo số hóa hồ sơ TTHC – {}, {}",
+            l.label(lang).to_lowercase(),
+            req.period.heading(lang)
+        ),
+        (UiLanguage::En, None) => format!(
+            "Digitization of administrative dossiers, {}",
+            req.period.heading(lang)
+        ),
+        (UiLanguage::En, Some(l)) => format!(
+            "Digitization of administrative dossiers – {}, {}",
+            l.label(lang).to_lowercase(),
+            req.period.heading(lang)
+        ),
+    };
+    Report {
+        title,
+        period: req.period.clone(),
+        level: req.level,
+        by: req.by,
+        lines,
+        total: line(
+            String::new(),
+            if vi { "Tổng cộng" } else { "Total" }.into(),
+            None,
+            0,
+            total,
+            lang,
+        ),
+        warnings,
+        definitions: INDICATORS
+            .iter()
+            .map(|&i| (i, i.definition(lang).to_string()))
+            .collect(),
+        lang,
+    }
+}
+
+fn month_label(key: &str, lang: UiLanguage) -> String {
+    match (key.split_once('-'), lang) {
+        (Some((y, m)), UiLanguage::Vi) => format!("Tháng {}/{y}", m.trim_start_matches('0')),
+        _ => key.to_string(),
+    }
+}
+
+/// The unit tree, each line counting its unit and every unit under it; units
+/// in force during the period are shown even with no dossiers.
+fn unit_lines(kept: &[&Placed], tree: &UnitTree, req: &Request, lang: UiLanguage) -> Vec<Line> {
+    let mut own: HashMap<usize, Counts> = HashMap::new();
+    let mut unknown: BTreeMap<String, Counts> = BTreeMap::new();
+    for p in kept {
+        match p.unit {
+            Some(i) => *own.entry(i).or_default() += p.cell.counts,
+            None => *unknown.entry(p.cell.unit_code.clone()).or_default() += p.cell.counts,
+        }
+    }
+    // Rolled up: each row's own counts added to every ancestor.
+    let mut rolled: HashMap<usize, Counts> = HashMap::new();
+    let mut shown: BTreeSet<usize> = BTreeSet::new();
+    for (&i, &c) in &own {
+        let mut at = Some(i);
+        while let Some(j) = at {
+            *rolled.entry(j).or_default() += c;
+            shown.insert(j);
+            at = tree.parent(j);
+        }
+    }
+    let within = req.unit.as_deref().map(|u| tree.subtree_codes(u));
+    for i in 0..tree.len() {
+        let u = tree.unit(i);
+        if u.overlaps(req.period.from, req.period.to)
+            && req.level.is_none_or(|l| l == u.level)
+            && within.as_ref().is_none_or(|w| w.contains(&u.code))
+        {
+            let mut at = Some(i);
+            while let Some(j) = at {
+                shown.insert(j);
+                at = tree.parent(j);
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut stack: Vec<usize> = tree.children(None).into_iter().rev().collect();
+    while let Some(i) = stack.pop() {
+        if !shown.contains(&i) {
+            continue;
+        }
+        let u = tree.unit(i);
+        lines.push(line(
+            u.code.clone(),
+            unit_label(tree, i),
+            Some(u.level),
+            tree.depth(i),
+            rolled.get(&i).copied().unwrap_or_default(),
+            lang,
+        ));
+        stack.extend(tree.children(Some(i)).into_iter().rev());
+    }
+    if !unknown.is_empty() {
+        let mut all = Counts::default();
+        for c in unknown.values() {
+            all += *c;
+        }
+        lines.push(line(
+            String::new(),
+            unknown_label(lang).into(),
+            None,
+            0,
+            all,
+            lang,
+        ));
+        for (code, c) in unknown {
+            lines.push(line(code.clone(), code, None, 1, c, lang));
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_figures_render_like_the_seed() {
-        let counts = vec![
-            UnitCount {
-                unit_code: "000.00.18.H44".into(),
-                digitized: 845,
-                total: 922,
-            },
-            UnitCount {
-                unit_code: "000.20.18.H44".into(),
-                digitized: 5219,
-                total: 5885,
-            },
-        ];
-        let r = digitization(&counts, UiLanguage::Vi);
-        let text = r.render(UiLanguage::Vi);
-        assert!(
-            text.contains("000.00.18.H44: số hóa 845/922 hồ sơ, đạt 91,65%"),
-            "{text}"
-        );
-        assert!(
-            text.contains("000.20.18.H44: số hóa 5.219/5.885 hồ sơ, đạt 88,68%"),
-            "{text}"
-        );
-        assert!(
-            text.contains("Tổng cộng: số hóa 6.064/6.807 hồ sơ, đạt 89,08%"),
-            "{text}"
-        );
-        assert_eq!(r.total.percent, Some(89.08));
-    }
-
-    #[test]
-    fn empty_register_is_na() {
-        let r = digitization(&[], UiLanguage::Vi);
-        assert_eq!(r.total.percent_text, "N/A");
-        assert_eq!(r.total.percent, None);
-    }
-}
+mod tests;
