@@ -1,5 +1,6 @@
 # The two commands a new user needs (see README.md):
-#   make run   installs what is missing, builds, digitizes samples/ into ./var, prints the summary and counts
+#   make run   installs what is missing, builds, imports the sample receipt register, digitizes samples/
+#              into ./var, then prints the 2023 report and the dossiers still missing scans
 #   make test  installs what is missing and runs the whole test suite
 # Both are safe to re-run.
 
@@ -14,9 +15,14 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
-# batch prints the run's summary and then the digitization counts.
+SOHOA = ./target/release/sohoa --data-dir $(DATA_DIR)
+
+# The register first (which dossiers were received), then the scans, then what leaders read.
 run: build
-	./target/release/sohoa batch samples --data-dir $(DATA_DIR)
+	$(SOHOA) register import samples/_register/so-tiep-nhan-2023.csv
+	$(SOHOA) batch samples
+	$(SOHOA) report --year 2023
+	$(SOHOA) report missing --year 2023
 
 test: deps
 	$(CARGO) test --release --locked

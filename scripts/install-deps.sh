@@ -13,6 +13,9 @@ PKGS=(
   python3 python3-pil python3-numpy fonts-liberation2 fonts-dejavu-core
   # checks used by the tests: pdftotext/pdfinfo/pdfimages, qpdf --check, tiffinfo
   poppler-utils qpdf libtiff-tools
+  # the HTML report test renders it in headless Chromium (screenshot, DOM, print to PDF);
+  # DejaVu and Liberation (above) hold every Vietnamese glyph the page uses
+  chromium
 )
 
 missing=()

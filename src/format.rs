@@ -56,6 +56,15 @@ pub fn percent(num: u64, den: u64, lang: UiLanguage) -> String {
     }
 }
 
+/// An ISO date as people read it: `2023-03-14` → `14/03/2023` in Vietnamese, unchanged in English.
+pub fn date(iso: &str, lang: UiLanguage) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match (lang, parts.as_slice()) {
+        (UiLanguage::Vi, [y, m, d]) => format!("{d}/{m}/{y}"),
+        _ => iso.to_string(),
+    }
+}
+
 /// `845/922 hồ sơ, đạt 91,65%` — the form the seed report uses.
 pub fn ratio_phrase(num: u64, den: u64, lang: UiLanguage) -> String {
     let pct = percent(num, den, lang);

@@ -245,7 +245,7 @@ fn parse_row<'a>(
         })
     };
     let yes_no = |c: Col, label: &str| -> Result<Option<bool>, String> {
-        parse_yes_no(cell(c)).map_err(|()| {
+        parse_yes_no(cell(c)).map_err(|_| {
             if vi {
                 format!(
                     "cột \"{label}\" phải là có hoặc không, không phải \"{}\"",

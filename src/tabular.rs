@@ -183,13 +183,17 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     None
 }
 
+/// A cell that is neither yes nor no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotYesNo;
+
 /// Yes/no as registers write it (`có`/`không`, `x`, `1`/`0`, …); `Ok(None)` when empty.
-pub fn parse_yes_no(s: &str) -> Result<Option<bool>, ()> {
+pub fn parse_yes_no(s: &str) -> Result<Option<bool>, NotYesNo> {
     match fold(s).as_str() {
         "" => Ok(None),
         "co" | "c" | "x" | "1" | "yes" | "y" | "true" | "dung" => Ok(Some(true)),
         "khong" | "k" | "ko" | "0" | "no" | "n" | "false" | "sai" => Ok(Some(false)),
-        _ => Err(()),
+        _ => Err(NotYesNo),
     }
 }
 
@@ -225,7 +229,7 @@ mod tests {
         assert_eq!(parse_yes_no("Có"), Ok(Some(true)));
         assert_eq!(parse_yes_no("KHÔNG"), Ok(Some(false)));
         assert_eq!(parse_yes_no(""), Ok(None));
-        assert_eq!(parse_yes_no("có thể"), Err(()));
+        assert_eq!(parse_yes_no("có thể"), Err(NotYesNo));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use super::ExitCode;
 use crate::config::Settings;
-use crate::format::{count, decimal, UiLanguage};
-use crate::records::{DossierView, Records};
+use crate::format::{count, date as vn_date, decimal, UiLanguage};
+use crate::records::{DossierView, Records, RegisterView};
 
 pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
     let lang = settings.ui_language;
@@ -26,6 +26,78 @@ pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
     }
     print!("{}", render(&view, lang));
     ExitCode::Ok
+}
+
+/// What the receipt register says, in two lines: the procedure, then how it was received and returned.
+fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
+    let vi = lang == UiLanguage::Vi;
+    let mut out = String::new();
+    let procedure: Vec<&str> = [&r.procedure_code, &r.procedure_name]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !procedure.is_empty() {
+        let field = r
+            .field
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {}: {}{field}\n",
+            if vi { "Thủ tục" } else { "Procedure" },
+            procedure.join(" ")
+        ));
+    }
+    let mut facts: Vec<String> = Vec::new();
+    let say = |vi_text: &str, en_text: &str| {
+        if vi {
+            vi_text.to_string()
+        } else {
+            en_text.to_string()
+        }
+    };
+    if let Some(c) = r.channel.as_deref() {
+        facts.push(match c {
+            "truc_tuyen" => say("nộp trực tuyến", "submitted online"),
+            "buu_chinh" => say("nộp qua bưu chính", "submitted by post"),
+            _ => say("nộp trực tiếp", "submitted in person"),
+        });
+    }
+    if r.full_online == Some(true) {
+        facts.push(say("thủ tục DVC toàn trình", "full online service"));
+    }
+    match (r.has_fee, r.paid_online) {
+        (Some(true), Some(true)) => {
+            facts.push(say("có phí, đã thanh toán trực tuyến", "fee paid online"))
+        }
+        (Some(true), _) => facts.push(say("có phí", "with a fee")),
+        (Some(false), _) => facts.push(say("không có phí", "no fee")),
+        _ => {}
+    }
+    if let Some(d) = &r.due_on {
+        facts.push(format!("{} {}", say("hẹn trả", "due"), vn_date(d, lang)));
+    }
+    match &r.resolved_on {
+        Some(d) => facts.push(format!(
+            "{} {}",
+            say("đã trả kết quả", "result returned"),
+            vn_date(d, lang)
+        )),
+        None => facts.push(say("chưa trả kết quả", "result not returned yet")),
+    }
+    if r.paper_result == Some(true) {
+        facts.push(say(
+            "thủ tục trả kết quả giấy (cần số hóa kết quả)",
+            "paper result (the result must be digitized)",
+        ));
+    }
+    out.push_str(&format!(
+        "  {}: {}\n",
+        if vi { "Sổ tiếp nhận" } else { "Register" },
+        facts.join("; ")
+    ));
+    out
 }
 
 fn render(v: &DossierView, lang: UiLanguage) -> String {
@@ -51,6 +123,9 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
             },
             vn_date(d, lang)
         ));
+    }
+    if let Some(r) = &v.register {
+        out.push_str(&register_lines(r, lang));
     }
     if !v.standard_code {
         out.push_str(if vi {
@@ -192,14 +267,5 @@ fn color_label(color: &str, lang: UiLanguage) -> &str {
         ("gray", UiLanguage::En) => "greyscale",
         ("bilevel", UiLanguage::En) => "black and white",
         (other, _) => other,
-    }
-}
-
-/// `2023-03-14` → `14/03/2023` in Vietnamese.
-fn vn_date(iso: &str, lang: UiLanguage) -> String {
-    let parts: Vec<&str> = iso.split('-').collect();
-    match (lang, parts.as_slice()) {
-        (UiLanguage::Vi, [y, m, d]) => format!("{d}/{m}/{y}"),
-        _ => iso.to_string(),
     }
 }

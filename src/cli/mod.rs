@@ -41,6 +41,8 @@ pub struct GlobalArgs {
     pub ui_language: Option<String>,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Digitize every dossier folder under the inboxes (inputs are never modified).

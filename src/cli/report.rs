@@ -233,15 +233,21 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
         Ok(r) => r,
         Err(c) => return c,
     };
-    let make = |by: By| {
-        report::make(&records, &tree, &Request { by, ..req.clone() }).map_err(|e| {
-            eprintln!("sohoa: {e}");
-            ExitCode::DataDir
+    // The HTML form also draws the period by unit and by month.
+    let made = if format == Format::Html {
+        report::make_with_charts(&records, &tree, &req).map(|[main, units, months]| {
+            let html = report::html::render(&main, &units, &months);
+            (main, html)
         })
+    } else {
+        report::make(&records, &tree, &req).map(|main| (main, String::new()))
     };
-    let main = match make(by) {
-        Ok(r) => r,
-        Err(c) => return c,
+    let (main, html) = match made {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
     };
     if format != Format::Json {
         for w in &main.warnings {
@@ -261,13 +267,7 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
                 return ExitCode::Internal;
             }
         },
-        Format::Html => {
-            let (units, months) = match (make(By::Unit), make(By::Month)) {
-                (Ok(u), Ok(m)) => (u, m),
-                (Err(c), _) | (_, Err(c)) => return c,
-            };
-            report::html::render(&main, &units, &months).into_bytes()
-        }
+        Format::Html => html.into_bytes(),
         Format::Xlsx => {
             if args.output.is_none() && std::io::stdout().is_terminal() {
                 eprintln!(

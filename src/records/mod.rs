@@ -8,7 +8,7 @@ mod queries;
 mod register;
 mod watch;
 
-pub use queries::{DocumentView, DossierView, FailureView, PageView};
+pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 
 use crate::codes::DossierCode;

@@ -58,8 +58,26 @@ pub struct DossierView {
     pub received_on: Option<String>,
     pub standard_code: bool,
     pub first_seen_at: String,
+    /// What the receipt register says; `None` until a register row names the dossier.
+    pub register: Option<RegisterView>,
     pub documents: Vec<DocumentView>,
     pub failures: Vec<FailureView>,
+}
+
+/// The register columns of a dossier (see `sohoa register import`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterView {
+    pub procedure_code: Option<String>,
+    pub procedure_name: Option<String>,
+    pub field: Option<String>,
+    pub channel: Option<String>,
+    pub full_online: Option<bool>,
+    pub has_fee: Option<bool>,
+    pub paid_online: Option<bool>,
+    pub due_on: Option<String>,
+    pub resolved_on: Option<String>,
+    pub paper_result: Option<bool>,
+    pub registered_at: String,
 }
 
 impl Records {
@@ -67,9 +85,27 @@ impl Records {
         let conn = self.conn();
         let head = conn
             .query_row(
-                "SELECT id, code, unit_code, received_on, standard_code, first_seen_at FROM dossiers WHERE code = ?1",
+                "SELECT id, code, unit_code, received_on, standard_code, first_seen_at, procedure_code, procedure_name,
+                        field, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result, registered_at
+                 FROM dossiers WHERE code = ?1",
                 [code],
                 |r| {
+                    let register = match r.get::<_, Option<String>>(16)? {
+                        None => None,
+                        Some(registered_at) => Some(RegisterView {
+                            procedure_code: r.get(6)?,
+                            procedure_name: r.get(7)?,
+                            field: r.get(8)?,
+                            channel: r.get(9)?,
+                            full_online: r.get(10)?,
+                            has_fee: r.get(11)?,
+                            paid_online: r.get(12)?,
+                            due_on: r.get(13)?,
+                            resolved_on: r.get(14)?,
+                            paper_result: r.get(15)?,
+                            registered_at,
+                        }),
+                    };
                     Ok((
                         r.get::<_, i64>(0)?,
                         DossierView {
@@ -78,6 +114,7 @@ impl Records {
                             received_on: r.get(3)?,
                             standard_code: r.get(4)?,
                             first_seen_at: r.get(5)?,
+                            register,
                             documents: Vec::new(),
                             failures: Vec::new(),
                         },
@@ -97,6 +134,7 @@ impl Records {
                 received_on: None,
                 standard_code: false,
                 first_seen_at: String::new(),
+                register: None,
                 documents: Vec::new(),
                 failures,
             }));

@@ -7,6 +7,7 @@ use crate::units::{Level, Unit};
 use chrono::NaiveDate;
 use rusqlite::{params, params_from_iter};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What a register import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -103,33 +104,24 @@ pub struct MissingDossier {
     pub resolved_on: Option<String>,
 }
 
-const COUNT_COLUMNS: &str = "COUNT(*),
-    SUM(has_component),
-    SUM(has_component AND (paper_result IS NOT 1 OR has_result)),
-    SUM(resolved_on IS NOT NULL),
-    SUM(resolved_on IS NOT NULL AND (has_result OR paper_result IS NOT 1)),
-    SUM(full_online IS 1),
-    SUM(full_online IS 1 AND channel IS 'truc_tuyen'),
-    SUM(has_fee IS 1),
-    SUM(has_fee IS 1 AND paid_online IS 1),
-    SUM(registered_at IS NOT NULL)";
-
-fn counts_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Counts> {
-    let n = |i: usize| -> rusqlite::Result<u64> {
-        Ok(r.get::<_, Option<i64>>(first + i)?.unwrap_or(0) as u64)
-    };
-    Ok(Counts {
-        received: n(0)?,
-        with_component: n(1)?,
-        digitized: n(2)?,
-        resolved: n(3)?,
-        resolved_digitized: n(4)?,
-        eligible_online: n(5)?,
-        online: n(6)?,
-        with_fee: n(7)?,
-        paid_online: n(8)?,
-        in_register: n(9)?,
-    })
+impl Counts {
+    /// Counts one dossier described by its `report_flags` (migration 0003). The definitions of the indicators live here
+    /// (and, for the list of dossiers not digitized, in `Records::missing`).
+    fn add(&mut self, f: i64) {
+        let bit = |b: u32| f & (1 << b) != 0;
+        let (component, result, paper, resolved) = (bit(0), bit(1), bit(2), bit(3));
+        let (eligible, online, fee, paid, registered) = (bit(4), bit(5), bit(6), bit(7), bit(8));
+        self.received += 1;
+        self.with_component += u64::from(component);
+        self.digitized += u64::from(component && (result || !paper));
+        self.resolved += u64::from(resolved);
+        self.resolved_digitized += u64::from(resolved && (result || !paper));
+        self.eligible_online += u64::from(eligible);
+        self.online += u64::from(eligible && online);
+        self.with_fee += u64::from(fee);
+        self.paid_online += u64::from(fee && paid);
+        self.in_register += u64::from(registered);
+    }
 }
 
 impl Selection {
@@ -184,8 +176,17 @@ impl Records {
                         excluded.field, excluded.channel, excluded.full_online, excluded.has_fee, excluded.paid_online,
                         excluded.due_on, excluded.resolved_on, excluded.paper_result, 1)",
             )?;
+            let mut procedure = tx.prepare(
+                "INSERT INTO procedures (code, name, field) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (code) DO UPDATE SET name = coalesce(excluded.name, name),
+                    field = coalesce(excluded.field, field)
+                 WHERE (name, field) IS NOT (coalesce(excluded.name, name), coalesce(excluded.field, field))",
+            )?;
             let at = now();
             for r in rows {
+                if let Some(code) = &r.procedure_code {
+                    procedure.execute(params![code, r.procedure_name, r.field])?;
+                }
                 let known = exists.exists([&r.code])?;
                 let changed = upsert.execute(params![
                     r.code,
@@ -260,46 +261,88 @@ impl Records {
     }
 
     /// Counts per unit code, tree segment and group key, in one pass over the
-    /// report index.
+    /// covering index `dossiers_report`. Rows are folded here rather than by a
+    /// SQL `GROUP BY`, which would sort every row (seconds over a million).
     pub fn report_cells(
         &self,
         sel: &Selection,
         breakpoints: &[NaiveDate],
         key: GroupKey,
     ) -> Result<Vec<Cell>, RecordsError> {
-        let segment = if breakpoints.is_empty() {
-            "0".to_string()
-        } else {
-            breakpoints
-                .iter()
-                .map(|d| format!("(received_on >= '{d}')"))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        };
-        let (key_sql, name_sql) = match key {
-            GroupKey::None => ("NULL", "NULL"),
-            GroupKey::Procedure => ("procedure_code", "MAX(procedure_name)"),
-            GroupKey::Field => ("field", "NULL"),
-            GroupKey::Month => ("substr(received_on, 1, 7)", "NULL"),
+        let key_sql = match key {
+            GroupKey::None | GroupKey::Month => "NULL",
+            GroupKey::Procedure => "procedure_code",
+            GroupKey::Field => "field",
         };
         let (filter, args) = sel.clause();
         let sql = format!(
-            "SELECT unit_code, {segment}, {key_sql}, {name_sql}, {COUNT_COLUMNS}
-             FROM dossiers INDEXED BY dossiers_report WHERE {filter} GROUP BY 1, 2, 3"
+            "SELECT unit_code, received_on, {key_sql}, report_flags
+             FROM dossiers INDEXED BY dossiers_report WHERE {filter}"
         );
+        let breakpoints: Vec<String> = breakpoints.iter().map(|d| d.to_string()).collect();
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok(Cell {
-                    unit_code: r.get(0)?,
-                    segment: r.get::<_, i64>(1)? as usize,
-                    key: r.get(2)?,
-                    key_name: r.get(3)?,
-                    counts: counts_at(r, 4)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let mut rows = stmt.query(params_from_iter(args))?;
+        // Interned strings, so a row costs no allocation.
+        let mut units: HashMap<String, usize> = HashMap::new();
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut cells: HashMap<(usize, usize, usize), Counts> = HashMap::new();
+        let intern = |map: &mut HashMap<String, usize>, s: &str| match map.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = map.len() + 1;
+                map.insert(s.to_string(), i);
+                i
+            }
+        };
+        let not_text = |e: rusqlite::types::FromSqlError| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        };
+        while let Some(r) = rows.next()? {
+            let unit = intern(&mut units, r.get_ref(0)?.as_str().map_err(not_text)?);
+            let received = r.get_ref(1)?.as_str().map_err(not_text)?;
+            // ISO dates compare as text.
+            let segment = breakpoints
+                .iter()
+                .filter(|b| received >= b.as_str())
+                .count();
+            let key = match key {
+                GroupKey::Month => intern(&mut keys, received.get(..7).unwrap_or(received)),
+                _ => match r.get_ref(2)?.as_str_or_null().map_err(not_text)? {
+                    Some(k) => intern(&mut keys, k),
+                    None => 0,
+                },
+            };
+            let flags: i64 = r.get(3)?;
+            cells.entry((unit, key, segment)).or_default().add(flags);
+        }
+        let names: HashMap<String, String> = if key == GroupKey::Procedure {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT code, name FROM procedures WHERE name IS NOT NULL")?;
+            let pairs = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            pairs.collect::<Result<_, _>>()?
+        } else {
+            HashMap::new()
+        };
+        let unit_of: HashMap<usize, &String> = units.iter().map(|(s, &i)| (i, s)).collect();
+        let key_of: HashMap<usize, &String> = keys.iter().map(|(s, &i)| (i, s)).collect();
+        let mut out: Vec<Cell> = cells
+            .into_iter()
+            .map(|((u, k, seg), counts)| {
+                let key = key_of.get(&k).map(|s| s.to_string());
+                Cell {
+                    unit_code: unit_of[&u].clone(),
+                    segment: seg,
+                    key_name: key.as_ref().and_then(|k| names.get(k).cloned()),
+                    key,
+                    counts,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.unit_code, a.segment, &a.key).cmp(&(&b.unit_code, b.segment, &b.key))
+        });
+        Ok(out)
     }
 
     /// Dossiers with no receipt date (opaque codes never found in a register):

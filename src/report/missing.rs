@@ -2,9 +2,8 @@
 //! digitized (766 §4.2), per unit in tree order, oldest first, with what each
 //! still lacks, so operators can close the gap.
 
-use super::period::vn_date;
 use super::{unit_label, unknown_label, Period};
-use crate::format::{count, UiLanguage};
+use crate::format::{count, date, UiLanguage};
 use crate::records::MissingDossier;
 use crate::units::UnitTree;
 use chrono::NaiveDate;
@@ -127,12 +126,6 @@ pub fn missing_report(
     }
 }
 
-fn shown_date(iso: &str) -> String {
-    iso.parse::<NaiveDate>()
-        .map(vn_date)
-        .unwrap_or_else(|_| iso.to_string())
-}
-
 fn procedure(l: &MissingLine) -> String {
     match (&l.procedure_code, &l.procedure_name) {
         (Some(c), Some(n)) => format!("{c} {n}"),
@@ -156,7 +149,7 @@ impl MissingReport {
             for l in &g.dossiers {
                 out.push_str(&format!(
                     "  {}  {}  {} – {}\n",
-                    shown_date(&l.received_on),
+                    date(&l.received_on, self.lang),
                     l.code,
                     procedure(l),
                     l.lacking
@@ -206,7 +199,7 @@ impl MissingReport {
                     g.unit_code.as_str(),
                     g.unit.as_str(),
                     l.code.as_str(),
-                    &shown_date(&l.received_on),
+                    &date(&l.received_on, self.lang),
                     l.procedure_code.as_deref().unwrap_or(""),
                     l.procedure_name.as_deref().unwrap_or(""),
                     l.lacking.as_str(),

@@ -220,6 +220,26 @@ pub fn make(records: &Records, tree: &UnitTree, req: &Request) -> Result<Report,
     Ok(build(req, &cells, tree, without))
 }
 
+/// The report as asked, plus the same period by unit and by month (what the
+/// HTML form draws), from as few passes over the records as possible: by-level,
+/// by-unit and by-month lines all come from the per-month counts.
+pub fn make_with_charts(
+    records: &Records,
+    tree: &UnitTree,
+    req: &Request,
+) -> Result<[Report; 3], RecordsError> {
+    let sel = selection(&req.period, req.unit.as_deref(), tree);
+    let bps = tree.breakpoints();
+    let cells = records.report_cells(&sel, &bps, GroupKey::Month)?;
+    let without = records.dossiers_without_receipt_date()?;
+    let with = |by: By| build(&Request { by, ..req.clone() }, &cells, tree, without);
+    let main = match req.by {
+        By::Procedure | By::Field => make(records, tree, req)?,
+        by => with(by),
+    };
+    Ok([main, with(By::Unit), with(By::Month)])
+}
+
 /// The dossiers of a period, optionally of one unit and those under it.
 pub fn selection(period: &Period, unit: Option<&str>, tree: &UnitTree) -> Selection {
     Selection {

@@ -67,21 +67,37 @@ fn dossier_show_lists_documents_flags_and_unknown_dossier_exits_6() {
 fn report_counts_digitized_dossiers_per_unit_in_vietnamese_format() {
     let run = good_run();
     let data = run.data.path().to_str().unwrap();
+    // No register imported: every dossier counts by the date in its code, levels from the
+    // shipped unit tree (config/units.toml).
     let o = sohoa(&["report", "--data-dir", data]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
     assert!(
-        text.contains("000.00.18.H44: số hóa 2/2 hồ sơ, đạt 100,00%"),
+        text.contains("\nCấp huyện: số hóa 2/2 hồ sơ, đạt 100,00%;"),
         "{text}"
     );
     assert!(
-        text.contains("Tổng cộng: số hóa 3/3 hồ sơ, đạt 100,00%"),
+        text.contains("\nCấp xã: số hóa 1/1 hồ sơ, đạt 100,00%;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nTổng cộng: số hóa 3/3 hồ sơ, đạt 100,00%;"),
+        "{text}"
+    );
+    let o = sohoa(&["report", "--data-dir", data, "--by", "unit"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("\n  UBND huyện Tuyên Hóa (000.00.18.H44): số hóa 3/3 hồ sơ"),
+        "the district line includes its communes: {text}"
+    );
+    assert!(
+        text.contains("\n    UBND thị trấn Đồng Lê (000.20.18.H44): số hóa 1/1 hồ sơ"),
         "{text}"
     );
     let o = sohoa(&["report", "--data-dir", data, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["total"]["digitized"], 3);
-    assert_eq!(v["total"]["percent_text"], "100,00%");
+    assert_eq!(v["total"]["indicators"][0]["numerator"], 3);
+    assert_eq!(v["total"]["indicators"][0]["percent"], "100,00%");
 }
 
 #[test]

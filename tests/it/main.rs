@@ -7,4 +7,6 @@ mod batch;
 mod cli;
 mod harness;
 mod peer;
+mod report;
+mod report_html;
 mod watch;

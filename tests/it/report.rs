@@ -623,6 +623,17 @@ fn register_then_batch_then_report() {
         text.contains("Tổng cộng: số hóa 2/4 hồ sơ, đạt 50,00%"),
         "{text}"
     );
+    // The dossier record shows what the register says.
+    let o = run(&data, &["dossier", "show", "000.20.18.H44-230322-0005"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("  Thủ tục: 1.001193 Đăng ký khai sinh (Hộ tịch)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Sổ tiếp nhận: nộp trực tuyến; thủ tục DVC toàn trình; có phí, đã thanh toán trực tuyến; đã trả kết quả 23/03/2023; thủ tục trả kết quả giấy (cần số hóa kết quả)\n"),
+        "{text}"
+    );
     let o = run(&data, &["report", "missing", "--year", "2023"]);
     let text = stdout(&o);
     let want = "Hồ sơ chưa số hóa, năm 2023 (tiếp nhận từ 01/01/2023 đến 31/12/2023): 2 hồ sơ\n\

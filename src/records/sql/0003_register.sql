@@ -19,9 +19,20 @@ UPDATE dossiers SET
     has_component = EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = dossiers.id AND x.kind = 'thanh_phan' AND x.current = 1),
     has_result    = EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = dossiers.id AND x.kind = 'ket_qua' AND x.current = 1);
 
--- Every column a report reads, so a period is answered from the index alone.
-CREATE INDEX dossiers_report ON dossiers (received_on, unit_code, has_component, has_result, paper_result,
-    resolved_on, channel, full_online, has_fee, paid_online, procedure_code, field);
+-- A dossier's facts for reports as bits (read by `Counts::add` in records/register.rs). Virtual, so
+-- it is always right; stored in the index below, so a report reads one narrow index and no table row.
+ALTER TABLE dossiers ADD COLUMN report_flags INTEGER GENERATED ALWAYS AS (
+    has_component | (has_result << 1) | ((paper_result IS 1) << 2) | ((resolved_on IS NOT NULL) << 3)
+    | ((full_online IS 1) << 4) | ((channel IS 'truc_tuyen') << 5) | ((has_fee IS 1) << 6)
+    | ((paid_online IS 1) << 7) | ((registered_at IS NOT NULL) << 8)) VIRTUAL;
+CREATE INDEX dossiers_report ON dossiers (received_on, unit_code, report_flags, procedure_code, field);
+
+-- Procedure names as the register gives them, for report lines by procedure.
+CREATE TABLE procedures (
+    code  TEXT PRIMARY KEY,
+    name  TEXT,
+    field TEXT
+);
 
 -- The unit tree reports roll up on; replaced whole by `sohoa units import`.
 CREATE TABLE units (
