@@ -56,6 +56,22 @@ pub fn percent(num: u64, den: u64, lang: UiLanguage) -> String {
     }
 }
 
+/// Escapes `&`, `<`, `>`, `"` and `'` for XML and HTML text and attribute values.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// An ISO date as people read it: `2023-03-14` → `14/03/2023` in Vietnamese, unchanged in English.
 pub fn date(iso: &str, lang: UiLanguage) -> String {
     let parts: Vec<&str> = iso.split('-').collect();

@@ -153,16 +153,24 @@ pub struct MissingColumns(pub String);
 /// Rows of `table` as register rows; bad rows (and repeats of a code already
 /// seen in the file) are returned apart with their reason.
 pub fn parse(
-    table: &Table,
+    table: Table,
     names: &ColumnNames,
     lang: UiLanguage,
 ) -> Result<(Vec<RegisterRow>, Vec<BadRow>), MissingColumns> {
     let vi = lang == UiLanguage::Vi;
+    let wanted = |c: Col| -> Vec<&str> {
+        let default = DEFAULTS
+            .iter()
+            .find(|(d, _)| *d == c)
+            .map_or("", |(_, n)| *n);
+        std::iter::once(default)
+            .chain(names.extra(c).iter().map(String::as_str))
+            .collect()
+    };
+    let table = table.find_header(&[&wanted(Col::Code), &wanted(Col::ReceivedOn)]);
     let mut cols: HashMap<Col, usize> = HashMap::new();
-    for &(c, default) in DEFAULTS {
-        let mut wanted: Vec<&str> = vec![default];
-        wanted.extend(names.extra(c).iter().map(String::as_str));
-        if let Some(i) = table.column(&wanted) {
+    for &(c, _) in DEFAULTS {
+        if let Some(i) = table.column(&wanted(c)) {
             cols.insert(c, i);
         }
     }
@@ -352,7 +360,7 @@ mod tests {
 
     fn parse_text(body: &str) -> (Vec<RegisterRow>, Vec<BadRow>) {
         let t = read_csv(format!("{HEAD}\n{body}").as_bytes(), "r.csv").unwrap();
-        parse(&t, &ColumnNames::default(), UiLanguage::Vi).unwrap()
+        parse(t.clone(), &ColumnNames::default(), UiLanguage::Vi).unwrap()
     }
 
     #[test]
@@ -406,7 +414,7 @@ mod tests {
             "r.csv",
         )
         .unwrap();
-        let (rows, bad) = parse(&t, &ColumnNames::default(), UiLanguage::Vi).unwrap();
+        let (rows, bad) = parse(t.clone(), &ColumnNames::default(), UiLanguage::Vi).unwrap();
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(rows[0].unit_code, "000.20.18.H44");
         assert_eq!(
@@ -418,14 +426,14 @@ mod tests {
     #[test]
     fn other_header_names_through_the_config() {
         let t = read_csv("Số hồ sơ,Ngày nhận\nX-1,01/02/2024\n".as_bytes(), "r.csv").unwrap();
-        assert!(parse(&t, &ColumnNames::default(), UiLanguage::Vi).is_err());
+        assert!(parse(t.clone(), &ColumnNames::default(), UiLanguage::Vi).is_err());
         let names = ColumnNames {
             code: vec!["Số hồ sơ".into()],
             received_on: vec!["Ngày nhận".into()],
             unit_code: vec![],
             ..Default::default()
         };
-        let (rows, bad) = parse(&t, &names, UiLanguage::Vi).unwrap();
+        let (rows, bad) = parse(t, &names, UiLanguage::Vi).unwrap();
         assert!(rows.is_empty());
         assert!(bad[0].reason.contains("thiếu mã đơn vị"), "{bad:?}");
     }

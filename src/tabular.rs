@@ -54,6 +54,49 @@ impl Table {
         }
     }
 
+    /// The first row that is not empty is the header; empty rows are dropped.
+    fn from_rows(rows: Vec<Row>, shown: &str) -> Result<Table, TableError> {
+        let mut rows = rows
+            .into_iter()
+            .filter(|r| r.cells.iter().any(|c| !c.is_empty()));
+        let headers = rows
+            .next()
+            .ok_or_else(|| TableError::Empty { path: shown.into() })?
+            .cells;
+        Ok(Table {
+            headers,
+            rows: rows.collect(),
+        })
+    }
+
+    /// Exports often put a title and a date range above the real header. When
+    /// the header lacks one of the `required` columns (each given by its
+    /// accepted names), the first of the next 20 rows that has them all becomes
+    /// the header, and the rows above it are dropped.
+    pub fn find_header(self, required: &[&[&str]]) -> Table {
+        let has_all = |cells: &[String]| {
+            required.iter().all(|names| {
+                let wanted: Vec<String> = names.iter().map(|n| fold(n)).collect();
+                cells.iter().any(|c| wanted.contains(&fold(c)))
+            })
+        };
+        if has_all(&self.headers) {
+            return self;
+        }
+        match self.rows.iter().take(20).position(|r| has_all(&r.cells)) {
+            Some(i) => {
+                let mut rows = self.rows;
+                let header = rows.remove(i);
+                rows.drain(..i);
+                Table {
+                    headers: header.cells,
+                    rows,
+                }
+            }
+            None => self,
+        }
+    }
+
     /// Index of the column whose header folds to one of `names` (see [`fold`]).
     pub fn column(&self, names: &[&str]) -> Option<usize> {
         let wanted: Vec<String> = names.iter().map(|n| fold(n)).collect();
@@ -79,7 +122,6 @@ pub fn read_csv(bytes: &[u8], shown: &str) -> Result<Table, TableError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut headers = None;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| TableError::Csv {
@@ -96,18 +138,12 @@ pub fn read_csv(bytes: &[u8], shown: &str) -> Result<Table, TableError> {
             }
             bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
         });
-        let cells: Vec<String> = record.iter().map(clean).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        if headers.is_none() {
-            headers = Some(cells);
-        } else {
-            rows.push(Row { line, cells });
-        }
+        rows.push(Row {
+            line,
+            cells: record.iter().map(clean).collect(),
+        });
     }
-    let headers = headers.ok_or_else(|| TableError::Empty { path: shown.into() })?;
-    Ok(Table { headers, rows })
+    Table::from_rows(rows, shown)
 }
 
 fn read_xlsx(bytes: Vec<u8>, shown: &str) -> Result<Table, TableError> {
@@ -123,7 +159,6 @@ fn read_xlsx(bytes: Vec<u8>, shown: &str) -> Result<Table, TableError> {
         .ok_or_else(|| TableError::Empty { path: shown.into() })?
         .map_err(|e| err(&e))?;
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let mut headers = None;
     let mut rows = Vec::new();
     for (i, row) in range.rows().enumerate() {
         let cells: Vec<String> = row
@@ -138,18 +173,12 @@ fn read_xlsx(bytes: Vec<u8>, shown: &str) -> Result<Table, TableError> {
                 other => clean(&other.to_string()),
             })
             .collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        let line = first_row + i + 1;
-        if headers.is_none() {
-            headers = Some(cells);
-        } else {
-            rows.push(Row { line, cells });
-        }
+        rows.push(Row {
+            line: first_row + i + 1,
+            cells,
+        });
     }
-    let headers = headers.ok_or_else(|| TableError::Empty { path: shown.into() })?;
-    Ok(Table { headers, rows })
+    Table::from_rows(rows, shown)
 }
 
 /// Trimmed NFC text.
@@ -244,6 +273,17 @@ mod tests {
         assert_eq!(t.column(&["ma ho so"]), Some(0));
         assert_eq!(t.column(&["TÊN TTHC"]), Some(1));
         assert_eq!(t.column(&["Lĩnh vực"]), None);
+    }
+
+    #[test]
+    fn a_title_above_the_header_is_skipped() {
+        let text = "SỔ THEO DÕI HỒ SƠ\nTừ ngày 01/01/2023 đến ngày 31/12/2023\n\nSTT,Mã hồ sơ,Ngày tiếp nhận\n1,A-1,02/01/2023\n";
+        let t = read_csv(text.as_bytes(), "x.csv")
+            .unwrap()
+            .find_header(&[&["Mã hồ sơ"], &["Ngày tiếp nhận", "Ngày nhận"]]);
+        assert_eq!(t.headers, vec!["STT", "Mã hồ sơ", "Ngày tiếp nhận"]);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].line, 5);
     }
 
     #[test]

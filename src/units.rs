@@ -304,8 +304,13 @@ pub fn from_toml(text: &str) -> Result<Vec<Unit>, String> {
 
 /// The CSV/XLSX form: headers `Mã đơn vị`, `Tên đơn vị`, `Cấp`, `Mã đơn vị cấp
 /// trên`, `Hiệu lực từ`, `Hiệu lực đến`. Every bad row is named.
-pub fn from_table(t: &Table, lang: UiLanguage) -> Result<Vec<Unit>, Vec<TreeProblem>> {
+pub fn from_table(t: Table, lang: UiLanguage) -> Result<Vec<Unit>, Vec<TreeProblem>> {
     let vi = lang == UiLanguage::Vi;
+    let t = t.find_header(&[
+        &["Mã đơn vị", "code"],
+        &["Tên đơn vị", "name"],
+        &["Cấp", "level"],
+    ]);
     let col = |names: &[&str]| t.column(names);
     let (Some(code), Some(name), Some(level)) = (
         col(&["Mã đơn vị", "code"]),
@@ -408,7 +413,7 @@ pub fn read_file(path: &Path, lang: UiLanguage) -> Result<Vec<Unit>, Vec<TreePro
         return from_toml(&text).map_err(|e| one(format!("{}: {e}", path.display())));
     }
     let table = Table::read(path).map_err(|e| one(e.to_string()))?;
-    from_table(&table, lang)
+    from_table(table, lang)
 }
 
 #[cfg(test)]
@@ -502,14 +507,14 @@ mod tests {
                     Z,Thôn,thon,H,,\n\
                     W,UBND xã W,xa,H,32/01/2020,\n";
         let t = crate::tabular::read_csv(text.as_bytes(), "u.csv").unwrap();
-        let e = from_table(&t, UiLanguage::Vi).unwrap_err();
+        let e = from_table(t, UiLanguage::Vi).unwrap_err();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].line, Some(6));
         assert!(e[0].message.contains("thon"));
         assert_eq!(e[1].line, Some(7));
         let good = text.lines().take(5).collect::<Vec<_>>().join("\n");
         let t = crate::tabular::read_csv(good.as_bytes(), "u.csv").unwrap();
-        let units = from_table(&t, UiLanguage::Vi).unwrap();
+        let units = from_table(t, UiLanguage::Vi).unwrap();
         let tree = UnitTree::new(units, UiLanguage::Vi).unwrap();
         assert_eq!(
             tree.unit(tree.at("X", d("2023-01-01")).unwrap()).valid_to,

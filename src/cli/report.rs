@@ -154,6 +154,15 @@ fn period(args: &PeriodArgs, lang: UiLanguage) -> Result<Period, ExitCode> {
     })
 }
 
+fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, ExitCode> {
+    let mut v = serde_json::to_vec_pretty(value).map_err(|e| {
+        eprintln!("sohoa: {e}");
+        ExitCode::Internal
+    })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
 /// Writes `bytes` to `--output` or standard output.
 fn emit(output: Option<&Path>, bytes: &[u8], lang: UiLanguage) -> ExitCode {
     let result = match output {
@@ -257,15 +266,9 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
     let bytes = match format {
         Format::Text => main.to_text().into_bytes(),
         Format::Csv => main.to_csv(),
-        Format::Json => match serde_json::to_vec_pretty(&main) {
-            Ok(mut v) => {
-                v.push(b'\n');
-                v
-            }
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::Internal;
-            }
+        Format::Json => match json_bytes(&main) {
+            Ok(v) => v,
+            Err(c) => return c,
         },
         Format::Html => html.into_bytes(),
         Format::Xlsx => {
@@ -327,15 +330,9 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> ExitCo
     let bytes = match format {
         Format::Text => m.to_text().into_bytes(),
         Format::Csv => m.to_csv(),
-        Format::Json => match serde_json::to_vec_pretty(&m) {
-            Ok(mut v) => {
-                v.push(b'\n');
-                v
-            }
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::Internal;
-            }
+        Format::Json => match json_bytes(&m) {
+            Ok(v) => v,
+            Err(c) => return c,
         },
         Format::Html | Format::Xlsx => {
             eprintln!(
@@ -356,6 +353,7 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> ExitCo
 #[derive(serde::Serialize)]
 struct ImportSummary<'a> {
     file: String,
+    /// Data rows read (good and bad).
     rows: usize,
     imported: crate::records::ImportCounts,
     bad_rows: &'a [crate::register::BadRow],
@@ -382,7 +380,7 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
             };
         }
     };
-    let (rows, bad) = match crate::register::parse(&table, &settings.register.columns, lang) {
+    let (rows, bad) = match crate::register::parse(table, &settings.register.columns, lang) {
         Ok(x) => x,
         Err(crate::register::MissingColumns(m)) => {
             eprintln!("sohoa: {m}");
@@ -413,7 +411,7 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
     if json {
         let code = super::print_json(&ImportSummary {
             file: file.display().to_string(),
-            rows: table.rows.len(),
+            rows: rows.len() + bad.len(),
             imported,
             bad_rows: &bad,
             unknown_units,

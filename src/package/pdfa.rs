@@ -5,6 +5,7 @@
 //! following ISO 19005-2 clauses 6.1.3 (file ID), 6.2.3 (output intent) and
 //! 6.6 (metadata), as checked by veraPDF's PDF/A-2B profile.
 
+use crate::format::escape_markup;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use pdf_writer::types::OutputIntentSubtype;
 use pdf_writer::writers::Catalog;
@@ -40,22 +41,6 @@ fn xmp_date(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Escapes text for XML content (input already passed through [`clean`]).
-fn xml_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Info strings must match their XMP twins exactly, so both come from here:
 /// control characters and the non-characters U+FFFE/U+FFFF (which XML 1.0
 /// cannot carry) are dropped from both.
@@ -71,7 +56,7 @@ pub(crate) fn xmp_packet(info: &DocumentInfo) -> String {
     let alt = |tag: &str, value: &str| {
         format!(
             "   <{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>\n",
-            xml_text(value)
+            escape_markup(value)
         )
     };
     let date = xmp_date(&info.created);
@@ -100,10 +85,10 @@ pub(crate) fn xmp_packet(info: &DocumentInfo) -> String {
     if !lang.is_empty() {
         x.push_str(&format!(
             "   <dc:language><rdf:Bag><rdf:li>{}</rdf:li></rdf:Bag></dc:language>\n",
-            xml_text(&lang)
+            escape_markup(&lang)
         ));
     }
-    let producer = xml_text(&clean(&info.producer));
+    let producer = escape_markup(&clean(&info.producer));
     x.push_str(&format!(
         "   <xmp:CreateDate>{date}</xmp:CreateDate>\n\
          \x20  <xmp:ModifyDate>{date}</xmp:ModifyDate>\n\

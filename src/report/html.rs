@@ -6,7 +6,8 @@
 //! because fifteen number columns do not fit 180 mm at a readable size.
 
 use super::{By, Line, Report};
-use crate::format::{count, UiLanguage};
+// Every text of the page goes through `esc`.
+use crate::format::{count, escape_markup as esc, UiLanguage};
 
 pub fn render(report: &Report, units: &Report, months: &Report) -> String {
     let lang = report.lang;
@@ -87,22 +88,6 @@ tr.total td { font-weight: bold; background: #eef2f6; border-top: 1.2pt solid #1
 .warn { margin: 2mm 0; padding: 1.5mm 3mm; background: #fff8e6; border-left: 3pt solid #c8a040 }
 @media print { body { max-width: none; padding: 0 } .wide { page: wide } }
 ";
-
-/// `&`, `<`, `>`, `"` and `'` as entities: every text of the page goes through here.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The label without the ` (code)` a unit line carries: charts show names.
 fn name(line: &Line) -> &str {

@@ -339,27 +339,31 @@ fn xlsx_register_with_real_dates_and_numeric_codes() {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let date_fmt = Format::new().set_num_format("dd/mm/yyyy");
+    // Exports put a title above the header; the header is found below it.
+    sheet
+        .write_string(0, 0, "SỔ THEO DÕI HỒ SƠ TIẾP NHẬN")
+        .unwrap();
     for (c, h) in HEAD.split(',').enumerate() {
-        sheet.write_string(0, c as u16, h).unwrap();
+        sheet.write_string(2, c as u16, h).unwrap();
     }
     sheet
-        .write_string(1, 0, "000.00.18.H44-230704-0002")
+        .write_string(3, 0, "000.00.18.H44-230704-0002")
         .unwrap();
-    sheet.write_number(1, 1, 2.00048).unwrap(); // typed as a number: 2.000480
-    sheet.write_string(1, 2, "Chứng thực bản sao").unwrap();
-    sheet.write_string(1, 4, "000.00.18.H44").unwrap();
+    sheet.write_number(3, 1, 2.00048).unwrap(); // typed as a number: 2.000480
+    sheet.write_string(3, 2, "Chứng thực bản sao").unwrap();
+    sheet.write_string(3, 4, "000.00.18.H44").unwrap();
     sheet
         .write_datetime_with_format(
-            1,
+            3,
             5,
             ExcelDateTime::from_ymd(2023, 7, 4).unwrap(),
             &date_fmt,
         )
         .unwrap();
-    sheet.write_string(1, 6, "bưu chính").unwrap();
-    sheet.write_string(1, 8, "có").unwrap();
-    sheet.write_string(1, 9, "không").unwrap();
-    sheet.write_string(1, 12, "không").unwrap();
+    sheet.write_string(3, 6, "bưu chính").unwrap();
+    sheet.write_string(3, 8, "có").unwrap();
+    sheet.write_string(3, 9, "không").unwrap();
+    sheet.write_string(3, 12, "không").unwrap();
     book.save(&path).unwrap();
     let data = dir.path().join("var");
     let o = run(&data, &["register", "import", path.to_str().unwrap()]);
