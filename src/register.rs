@@ -28,14 +28,18 @@ impl Channel {
         }
     }
 
-    /// `trực tiếp` / `trực tuyến` / `bưu chính`, or the DVCQG channel numbers 1/2/3.
+    /// `trực tiếp` / `trực tuyến` / `bưu chính`, or the DVCQG channel numbers 1/2/3;
+    /// longer wordings such as "Trực tuyến mức độ 4" or "Qua dịch vụ bưu chính công ích" too.
     pub fn parse(s: &str) -> Option<Channel> {
-        match fold(s).as_str() {
-            "tructiep" | "1" | "taiquay" | "quaymotcua" | "motcua" => Some(Channel::TrucTiep),
-            "tructuyen" | "2" | "online" | "dvctt" | "dichvucongtructuyen" => {
-                Some(Channel::TrucTuyen)
-            }
-            "buuchinh" | "3" | "buudien" | "buuchinhcongich" => Some(Channel::BuuChinh),
+        let f = fold(s);
+        let has = |words: &[&str]| words.iter().any(|w| f.contains(w));
+        match f.as_str() {
+            "1" => Some(Channel::TrucTiep),
+            "2" => Some(Channel::TrucTuyen),
+            "3" => Some(Channel::BuuChinh),
+            _ if has(&["tructuyen", "online", "dvctt", "dichvucong"]) => Some(Channel::TrucTuyen),
+            _ if has(&["buuchinh", "buudien"]) => Some(Channel::BuuChinh),
+            _ if has(&["tructiep", "taiquay", "motcua"]) => Some(Channel::TrucTiep),
             _ => None,
         }
     }
@@ -372,6 +376,20 @@ mod tests {
         let r = &rows[0];
         assert_eq!(r.line, 2);
         assert_eq!(r.channel, Some(Channel::TrucTuyen));
+        assert_eq!(
+            Channel::parse("Trực tuyến mức độ 4"),
+            Some(Channel::TrucTuyen)
+        );
+        assert_eq!(
+            Channel::parse("Qua dịch vụ bưu chính công ích"),
+            Some(Channel::BuuChinh)
+        );
+        assert_eq!(
+            Channel::parse("Nộp trực tiếp tại Bộ phận một cửa"),
+            Some(Channel::TrucTiep)
+        );
+        assert_eq!(Channel::parse("3"), Some(Channel::BuuChinh));
+        assert_eq!(Channel::parse("fax"), None);
         assert_eq!(r.full_online, Some(true));
         assert_eq!(
             r.resolved_on,

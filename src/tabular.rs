@@ -204,7 +204,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if let Ok(d) = NaiveDate::parse_from_str(day, "%Y-%m-%d") {
         return Some(d);
     }
-    for fmt in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] {
+    for fmt in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d"] {
         if let Ok(d) = NaiveDate::parse_from_str(day, fmt) {
             return Some(d);
         }
@@ -218,10 +218,16 @@ pub struct NotYesNo;
 
 /// Yes/no as registers write it (`có`/`không`, `x`, `1`/`0`, …); `Ok(None)` when empty.
 pub fn parse_yes_no(s: &str) -> Result<Option<bool>, NotYesNo> {
-    match fold(s).as_str() {
+    let f = fold(s);
+    match f.as_str() {
         "" => Ok(None),
         "co" | "c" | "x" | "1" | "yes" | "y" | "true" | "dung" => Ok(Some(true)),
         "khong" | "k" | "ko" | "0" | "no" | "n" | "false" | "sai" => Ok(Some(false)),
+        // "Không thu phí", "Chưa thanh toán", "Đã thanh toán", "Có thu phí"
+        _ if f.starts_with("khong") || f.starts_with("chua") => Ok(Some(false)),
+        _ if f.starts_with("dathanhtoan") || f.starts_with("cothu") || f.starts_with("cophi") => {
+            Ok(Some(true))
+        }
         _ => Err(NotYesNo),
     }
 }
@@ -248,6 +254,7 @@ mod tests {
         assert_eq!(parse_date("2023-03-14"), Some(d));
         assert_eq!(parse_date("14/03/2023 08:15"), Some(d));
         assert_eq!(parse_date("2023-03-14T08:15:00"), Some(d));
+        assert_eq!(parse_date("2023/03/14"), Some(d));
         assert_eq!(parse_date("31/02/2023"), None);
         assert_eq!(parse_date("hôm qua"), None);
         assert_eq!(parse_date(""), None);
@@ -259,6 +266,11 @@ mod tests {
         assert_eq!(parse_yes_no("KHÔNG"), Ok(Some(false)));
         assert_eq!(parse_yes_no(""), Ok(None));
         assert_eq!(parse_yes_no("có thể"), Err(NotYesNo));
+        assert_eq!(parse_yes_no("Đã thanh toán"), Ok(Some(true)));
+        assert_eq!(parse_yes_no("Chưa thanh toán"), Ok(Some(false)));
+        assert_eq!(parse_yes_no("Không thu phí"), Ok(Some(false)));
+        assert_eq!(parse_yes_no("Có thu phí"), Ok(Some(true)));
+        assert_eq!(parse_yes_no("Đang xử lý"), Err(NotYesNo));
     }
 
     #[test]
