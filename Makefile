@@ -1,7 +1,7 @@
 # The two commands a new user needs (see README.md):
 #   make run   installs what is missing, builds, imports the sample receipt register, digitizes samples/
 #              into ./var, then prints the 2023 report and the dossiers still missing scans
-#   make test  installs what is missing and runs the whole test suite
+#   make test  installs what is missing and runs the whole test suite (with a throw-away PostgreSQL)
 # Both are safe to re-run.
 
 CARGO ?= cargo
@@ -24,8 +24,10 @@ run: build
 	$(SOHOA) report --year 2023
 	$(SOHOA) report missing --year 2023
 
+# The record-store tests also run against PostgreSQL: a throw-away cluster on loopback,
+# started and removed by scripts/with-postgres.sh.
 test: deps
-	$(CARGO) test --release --locked
+	./scripts/with-postgres.sh $(CARGO) test --release --locked
 
 lint:
 	$(CARGO) fmt --check

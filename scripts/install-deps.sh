@@ -16,6 +16,9 @@ PKGS=(
   # the HTML report test renders it in headless Chromium (screenshot, DOM, print to PDF);
   # DejaVu and Liberation (above) hold every Vietnamese glyph the page uses
   chromium
+  # the record-store tests also run against PostgreSQL: a throw-away cluster on loopback
+  # (scripts/with-postgres.sh), never the machine's own
+  postgresql
 )
 
 missing=()

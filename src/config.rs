@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// Where the archive and the database live.
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded SQLite (`postgres://user:password@host:port/db`):
+    /// the shared records of a district server; the archive stays under `data_dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
     /// Worker threads for OCR; 0 = one per core.
     pub jobs: usize,
     /// Language of operator-facing text: "vi" or "en".
@@ -91,6 +95,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             data_dir: PathBuf::from("var"),
+            database_url: None,
             jobs: 0,
             ui_language: UiLanguage::Vi,
             default_unit: None,
@@ -148,6 +153,9 @@ impl Settings {
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SOHOA_DATA_DIR") {
             self.data_dir = v.into();
+        }
+        if let Some(v) = get("SOHOA_DATABASE_URL") {
+            self.database_url = Some(v);
         }
         if let Some(v) = get("SOHOA_JOBS") {
             self.jobs = v.parse().map_err(|_| ConfigError::Env {

@@ -7,7 +7,7 @@ use crate::records::{DossierView, Records, RegisterView};
 
 pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
     let lang = settings.ui_language;
-    let view = match Records::open(&settings.database_path()).and_then(|r| r.dossier_view(code)) {
+    let view = match Records::open_configured(settings).and_then(|r| r.dossier_view(code)) {
         Ok(Some(v)) => v,
         Ok(None) => {
             match lang {

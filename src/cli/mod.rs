@@ -36,6 +36,9 @@ pub struct GlobalArgs {
     /// Data directory holding archive/ and sohoa.db [default: ./var].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL records instead of <data-dir>/sohoa.db (postgres://user:password@host:port/db).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
     /// Language of messages and reports: vi or en.
     #[arg(long, global = true, value_parser = ["vi", "en"])]
     pub ui_language: Option<String>,
@@ -171,6 +174,9 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Some(d) = cli.global.data_dir {
         settings.data_dir = d;
     }
+    if let Some(u) = cli.global.database_url {
+        settings.database_url = Some(u);
+    }
     if let Some(l) = cli.global.ui_language.as_deref() {
         settings.ui_language = if l == "en" {
             UiLanguage::En
@@ -243,6 +249,11 @@ pub fn run(cli: Cli) -> ExitCode {
         } => report::units_list(&settings),
         Command::Config => match toml::to_string_pretty(&{
             settle_model(&mut settings);
+            // Printed settings end up in tickets and chats: no password.
+            settings.database_url = settings
+                .database_url
+                .as_deref()
+                .map(crate::records::redact_url);
             settings
         }) {
             Ok(t) => {

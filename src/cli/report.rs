@@ -68,7 +68,7 @@ fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
 }
 
 fn open(settings: &Settings) -> Result<Records, ExitCode> {
-    Records::open(&settings.database_path()).map_err(|e| {
+    Records::open_configured(settings).map_err(|e| {
         eprintln!(
             "sohoa: {}",
             say(
@@ -599,7 +599,7 @@ pub fn units_list(settings: &Settings) -> ExitCode {
 
 /// After a batch: the digitization figure per level and in total, over every dossier known.
 pub fn print_digitization(settings: &Settings) {
-    let Ok(records) = Records::open(&settings.database_path()) else {
+    let Ok(records) = Records::open_configured(settings) else {
         return;
     };
     let Ok(tree) = load_tree(settings, &records) else {

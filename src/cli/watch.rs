@@ -106,21 +106,21 @@ struct InboxLine {
 pub fn status(settings: &Settings, json: bool) -> ExitCode {
     let lang = settings.ui_language;
     let holder = watch::holder(&settings.data_dir);
-    let db = settings.database_path();
-    let (inboxes, recent_failures) = if db.exists() {
-        let records = match Records::open(&db) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::DataDir;
-            }
+    let (inboxes, recent_failures) =
+        if settings.database_url.is_some() || settings.database_path().exists() {
+            let records = match Records::open_configured(settings) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("sohoa: {e}");
+                    return ExitCode::DataDir;
+                }
+            };
+            let inboxes = records.inbox_status().unwrap_or_default();
+            let failures = records.recent_failures(5).unwrap_or_default();
+            (inboxes, failures)
+        } else {
+            (Vec::new(), Vec::new())
         };
-        let inboxes = records.inbox_status().unwrap_or_default();
-        let failures = records.recent_failures(5).unwrap_or_default();
-        (inboxes, failures)
-    } else {
-        (Vec::new(), Vec::new())
-    };
     let marker = &settings.watch.marker;
     let inboxes: Vec<InboxLine> = inboxes
         .into_iter()

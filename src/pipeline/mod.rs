@@ -82,7 +82,7 @@ impl<'s> Pipeline<'s> {
     pub fn new(settings: &'s Settings) -> Result<Self, BatchError> {
         // Fail fast, before reading anything, when the OCR languages are missing.
         drop(Engine::new(&settings.ocr)?);
-        let records = Mutex::new(Records::open(&settings.database_path())?);
+        let records = Mutex::new(Records::open_configured(settings)?);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.effective_jobs())
             .thread_name(|i| format!("sohoa-worker-{i}"))

@@ -1,34 +1,49 @@
 //! Schema migrations, embedded and applied in order at open. Each runs once,
-//! in a transaction, and is recorded in `schema_migrations`.
+//! in a transaction, and is recorded in `schema_migrations`. SQLite and
+//! PostgreSQL each have their own SQL (`sql/sqlite`, `sql/postgres`) for the
+//! same tables; the numbers match.
 
+use super::db::{vals, Db};
 use super::RecordsError;
-use rusqlite::Connection;
 
-const MIGRATIONS: &[(u32, &str)] = &[
-    (1, include_str!("sql/0001_init.sql")),
-    (2, include_str!("sql/0002_watch.sql")),
-    (3, include_str!("sql/0003_register.sql")),
+const SQLITE: &[(u32, &str)] = &[
+    (1, include_str!("sql/sqlite/0001_init.sql")),
+    (2, include_str!("sql/sqlite/0002_watch.sql")),
+    (3, include_str!("sql/sqlite/0003_register.sql")),
 ];
 
-pub fn apply(conn: &mut Connection) -> Result<(), RecordsError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )?;
-    for (version, sql) in MIGRATIONS {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [version],
-            |r| r.get(0),
-        )?;
-        if !done {
-            tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
-                [version],
+const POSTGRES: &[(u32, &str)] = &[
+    (1, include_str!("sql/postgres/0001_init.sql")),
+    (2, include_str!("sql/postgres/0002_watch.sql")),
+    (3, include_str!("sql/postgres/0003_register.sql")),
+];
+
+pub fn apply(db: &Db) -> Result<(), RecordsError> {
+    let list = if db.is_sqlite() { SQLITE } else { POSTGRES };
+    db.run(|e| {
+        e.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+    })?;
+    for (version, sql) in list {
+        db.transaction(|e| {
+            if !e.is_sqlite() {
+                // Workers starting together: one migrates, the others wait here.
+                e.execute("SELECT pg_advisory_xact_lock(706168)", &[])?;
+            }
+            let done: i64 = e.value(
+                "SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                vals![*version],
             )?;
-        }
-        tx.commit()?;
+            if done == 0 {
+                e.batch(sql)?;
+                e.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    vals![*version, super::now()],
+                )?;
+            }
+            Ok(())
+        })?;
     }
     Ok(())
 }

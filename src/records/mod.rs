@@ -1,8 +1,9 @@
 //! Records: the dossier register and its documents, in SQLite (WAL) at
-//! `<data-dir>/sohoa.db`. Only this module knows SQL. Migrations are embedded
-//! and applied at open. The method set is the seam a PostgreSQL store will
-//! implement for shared deployments.
+//! `<data-dir>/sohoa.db` by default, or in PostgreSQL for shared deployments
+//! (`Records::connect`). Only this module knows SQL; statements are written
+//! once for both (`db`). Migrations are embedded per database and applied at open.
 
+pub(crate) mod db;
 mod migrations;
 mod queries;
 mod register;
@@ -13,7 +14,8 @@ pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selecti
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
-use rusqlite::{params, Connection, OptionalExtension};
+use db::{vals, Db, DbError};
+use rusqlite::Connection;
 use std::path::Path;
 use thiserror::Error;
 pub use watch::{InboxStatus, JobEnd, PendingMove, PlannedMove, RecentFailure};
@@ -21,12 +23,15 @@ pub use watch::{InboxStatus, JobEnd, PendingMove, PlannedMove, RecentFailure};
 #[derive(Debug, Error)]
 pub enum RecordsError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] DbError),
     #[error("cannot open database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Open { path: String, source: DbError },
+}
+
+impl From<rusqlite::Error> for RecordsError {
+    fn from(e: rusqlite::Error) -> Self {
+        RecordsError::Db(DbError::Sqlite(e))
+    }
 }
 
 impl RecordsError {
@@ -35,8 +40,21 @@ impl RecordsError {
     }
     /// Busy/locked errors are worth retrying.
     pub fn is_transient(&self) -> bool {
-        matches!(self, RecordsError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+        match self {
+            RecordsError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _))) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            // A connection lost or a serialization conflict: a later try may work.
+            RecordsError::Db(DbError::Postgres(e)) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                            || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                    })
+            }
+            _ => false,
+        }
     }
 }
 
@@ -112,7 +130,21 @@ pub struct CurrentDocument {
 }
 
 pub struct Records {
-    conn: Connection,
+    db: Db,
+}
+
+/// A database URL without its password, for messages and printed settings.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(a), Some(b)) if b > a => {
+            let creds = &url[a + 3..b];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..a + 3], &url[b..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn now() -> String {
@@ -120,14 +152,14 @@ fn now() -> String {
 }
 
 impl Records {
-    /// Opens (creating if needed) the database and applies pending migrations.
+    /// Opens (creating if needed) the SQLite database and applies pending migrations.
     pub fn open(path: &Path) -> Result<Records, RecordsError> {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let open_err = |source| RecordsError::Open {
+        let open_err = |source: rusqlite::Error| RecordsError::Open {
             path: path.display().to_string(),
-            source,
+            source: source.into(),
         };
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
@@ -138,29 +170,57 @@ impl Records {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
-        let mut records = Records { conn };
-        migrations::apply(&mut records.conn)?;
+        let records = Records {
+            db: Db::Sqlite(conn),
+        };
+        migrations::apply(&records.db)?;
+        Ok(records)
+    }
+
+    /// The records the settings name: PostgreSQL when `database_url` is set,
+    /// else SQLite at `<data_dir>/sohoa.db`.
+    pub fn open_configured(settings: &crate::config::Settings) -> Result<Records, RecordsError> {
+        match &settings.database_url {
+            Some(url) => Records::connect(url),
+            None => Records::open(&settings.database_path()),
+        }
+    }
+
+    /// Connects to PostgreSQL (`postgres://user@host:port/db`) and applies pending migrations.
+    pub fn connect(url: &str) -> Result<Records, RecordsError> {
+        let open_err = |source: postgres::Error| RecordsError::Open {
+            path: redact_url(url),
+            source: source.into(),
+        };
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(open_err)?;
+        let records = Records {
+            db: Db::Postgres(std::sync::Mutex::new(client)),
+        };
+        migrations::apply(&records.db)?;
         Ok(records)
     }
 
     /// The dossier's id, creating the record on first sight.
     pub fn ensure_dossier(&mut self, code: &DossierCode) -> Result<i64, RecordsError> {
-        if let Some(id) = self
-            .conn
-            .query_row(
-                "SELECT id FROM dossiers WHERE code = ?1",
-                [&code.code],
-                |r| r.get(0),
+        Ok(self.db.run(|e| {
+            if let Some(row) =
+                e.query_opt("SELECT id FROM dossiers WHERE code = $1", vals![&code.code])?
+            {
+                return row.get(0);
+            }
+            e.value(
+                "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING id",
+                vals![
+                    &code.code,
+                    &code.unit,
+                    code.received.map(|d| d.to_string()),
+                    code.standard,
+                    now()
+                ],
             )
-            .optional()?
-        {
-            return Ok(id);
-        }
-        self.conn.execute(
-            "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![code.code, code.unit, code.received.map(|d| d.to_string()), code.standard, now()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        })?)
     }
 
     pub fn current_document(
@@ -169,23 +229,32 @@ impl Records {
         kind: DocKind,
         name: &str,
     ) -> Result<Option<CurrentDocument>, RecordsError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, version, input_sha256 FROM documents WHERE dossier_id = ?1 AND kind = ?2 AND name = ?3 AND current = 1",
-                params![dossier_id, kind.as_str(), name],
-                |r| Ok(CurrentDocument { id: r.get(0)?, version: r.get(1)?, input_sha256: r.get(2)? }),
+        let row = self.db.run(|e| {
+            e.query_opt(
+                "SELECT id, version, input_sha256 FROM documents
+                  WHERE dossier_id = $1 AND kind = $2 AND name = $3 AND current = 1",
+                vals![dossier_id, kind.as_str(), name],
             )
-            .optional()?)
+        })?;
+        row.map(|r| {
+            Ok(CurrentDocument {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                input_sha256: r.get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// The input paths (as shown to operators) a document was made from.
     pub fn input_paths(&self, document_id: i64) -> Result<Vec<String>, RecordsError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path FROM input_files WHERE document_id = ?1")?;
-        let rows = stmt.query_map([document_id], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT path FROM input_files WHERE document_id = $1",
+                vals![document_id],
+            )
+        })?;
+        rows.iter().map(|r| Ok(r.get(0)?)).collect()
     }
 
     /// Next version number of a component (1 for the first).
@@ -195,11 +264,12 @@ impl Records {
         kind: DocKind,
         name: &str,
     ) -> Result<u32, RecordsError> {
-        let max: Option<u32> = self.conn.query_row(
-            "SELECT MAX(version) FROM documents WHERE dossier_id = ?1 AND kind = ?2 AND name = ?3",
-            params![dossier_id, kind.as_str(), name],
-            |r| r.get(0),
-        )?;
+        let max: Option<u32> = self.db.run(|e| {
+            e.value(
+                "SELECT MAX(version) FROM documents WHERE dossier_id = $1 AND kind = $2 AND name = $3",
+                vals![dossier_id, kind.as_str(), name],
+            )
+        })?;
         Ok(max.unwrap_or(0) + 1)
     }
 
@@ -207,71 +277,62 @@ impl Records {
     /// inputs; the previous version stops being current; earlier failures of
     /// this component are marked resolved.
     pub fn insert_document(&mut self, doc: &NewDocument) -> Result<i64, RecordsError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE documents SET current = 0 WHERE dossier_id = ?1 AND kind = ?2 AND name = ?3",
-            params![doc.dossier_id, doc.kind.as_str(), doc.name],
-        )?;
-        tx.execute(
-            "INSERT INTO documents (dossier_id, kind, name, version, current, archive_path, page_count, bytes, sha256, input_sha256,
-                ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                doc.dossier_id, doc.kind.as_str(), doc.name, doc.version, doc.archive_path, doc.pages.len() as u32,
-                doc.bytes as i64, doc.sha256, doc.input_sha256, doc.ocr_engine, doc.ocr_version, doc.ocr_languages,
-                doc.mean_confidence, now()
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut page = tx.prepare(
-                "INSERT INTO pages (document_id, page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank,
-                    low_dpi, not_color, mean_confidence, words) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        Ok(self.db.transaction(|e| {
+            e.execute(
+                "UPDATE documents SET current = 0 WHERE dossier_id = $1 AND kind = $2 AND name = $3",
+                vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
+            )?;
+            let id: i64 = e.value(
+                "INSERT INTO documents (dossier_id, kind, name, version, current, archive_path, page_count, bytes,
+                    sha256, input_sha256, ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at)
+                 VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                vals![
+                    doc.dossier_id, doc.kind.as_str(), &doc.name, doc.version, &doc.archive_path,
+                    doc.pages.len(), doc.bytes, &doc.sha256, &doc.input_sha256, &doc.ocr_engine,
+                    &doc.ocr_version, &doc.ocr_languages, doc.mean_confidence, now()
+                ],
             )?;
             for p in &doc.pages {
-                page.execute(params![
-                    id,
-                    p.page_no,
-                    p.width_px,
-                    p.height_px,
-                    p.dpi.map(|d| d.0),
-                    p.dpi.map(|d| d.1),
-                    p.color,
-                    p.turn,
-                    p.deskew_deg,
-                    p.blank,
-                    p.low_dpi(),
-                    p.not_color(),
-                    p.mean_confidence,
-                    p.words
-                ])?;
+                e.execute(
+                    "INSERT INTO pages (document_id, page_no, width_px, height_px, dpi_x, dpi_y, color, turn,
+                        deskew_deg, blank, low_dpi, not_color, mean_confidence, words)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    vals![
+                        id, p.page_no, p.width_px, p.height_px, p.dpi.map(|d| d.0), p.dpi.map(|d| d.1),
+                        &p.color, p.turn, p.deskew_deg, p.blank, p.low_dpi(), p.not_color(),
+                        p.mean_confidence, p.words
+                    ],
+                )?;
             }
-            let mut input = tx.prepare("INSERT INTO input_files (document_id, path, sha256, bytes) VALUES (?1, ?2, ?3, ?4)")?;
             for f in &doc.inputs {
-                input.execute(params![id, f.path, f.sha256, f.bytes as i64])?;
+                e.execute(
+                    "INSERT INTO input_files (document_id, path, sha256, bytes) VALUES ($1, $2, $3, $4)",
+                    vals![id, &f.path, &f.sha256, f.bytes],
+                )?;
             }
-        }
-        let flag = match doc.kind {
-            DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = ?1",
-            DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = ?1",
-        };
-        tx.execute(flag, [doc.dossier_id])?;
-        tx.execute(
-            "UPDATE failures SET resolved = 1 WHERE dossier_code = (SELECT code FROM dossiers WHERE id = ?1) AND kind = ?2 AND name = ?3",
-            params![doc.dossier_id, doc.kind.as_str(), doc.name],
-        )?;
-        tx.commit()?;
-        Ok(id)
+            let flag = match doc.kind {
+                DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
+                DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
+            };
+            e.execute(flag, vals![doc.dossier_id])?;
+            e.execute(
+                "UPDATE failures SET resolved = 1
+                  WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",
+                vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
+            )?;
+            Ok(id)
+        })?)
     }
 
     /// True when this exact failure (same input bytes) is already recorded.
     pub fn failure_known(&self, f: &NewFailure) -> Result<bool, RecordsError> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM failures WHERE dossier_code = ?1 AND name = ?2 AND input_path = ?3
-               AND input_sha256 IS ?4 AND error_code = ?5 AND resolved = 0",
-            params![f.dossier_code, f.name, f.input_path, f.input_sha256, f.error_code],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.db.run(|e| {
+            e.value(
+                "SELECT COUNT(*) FROM failures WHERE dossier_code = $1 AND name = $2 AND input_path = $3
+                   AND input_sha256 IS NOT DISTINCT FROM $4 AND error_code = $5 AND resolved = 0",
+                vals![&f.dossier_code, &f.name, &f.input_path, f.input_sha256.clone(), &f.error_code],
+            )
+        })?;
         Ok(n > 0)
     }
 
@@ -280,15 +341,45 @@ impl Records {
         if self.failure_known(f)? {
             return Ok(());
         }
-        self.conn.execute(
-            "INSERT INTO failures (dossier_code, kind, name, input_path, input_sha256, error_code, message, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![f.dossier_code, f.kind.map(DocKind::as_str), f.name, f.input_path, f.input_sha256, f.error_code, f.message, now()],
-        )?;
+        self.db.run(|e| {
+            e.execute(
+                "INSERT INTO failures (dossier_code, kind, name, input_path, input_sha256, error_code, message, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                vals![
+                    &f.dossier_code, f.kind.map(DocKind::as_str), &f.name, &f.input_path,
+                    f.input_sha256.clone(), &f.error_code, &f.message, now()
+                ],
+            )
+        })?;
         Ok(())
     }
+}
 
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+#[cfg(test)]
+mod tests;
+
+/// For tests of this crate and its integration tests.
+#[doc(hidden)]
+pub mod testing {
+    /// A fresh database on the throw-away PostgreSQL cluster `make test` starts
+    /// (`scripts/with-postgres.sh` sets SOHOA_TEST_DATABASE_URL); its URL.
+    pub fn postgres_url() -> String {
+        let base = std::env::var("SOHOA_TEST_DATABASE_URL").expect(
+            "SOHOA_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a \
+             throw-away PostgreSQL cluster (scripts/with-postgres.sh cargo test …)",
+        );
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "sohoa_t{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let mut admin =
+            postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test cluster");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        let (server, _) = base.rsplit_once('/').expect("a database URL");
+        format!("{server}/{name}")
     }
 }

@@ -1,7 +1,7 @@
 //! Read side of the records: what `dossier show` prints.
 
+use super::db::vals;
 use super::{Records, RecordsError};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,47 +82,15 @@ pub struct RegisterView {
 
 impl Records {
     pub fn dossier_view(&self, code: &str) -> Result<Option<DossierView>, RecordsError> {
-        let conn = self.conn();
-        let head = conn
-            .query_row(
+        let head = self.db.run(|e| {
+            e.query_opt(
                 "SELECT id, code, unit_code, received_on, standard_code, first_seen_at, procedure_code, procedure_name,
                         field, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result, registered_at
-                 FROM dossiers WHERE code = ?1",
-                [code],
-                |r| {
-                    let register = match r.get::<_, Option<String>>(16)? {
-                        None => None,
-                        Some(registered_at) => Some(RegisterView {
-                            procedure_code: r.get(6)?,
-                            procedure_name: r.get(7)?,
-                            field: r.get(8)?,
-                            channel: r.get(9)?,
-                            full_online: r.get(10)?,
-                            has_fee: r.get(11)?,
-                            paid_online: r.get(12)?,
-                            due_on: r.get(13)?,
-                            resolved_on: r.get(14)?,
-                            paper_result: r.get(15)?,
-                            registered_at,
-                        }),
-                    };
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        DossierView {
-                            code: r.get(1)?,
-                            unit_code: r.get(2)?,
-                            received_on: r.get(3)?,
-                            standard_code: r.get(4)?,
-                            first_seen_at: r.get(5)?,
-                            register,
-                            documents: Vec::new(),
-                            failures: Vec::new(),
-                        },
-                    ))
-                },
+                 FROM dossiers WHERE code = $1",
+                vals![code],
             )
-            .optional()?;
-        let Some((id, mut view)) = head else {
+        })?;
+        let Some(r) = head else {
             // A folder refused before it became a dossier may still have failures.
             let failures = self.failures_of(code)?;
             if failures.is_empty() {
@@ -139,72 +107,103 @@ impl Records {
                 failures,
             }));
         };
-        let mut stmt = conn.prepare(
-            "SELECT id, kind, name, version, current, archive_path, page_count, bytes, sha256, input_sha256, ocr_engine,
-                    ocr_version, ocr_languages, mean_confidence, created_at
-             FROM documents WHERE dossier_id = ?1 ORDER BY kind DESC, name, version",
-        )?;
-        let docs = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    DocumentView {
-                        kind: r.get(1)?,
-                        name: r.get(2)?,
-                        version: r.get(3)?,
-                        current: r.get(4)?,
-                        archive_path: r.get(5)?,
-                        page_count: r.get(6)?,
-                        bytes: r.get::<_, i64>(7)? as u64,
-                        sha256: r.get(8)?,
-                        input_sha256: r.get(9)?,
-                        ocr_engine: r.get(10)?,
-                        ocr_version: r.get(11)?,
-                        ocr_languages: r.get(12)?,
-                        mean_confidence: r.get(13)?,
-                        created_at: r.get(14)?,
-                        pages: Vec::new(),
-                    },
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut pages = conn.prepare(
-            "SELECT page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank, low_dpi, not_color,
-                    mean_confidence, words FROM pages WHERE document_id = ?1 ORDER BY page_no",
-        )?;
-        for (doc_id, mut doc) in docs {
-            doc.pages = pages
-                .query_map([doc_id], |r| {
+        let register = match r.get::<Option<String>>(16)? {
+            None => None,
+            Some(registered_at) => Some(RegisterView {
+                procedure_code: r.get(6)?,
+                procedure_name: r.get(7)?,
+                field: r.get(8)?,
+                channel: r.get(9)?,
+                full_online: r.get(10)?,
+                has_fee: r.get(11)?,
+                paid_online: r.get(12)?,
+                due_on: r.get(13)?,
+                resolved_on: r.get(14)?,
+                paper_result: r.get(15)?,
+                registered_at,
+            }),
+        };
+        let id: i64 = r.get(0)?;
+        let mut view = DossierView {
+            code: r.get(1)?,
+            unit_code: r.get(2)?,
+            received_on: r.get(3)?,
+            standard_code: r.get(4)?,
+            first_seen_at: r.get(5)?,
+            register,
+            documents: Vec::new(),
+            failures: Vec::new(),
+        };
+        let docs = self.db.run(|e| {
+            e.query(
+                "SELECT id, kind, name, version, current, archive_path, page_count, bytes, sha256, input_sha256,
+                        ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at
+                 FROM documents WHERE dossier_id = $1 ORDER BY kind DESC, name, version",
+                vals![id],
+            )
+        })?;
+        for r in docs {
+            let doc_id: i64 = r.get(0)?;
+            let pages = self.db.run(|e| {
+                e.query(
+                    "SELECT page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank, low_dpi,
+                            not_color, mean_confidence, words
+                     FROM pages WHERE document_id = $1 ORDER BY page_no",
+                    vals![doc_id],
+                )
+            })?;
+            let pages = pages
+                .iter()
+                .map(|p| {
                     Ok(PageView {
-                        page_no: r.get(0)?,
-                        width_px: r.get(1)?,
-                        height_px: r.get(2)?,
-                        dpi_x: r.get(3)?,
-                        dpi_y: r.get(4)?,
-                        color: r.get(5)?,
-                        turn: r.get(6)?,
-                        deskew_deg: r.get(7)?,
-                        blank: r.get(8)?,
-                        low_dpi: r.get(9)?,
-                        not_color: r.get(10)?,
-                        mean_confidence: r.get(11)?,
-                        words: r.get(12)?,
+                        page_no: p.get(0)?,
+                        width_px: p.get(1)?,
+                        height_px: p.get(2)?,
+                        dpi_x: p.get(3)?,
+                        dpi_y: p.get(4)?,
+                        color: p.get(5)?,
+                        turn: p.get(6)?,
+                        deskew_deg: p.get(7)?,
+                        blank: p.get(8)?,
+                        low_dpi: p.get(9)?,
+                        not_color: p.get(10)?,
+                        mean_confidence: p.get(11)?,
+                        words: p.get(12)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            view.documents.push(doc);
+                })
+                .collect::<Result<Vec<_>, RecordsError>>()?;
+            view.documents.push(DocumentView {
+                kind: r.get(1)?,
+                name: r.get(2)?,
+                version: r.get(3)?,
+                current: r.get(4)?,
+                archive_path: r.get(5)?,
+                page_count: r.get(6)?,
+                bytes: r.get(7)?,
+                sha256: r.get(8)?,
+                input_sha256: r.get(9)?,
+                ocr_engine: r.get(10)?,
+                ocr_version: r.get(11)?,
+                ocr_languages: r.get(12)?,
+                mean_confidence: r.get(13)?,
+                created_at: r.get(14)?,
+                pages,
+            });
         }
         view.failures = self.failures_of(code)?;
         Ok(Some(view))
     }
 
     fn failures_of(&self, code: &str) -> Result<Vec<FailureView>, RecordsError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT kind, name, input_path, error_code, message, created_at, resolved FROM failures
-             WHERE dossier_code = ?1 ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map(params![code], |r| {
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT kind, name, input_path, error_code, message, created_at, resolved FROM failures
+                 WHERE dossier_code = $1 ORDER BY id",
+                vals![code],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
                 Ok(FailureView {
                     kind: r.get(0)?,
                     name: r.get(1)?,
@@ -214,8 +213,7 @@ impl Records {
                     created_at: r.get(5)?,
                     resolved: r.get(6)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 }

@@ -1,11 +1,11 @@
 //! The register side of the records: receipt-register rows upserted onto
 //! dossiers, the unit tree, and the counts reports are made of.
 
+use super::db::{vals, Value};
 use super::{now, Records, RecordsError};
 use crate::register::{Channel, RegisterRow};
 use crate::units::{Level, Unit};
 use chrono::NaiveDate;
-use rusqlite::{params, params_from_iter};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -125,139 +125,201 @@ impl Counts {
 }
 
 impl Selection {
-    /// `WHERE` clause and its parameters.
-    fn clause(&self) -> (String, Vec<String>) {
+    /// `WHERE` clause and its parameters (`$1`, `$2`, …).
+    fn clause(&self) -> (String, Vec<Value>) {
         let mut sql = String::from("received_on IS NOT NULL");
-        let mut args = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let next = |args: &mut Vec<Value>, v: String| {
+            args.push(Value::Text(v));
+            format!("${}", args.len())
+        };
         if let Some(f) = self.from {
-            sql.push_str(" AND received_on >= ?");
-            args.push(f.to_string());
+            let p = next(&mut args, f.to_string());
+            sql.push_str(&format!(" AND received_on >= {p}"));
         }
         if let Some(t) = self.to {
-            sql.push_str(" AND received_on <= ?");
-            args.push(t.to_string());
+            let p = next(&mut args, t.to_string());
+            sql.push_str(&format!(" AND received_on <= {p}"));
         }
         if let Some(units) = &self.units {
-            sql.push_str(" AND unit_code IN (");
-            sql.push_str(&vec!["?"; units.len()].join(","));
-            sql.push(')');
-            args.extend(units.iter().cloned());
+            let ps: Vec<String> = units.iter().map(|u| next(&mut args, u.clone())).collect();
+            sql.push_str(&format!(" AND unit_code IN ({})", ps.join(", ")));
         }
         (sql, args)
     }
 }
 
-fn opt_bool(b: Option<bool>) -> Option<i64> {
-    b.map(i64::from)
+/// Folds report rows into cells; strings are interned, so a row costs no allocation.
+#[derive(Default)]
+struct Fold {
+    units: HashMap<String, usize>,
+    keys: HashMap<String, usize>,
+    cells: HashMap<(usize, usize, usize), Counts>,
+    breakpoints: Vec<String>,
+}
+
+impl Fold {
+    fn intern(map: &mut HashMap<String, usize>, s: &str) -> usize {
+        match map.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = map.len() + 1;
+                map.insert(s.to_string(), i);
+                i
+            }
+        }
+    }
+
+    fn row(&mut self, unit: &str, received: &str, key: Option<&str>, by_month: bool, flags: i64) {
+        let unit = Self::intern(&mut self.units, unit);
+        // ISO dates compare as text.
+        let segment = self
+            .breakpoints
+            .iter()
+            .filter(|b| received >= b.as_str())
+            .count();
+        let key = match (by_month, key) {
+            (true, _) => Self::intern(&mut self.keys, received.get(..7).unwrap_or(received)),
+            (false, Some(k)) => Self::intern(&mut self.keys, k),
+            (false, None) => 0,
+        };
+        self.cells
+            .entry((unit, key, segment))
+            .or_default()
+            .add(flags);
+    }
+
+    fn cells(self, names: &HashMap<String, String>) -> Vec<Cell> {
+        let unit_of: HashMap<usize, &String> = self.units.iter().map(|(s, &i)| (i, s)).collect();
+        let key_of: HashMap<usize, &String> = self.keys.iter().map(|(s, &i)| (i, s)).collect();
+        let mut out: Vec<Cell> = self
+            .cells
+            .into_iter()
+            .map(|((u, k, seg), counts)| {
+                let key = key_of.get(&k).map(|s| s.to_string());
+                Cell {
+                    unit_code: unit_of[&u].clone(),
+                    segment: seg,
+                    key_name: key.as_ref().and_then(|k| names.get(k).cloned()),
+                    key,
+                    counts,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.unit_code, a.segment, &a.key).cmp(&(&b.unit_code, b.segment, &b.key))
+        });
+        out
+    }
+}
+
+fn date_text(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.to_string())
 }
 
 impl Records {
     /// Upserts register rows by dossier code in one transaction. A row equal
     /// to what is recorded changes nothing, so importing twice is a no-op.
     pub fn upsert_register(&mut self, rows: &[RegisterRow]) -> Result<ImportCounts, RecordsError> {
-        let tx = self.conn.transaction()?;
-        let mut counts = ImportCounts::default();
-        {
-            let mut exists = tx.prepare("SELECT 1 FROM dossiers WHERE code = ?1")?;
-            let mut upsert = tx.prepare(
-                "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
-                    procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
-                    paper_result, registered_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?5)
-                 ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code, received_on = excluded.received_on,
-                    procedure_code = excluded.procedure_code, procedure_name = excluded.procedure_name,
-                    field = excluded.field, channel = excluded.channel, full_online = excluded.full_online,
-                    has_fee = excluded.has_fee, paid_online = excluded.paid_online, due_on = excluded.due_on,
-                    resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
-                    registered_at = excluded.registered_at
-                 WHERE (unit_code, received_on, procedure_code, procedure_name, field, channel, full_online, has_fee,
-                        paid_online, due_on, resolved_on, paper_result, registered_at IS NOT NULL)
-                   IS NOT (excluded.unit_code, excluded.received_on, excluded.procedure_code, excluded.procedure_name,
-                        excluded.field, excluded.channel, excluded.full_online, excluded.has_fee, excluded.paid_online,
-                        excluded.due_on, excluded.resolved_on, excluded.paper_result, 1)",
-            )?;
-            let mut procedure = tx.prepare(
-                "INSERT INTO procedures (code, name, field) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (code) DO UPDATE SET name = coalesce(excluded.name, name),
-                    field = coalesce(excluded.field, field)
-                 WHERE (name, field) IS NOT (coalesce(excluded.name, name), coalesce(excluded.field, field))",
-            )?;
-            let at = now();
+        let at = now();
+        Ok(self.db.transaction(|e| {
+            let mut counts = ImportCounts::default();
             for r in rows {
                 if let Some(code) = &r.procedure_code {
-                    procedure.execute(params![code, r.procedure_name, r.field])?;
+                    e.execute(
+                        "INSERT INTO procedures (code, name, field) VALUES ($1, $2, $3)
+                         ON CONFLICT (code) DO UPDATE SET name = coalesce(excluded.name, procedures.name),
+                            field = coalesce(excluded.field, procedures.field)
+                         WHERE (procedures.name, procedures.field) IS DISTINCT FROM
+                               (coalesce(excluded.name, procedures.name), coalesce(excluded.field, procedures.field))",
+                        vals![code, r.procedure_name.clone(), r.field.clone()],
+                    )?;
                 }
-                let known = exists.exists([&r.code])?;
-                let changed = upsert.execute(params![
-                    r.code,
-                    r.unit_code,
-                    r.received_on.to_string(),
-                    r.standard_code,
-                    at,
-                    r.procedure_code,
-                    r.procedure_name,
-                    r.field,
-                    r.channel.map(Channel::as_str),
-                    opt_bool(r.full_online),
-                    opt_bool(r.has_fee),
-                    opt_bool(r.paid_online),
-                    r.due_on.map(|d| d.to_string()),
-                    r.resolved_on.map(|d| d.to_string()),
-                    opt_bool(r.paper_result),
-                ])?;
+                let known = e.query_opt("SELECT 1 FROM dossiers WHERE code = $1", vals![&r.code])?.is_some();
+                let changed = e.execute(
+                    "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
+                        procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
+                        paper_result, registered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $5)
+                     ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code,
+                        received_on = excluded.received_on, procedure_code = excluded.procedure_code,
+                        procedure_name = excluded.procedure_name, field = excluded.field, channel = excluded.channel,
+                        full_online = excluded.full_online, has_fee = excluded.has_fee,
+                        paid_online = excluded.paid_online, due_on = excluded.due_on,
+                        resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
+                        registered_at = excluded.registered_at
+                     WHERE (dossiers.unit_code, dossiers.received_on, dossiers.procedure_code, dossiers.procedure_name,
+                            dossiers.field, dossiers.channel, dossiers.full_online, dossiers.has_fee,
+                            dossiers.paid_online, dossiers.due_on, dossiers.resolved_on, dossiers.paper_result,
+                            dossiers.registered_at IS NOT NULL)
+                       IS DISTINCT FROM (excluded.unit_code, excluded.received_on, excluded.procedure_code,
+                            excluded.procedure_name, excluded.field, excluded.channel, excluded.full_online,
+                            excluded.has_fee, excluded.paid_online, excluded.due_on, excluded.resolved_on,
+                            excluded.paper_result, true)",
+                    vals![
+                        &r.code,
+                        &r.unit_code,
+                        r.received_on.to_string(),
+                        r.standard_code,
+                        &at,
+                        r.procedure_code.clone(),
+                        r.procedure_name.clone(),
+                        r.field.clone(),
+                        r.channel.map(Channel::as_str),
+                        r.full_online,
+                        r.has_fee,
+                        r.paid_online,
+                        date_text(r.due_on),
+                        date_text(r.resolved_on),
+                        r.paper_result,
+                    ],
+                )?;
                 match (known, changed) {
                     (false, _) => counts.added += 1,
                     (true, 0) => counts.unchanged += 1,
                     (true, _) => counts.updated += 1,
                 }
             }
-        }
-        tx.commit()?;
-        Ok(counts)
+            Ok(counts)
+        })?)
     }
 
     /// Replaces the unit tree.
     pub fn replace_units(&mut self, units: &[Unit]) -> Result<(), RecordsError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM units", [])?;
-        {
-            let mut ins = tx.prepare(
-                "INSERT INTO units (code, name, level, parent, valid_from, valid_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+        self.db.transaction(|e| {
+            e.execute("DELETE FROM units", &[])?;
             for u in units {
-                ins.execute(params![
-                    u.code,
-                    u.name,
-                    u.level.as_str(),
-                    u.parent,
-                    u.valid_from.map(|d| d.to_string()),
-                    u.valid_to.map(|d| d.to_string())
-                ])?;
+                e.execute(
+                    "INSERT INTO units (code, name, level, parent, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6)",
+                    vals![&u.code, &u.name, u.level.as_str(), u.parent.clone(), date_text(u.valid_from), date_text(u.valid_to)],
+                )?;
             }
-        }
-        tx.commit()?;
+            Ok(())
+        })?;
         Ok(())
     }
 
     /// The stored unit tree (empty until `sohoa units import`).
     pub fn units(&self) -> Result<Vec<Unit>, RecordsError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT code, name, level, parent, valid_from, valid_to FROM units ORDER BY rowid",
-        )?;
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT code, name, level, parent, valid_from, valid_to FROM units ORDER BY id",
+                &[],
+            )
+        })?;
         let date = |s: Option<String>| s.and_then(|s| s.parse::<NaiveDate>().ok());
-        let rows = stmt
-            .query_map([], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(Unit {
                     code: r.get(0)?,
                     name: r.get(1)?,
-                    level: Level::parse(&r.get::<_, String>(2)?).unwrap_or(Level::Xa),
+                    level: Level::parse(&r.get::<String>(2)?).unwrap_or(Level::Xa),
                     parent: r.get(3)?,
                     valid_from: date(r.get(4)?),
                     valid_to: date(r.get(5)?),
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 
     /// Counts per unit code, tree segment and group key, in one pass over the
@@ -275,85 +337,72 @@ impl Records {
             GroupKey::Field => "field",
         };
         let (filter, args) = sel.clause();
+        let hint = if self.db.is_sqlite() {
+            "INDEXED BY dossiers_report"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT unit_code, received_on, {key_sql}, report_flags
-             FROM dossiers INDEXED BY dossiers_report WHERE {filter}"
+            "SELECT unit_code, received_on, {key_sql}, report_flags FROM dossiers {hint} WHERE {filter}"
         );
-        let breakpoints: Vec<String> = breakpoints.iter().map(|d| d.to_string()).collect();
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
-        // Interned strings, so a row costs no allocation.
-        let mut units: HashMap<String, usize> = HashMap::new();
-        let mut keys: HashMap<String, usize> = HashMap::new();
-        let mut cells: HashMap<(usize, usize, usize), Counts> = HashMap::new();
-        let intern = |map: &mut HashMap<String, usize>, s: &str| match map.get(s) {
-            Some(&i) => i,
-            None => {
-                let i = map.len() + 1;
-                map.insert(s.to_string(), i);
-                i
+        let by_month = key == GroupKey::Month;
+        let mut fold = Fold {
+            breakpoints: breakpoints.iter().map(|d| d.to_string()).collect(),
+            ..Fold::default()
+        };
+        match &self.db {
+            // A million rows: read them in place rather than as owned values.
+            super::db::Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(&super::db::for_sqlite(&sql))?;
+                let params = args.iter().map(super::db::sqlite_param);
+                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+                let text =
+                    |r: &rusqlite::Row, i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+                while let Some(r) = rows.next()? {
+                    let unit = r.get_ref(0)?;
+                    let received = r.get_ref(1)?;
+                    let (Ok(unit), Ok(received)) = (unit.as_str(), received.as_str()) else {
+                        continue;
+                    };
+                    let k = if by_month { None } else { text(r, 2)? };
+                    fold.row(unit, received, k.as_deref(), by_month, r.get(3)?);
+                }
             }
-        };
-        let not_text = |e: rusqlite::types::FromSqlError| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        };
-        while let Some(r) = rows.next()? {
-            let unit = intern(&mut units, r.get_ref(0)?.as_str().map_err(not_text)?);
-            let received = r.get_ref(1)?.as_str().map_err(not_text)?;
-            // ISO dates compare as text.
-            let segment = breakpoints
-                .iter()
-                .filter(|b| received >= b.as_str())
-                .count();
-            let key = match key {
-                GroupKey::Month => intern(&mut keys, received.get(..7).unwrap_or(received)),
-                _ => match r.get_ref(2)?.as_str_or_null().map_err(not_text)? {
-                    Some(k) => intern(&mut keys, k),
-                    None => 0,
-                },
-            };
-            let flags: i64 = r.get(3)?;
-            cells.entry((unit, key, segment)).or_default().add(flags);
+            db => db.run(|e| {
+                e.scan(&sql, &args, |r| {
+                    let unit: String = r.get(0)?;
+                    let received: String = r.get(1)?;
+                    let k: Option<String> = if by_month { None } else { r.get(2)? };
+                    fold.row(&unit, &received, k.as_deref(), by_month, r.get(3)?);
+                    Ok(())
+                })
+            })?,
         }
         let names: HashMap<String, String> = if key == GroupKey::Procedure {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT code, name FROM procedures WHERE name IS NOT NULL")?;
-            let pairs = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            pairs.collect::<Result<_, _>>()?
+            let rows = self.db.run(|e| {
+                e.query(
+                    "SELECT code, name FROM procedures WHERE name IS NOT NULL",
+                    &[],
+                )
+            })?;
+            rows.iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<_, RecordsError>>()?
         } else {
             HashMap::new()
         };
-        let unit_of: HashMap<usize, &String> = units.iter().map(|(s, &i)| (i, s)).collect();
-        let key_of: HashMap<usize, &String> = keys.iter().map(|(s, &i)| (i, s)).collect();
-        let mut out: Vec<Cell> = cells
-            .into_iter()
-            .map(|((u, k, seg), counts)| {
-                let key = key_of.get(&k).map(|s| s.to_string());
-                Cell {
-                    unit_code: unit_of[&u].clone(),
-                    segment: seg,
-                    key_name: key.as_ref().and_then(|k| names.get(k).cloned()),
-                    key,
-                    counts,
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            (&a.unit_code, a.segment, &a.key).cmp(&(&b.unit_code, b.segment, &b.key))
-        });
-        Ok(out)
+        Ok(fold.cells(&names))
     }
 
     /// Dossiers with no receipt date (opaque codes never found in a register):
     /// reports leave them out and say how many.
     pub fn dossiers_without_receipt_date(&self) -> Result<u64, RecordsError> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM dossiers WHERE received_on IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
+        Ok(self.db.run(|e| {
+            e.value(
+                "SELECT COUNT(*) FROM dossiers WHERE received_on IS NULL",
+                &[],
+            )
+        })?)
     }
 
     /// Dossiers of the selection not yet digitized (766 §4.2), oldest first.
@@ -362,12 +411,13 @@ impl Records {
         let sql = format!(
             "SELECT code, unit_code, received_on, procedure_code, procedure_name, has_component, has_result,
                     paper_result, resolved_on
-             FROM dossiers WHERE {filter} AND NOT (has_component AND (paper_result IS NOT 1 OR has_result))
+             FROM dossiers
+             WHERE {filter} AND NOT (has_component = 1 AND (paper_result IS DISTINCT FROM 1 OR has_result = 1))
              ORDER BY received_on, code"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
+        let rows = self.db.run(|e| e.query(&sql, &args))?;
+        rows.iter()
+            .map(|r| {
                 Ok(MissingDossier {
                     code: r.get(0)?,
                     unit_code: r.get(1)?,
@@ -379,8 +429,7 @@ impl Records {
                     paper_result: r.get(7)?,
                     resolved_on: r.get(8)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 }

@@ -1,8 +1,8 @@
 //! What watch mode keeps in the database: jobs (one per dossier folder taken),
 //! the write-ahead list of input moves, and the inboxes served.
 
+use super::db::vals;
 use super::{now, Records, RecordsError};
-use rusqlite::{params, OptionalExtension};
 
 /// One planned move of an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +62,13 @@ impl Records {
     /// Marks jobs a previous watcher left in progress (it was killed) as
     /// interrupted; their folders are still in the inbox and are taken again.
     pub fn interrupt_jobs(&mut self) -> Result<usize, RecordsError> {
-        Ok(self.conn.execute(
-            "UPDATE watch_jobs SET state = 'interrupted', finished_at = ?1 WHERE state = 'in_progress'",
-            [now()],
-        )?)
+        let n = self.db.run(|e| {
+            e.execute(
+                "UPDATE watch_jobs SET state = 'interrupted', finished_at = $1 WHERE state = 'in_progress'",
+                vals![now()],
+            )
+        })?;
+        Ok(n as usize)
     }
 
     pub fn start_job(
@@ -74,81 +77,83 @@ impl Records {
         folder: &str,
         dossier_code: &str,
     ) -> Result<i64, RecordsError> {
-        self.conn.execute(
-            "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at) VALUES (?1, ?2, ?3, 'in_progress', ?4)",
-            params![inbox, folder, dossier_code, now()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.db.run(|e| {
+            e.value(
+                "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at)
+                 VALUES ($1, $2, $3, 'in_progress', $4) RETURNING id",
+                vals![inbox, folder, dossier_code, now()],
+            )
+        })?)
     }
 
     /// Writes down all moves of a job at once, before any is made.
     pub fn plan_moves(&mut self, job_id: i64, moves: &[PlannedMove]) -> Result<(), RecordsError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO watch_moves (job_id, src, dst, note) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+        self.db.transaction(|e| {
             for m in moves {
-                stmt.execute(params![job_id, m.src, m.dst, m.note])?;
+                e.execute(
+                    "INSERT INTO watch_moves (job_id, src, dst, note) VALUES ($1, $2, $3, $4)",
+                    vals![job_id, &m.src, &m.dst, m.note.clone()],
+                )?;
             }
-        }
-        tx.commit()?;
+            Ok(())
+        })?;
         Ok(())
     }
 
     /// Moves written down and not yet confirmed, oldest first.
     pub fn pending_moves(&self) -> Result<Vec<PendingMove>, RecordsError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, job_id, src, dst, note FROM watch_moves ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(PendingMove {
-                id: r.get(0)?,
-                job_id: r.get(1)?,
-                planned: PlannedMove {
-                    src: r.get(2)?,
-                    dst: r.get(3)?,
-                    note: r.get(4)?,
-                },
-            })
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT id, job_id, src, dst, note FROM watch_moves ORDER BY id",
+                &[],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(PendingMove {
+                    id: r.get(0)?,
+                    job_id: r.get(1)?,
+                    planned: PlannedMove {
+                        src: r.get(2)?,
+                        dst: r.get(3)?,
+                        note: r.get(4)?,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Whether `dst` is already the target of a pending move.
     pub fn move_target_taken(&self, dst: &str) -> Result<bool, RecordsError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM watch_moves WHERE dst = ?1",
-                [dst],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        let row = self
+            .db
+            .run(|e| e.query_opt("SELECT 1 FROM watch_moves WHERE dst = $1", vals![dst]))?;
+        Ok(row.is_some())
     }
 
     pub fn move_done(&mut self, id: i64) -> Result<(), RecordsError> {
-        self.conn
-            .execute("DELETE FROM watch_moves WHERE id = ?1", [id])?;
+        self.db
+            .run(|e| e.execute("DELETE FROM watch_moves WHERE id = $1", vals![id]))?;
         Ok(())
     }
 
     pub fn finish_job(&mut self, job_id: i64, end: JobEnd) -> Result<(), RecordsError> {
-        self.conn.execute(
-            "UPDATE watch_jobs SET state = ?2, files = ?3, documents = ?4, failed_files = ?5,
-                    finished_at = ?6, finished_on = ?7
-              WHERE id = ?1",
-            params![
-                job_id,
-                if end.failed { "failed" } else { "done" },
-                end.files,
-                end.documents,
-                end.failed_files,
-                now(),
-                today()
-            ],
-        )?;
+        self.db.run(|e| {
+            e.execute(
+                "UPDATE watch_jobs SET state = $2, files = $3, documents = $4, failed_files = $5,
+                        finished_at = $6, finished_on = $7
+                  WHERE id = $1",
+                vals![
+                    job_id,
+                    if end.failed { "failed" } else { "done" },
+                    end.files,
+                    end.documents,
+                    end.failed_files,
+                    now(),
+                    today()
+                ],
+            )
+        })?;
         Ok(())
     }
 
@@ -157,65 +162,76 @@ impl Records {
         &mut self,
         inboxes: &[(String, &str, f64)],
     ) -> Result<(), RecordsError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM watch_inboxes", [])?;
-        for (path, mode, settle) in inboxes {
-            tx.execute(
-                "INSERT INTO watch_inboxes (path, mode, settle_secs) VALUES (?1, ?2, ?3)",
-                params![path, mode, settle],
-            )?;
-        }
-        tx.commit()?;
+        self.db.transaction(|e| {
+            e.execute("DELETE FROM watch_inboxes", &[])?;
+            for (path, mode, settle) in inboxes {
+                e.execute(
+                    "INSERT INTO watch_inboxes (path, mode, settle_secs) VALUES ($1, $2, $3)",
+                    vals![path, *mode, *settle],
+                )?;
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 
     pub fn inbox_scanned(&mut self, path: &str) -> Result<(), RecordsError> {
-        self.conn.execute(
-            "UPDATE watch_inboxes SET last_scan_at = ?2 WHERE path = ?1",
-            params![path, now()],
-        )?;
+        self.db.run(|e| {
+            e.execute(
+                "UPDATE watch_inboxes SET last_scan_at = $2 WHERE path = $1",
+                vals![path, now()],
+            )
+        })?;
         Ok(())
     }
 
     /// Each inbox served, with its jobs in progress and those finished today.
     pub fn inbox_status(&self) -> Result<Vec<InboxStatus>, RecordsError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT i.path, i.mode, i.settle_secs, i.last_scan_at,
-                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'in_progress'),
-                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state IN ('done', 'failed') AND j.finished_on = ?1),
-                    (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'failed' AND j.finished_on = ?1)
-               FROM watch_inboxes i ORDER BY i.path",
-        )?;
-        let rows = stmt.query_map([today()], |r| {
-            Ok(InboxStatus {
-                path: r.get(0)?,
-                mode: r.get(1)?,
-                settle_secs: r.get(2)?,
-                last_scan_at: r.get(3)?,
-                in_progress: r.get(4)?,
-                done_today: r.get(5)?,
-                failed_today: r.get(6)?,
-            })
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT i.path, i.mode, i.settle_secs, i.last_scan_at,
+                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'in_progress'),
+                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state IN ('done', 'failed') AND j.finished_on = $1),
+                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'failed' AND j.finished_on = $1)
+                   FROM watch_inboxes i ORDER BY i.path",
+                vals![today()],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(InboxStatus {
+                    path: r.get(0)?,
+                    mode: r.get(1)?,
+                    settle_secs: r.get(2)?,
+                    last_scan_at: r.get(3)?,
+                    in_progress: r.get(4)?,
+                    done_today: r.get(5)?,
+                    failed_today: r.get(6)?,
+                })
+            })
+            .collect()
     }
 
     /// The `n` newest unresolved failures.
     pub fn recent_failures(&self, n: u32) -> Result<Vec<RecentFailure>, RecordsError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT created_at, dossier_code, input_path, error_code, message FROM failures
-              WHERE resolved = 0 ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([n], |r| {
-            Ok(RecentFailure {
-                at: r.get(0)?,
-                dossier_code: r.get(1)?,
-                input_path: r.get(2)?,
-                error_code: r.get(3)?,
-                message: r.get(4)?,
-            })
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT created_at, dossier_code, input_path, error_code, message FROM failures
+                  WHERE resolved = 0 ORDER BY id DESC LIMIT $1",
+                vals![n],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(RecentFailure {
+                    at: r.get(0)?,
+                    dossier_code: r.get(1)?,
+                    input_path: r.get(2)?,
+                    error_code: r.get(3)?,
+                    message: r.get(4)?,
+                })
+            })
+            .collect()
     }
 }
 

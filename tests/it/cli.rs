@@ -107,4 +107,15 @@ fn config_prints_effective_settings_with_flags_applied() {
     let text = stdout(&o);
     assert!(text.contains("data_dir = \"/srv/sohoa\""), "{text}");
     assert!(text.contains("languages = \"vie+eng\""), "{text}");
+    let o = sohoa(&[
+        "config",
+        "--database-url",
+        "postgres://sohoa:bi-mat@db/sohoa",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("database_url = \"postgres://sohoa:***@db/sohoa\""),
+        "{text}"
+    );
+    assert!(!text.contains("bi-mat"), "{text}");
 }

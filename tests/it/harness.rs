@@ -236,3 +236,5 @@ fn cer_counts_edits() {
     assert_eq!(cer("Hùng", "Hung"), (1, 4));
     assert_eq!(cer("a  b\nc", "a b c"), (0, 5));
 }
+
+pub use sohoa::records::testing::postgres_url;

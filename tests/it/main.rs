@@ -7,6 +7,7 @@ mod batch;
 mod cli;
 mod harness;
 mod peer;
+mod postgres;
 mod report;
 mod report_html;
 mod watch;

@@ -36,6 +36,7 @@ CREATE TABLE procedures (
 
 -- The unit tree reports roll up on; replaced whole by `sohoa units import`.
 CREATE TABLE units (
+    id         INTEGER PRIMARY KEY,
     code       TEXT NOT NULL,
     name       TEXT NOT NULL,
     level      TEXT NOT NULL CHECK (level IN ('tinh', 'huyen', 'xa')),
