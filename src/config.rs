@@ -30,6 +30,7 @@ pub struct Settings {
     /// Unit tree used by reports until one is imported with `sohoa units import`.
     pub units_file: PathBuf,
     pub register: RegisterSettings,
+    pub queue: QueueSettings,
     /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
     #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
     pub inboxes: Vec<InboxSettings>,
@@ -63,6 +64,21 @@ impl Default for WatchSettings {
             retention_days: 0,
             drain_seconds: 60.0,
         }
+    }
+}
+
+/// `[queue]`: several `sohoa batch` workers sharing one PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// A claimed dossier folder is the worker's for this long, renewed every
+    /// third of it while the worker is alive; then another worker takes it.
+    pub lease_seconds: i64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings { lease_seconds: 60 }
     }
 }
 
@@ -105,6 +121,7 @@ impl Default for Settings {
             watch: WatchSettings::default(),
             units_file: PathBuf::from("config/units.toml"),
             register: RegisterSettings::default(),
+            queue: QueueSettings::default(),
             inboxes: Vec::new(),
         }
     }
@@ -220,6 +237,7 @@ mod tests {
         assert_eq!(s.watch, d.watch);
         assert_eq!(s.units_file, d.units_file);
         assert_eq!(s.register, d.register);
+        assert_eq!(s.queue, d.queue);
         // The commented [[inbox]] example is valid too.
         let inbox: String = text
             .lines()

@@ -4,6 +4,7 @@
 //! pixels, PDFs, paths or SQL lives in its stage.
 
 mod document;
+mod shared;
 mod summary;
 
 pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};
@@ -218,6 +219,10 @@ pub fn run_batch(
             return Err(BatchError::Inbox(inbox.clone()));
         }
     }
+    if settings.database_url.is_some() {
+        // Shared records: other workers may run the same batch.
+        return shared::run_shared_batch(settings, inboxes, progress);
+    }
     let mut pipeline = Pipeline::new(settings)?;
     // A batch reports every failure; watch mode retries those that may pass.
     pipeline.defer_retryable = false;
@@ -246,18 +251,22 @@ pub fn run_batch(
     }
     let never = AtomicBool::new(false);
     for outcome in pipeline.run(plan, progress, &never)? {
-        match outcome.result {
-            Outcome::Archived { pages } => {
-                summary.documents += 1;
-                summary.pages += pages as u64;
-            }
-            Outcome::Unchanged => summary.skipped += 1,
-            Outcome::Failed(report) => summary.failures.push(report),
-            Outcome::Deferred => {}
-        }
+        add_outcome(&mut summary, outcome.result);
     }
     summary.finish(started.elapsed());
     Ok(summary)
+}
+
+fn add_outcome(summary: &mut BatchSummary, outcome: Outcome) {
+    match outcome {
+        Outcome::Archived { pages } => {
+            summary.documents += 1;
+            summary.pages += pages as u64;
+        }
+        Outcome::Unchanged => summary.skipped += 1,
+        Outcome::Failed(report) => summary.failures.push(report),
+        Outcome::Deferred => {}
+    }
 }
 
 enum Planned {

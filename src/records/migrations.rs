@@ -10,27 +10,28 @@ const SQLITE: &[(u32, &str)] = &[
     (1, include_str!("sql/sqlite/0001_init.sql")),
     (2, include_str!("sql/sqlite/0002_watch.sql")),
     (3, include_str!("sql/sqlite/0003_register.sql")),
+    (4, include_str!("sql/sqlite/0004_queue.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
     (1, include_str!("sql/postgres/0001_init.sql")),
     (2, include_str!("sql/postgres/0002_watch.sql")),
     (3, include_str!("sql/postgres/0003_register.sql")),
+    (4, include_str!("sql/postgres/0004_queue.sql")),
 ];
 
+/// Applies what is missing, all in one transaction: workers starting together
+/// on PostgreSQL queue behind an advisory lock, on SQLite behind the write lock.
 pub fn apply(db: &Db) -> Result<(), RecordsError> {
     let list = if db.is_sqlite() { SQLITE } else { POSTGRES };
-    db.run(|e| {
+    db.transaction(|e| {
+        if !e.is_sqlite() {
+            e.execute("SELECT pg_advisory_xact_lock(706168)", &[])?;
+        }
         e.batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-    })?;
-    for (version, sql) in list {
-        db.transaction(|e| {
-            if !e.is_sqlite() {
-                // Workers starting together: one migrates, the others wait here.
-                e.execute("SELECT pg_advisory_xact_lock(706168)", &[])?;
-            }
+        )?;
+        for (version, sql) in list {
             let done: i64 = e.value(
                 "SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
                 vals![*version],
@@ -42,8 +43,8 @@ pub fn apply(db: &Db) -> Result<(), RecordsError> {
                     vals![*version, super::now()],
                 )?;
             }
-            Ok(())
-        })?;
-    }
+        }
+        Ok(())
+    })?;
     Ok(())
 }

@@ -6,10 +6,12 @@
 pub(crate) mod db;
 mod migrations;
 mod queries;
+mod queue;
 mod register;
 mod watch;
 
 pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
+pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 
 use crate::codes::DossierCode;

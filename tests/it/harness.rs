@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub struct Fixtures {
@@ -238,3 +238,23 @@ fn cer_counts_edits() {
 }
 
 pub use sohoa::records::testing::postgres_url;
+
+/// 260 small receipt-slip scans, each different (`make_samples.py slips`), made once per run.
+pub fn slips() -> &'static Vec<PathBuf> {
+    static S: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    &S.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = Command::new("/usr/bin/python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_samples.py"))
+            .args(["slips", dir.path().to_str().unwrap(), "--pages", "260"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run make_samples.py slips");
+        assert!(status.success());
+        let files = (1..=260)
+            .map(|i| dir.path().join(format!("{i:04}.jpg")))
+            .collect();
+        (dir, files)
+    })
+    .1
+}

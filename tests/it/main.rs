@@ -8,6 +8,7 @@ mod cli;
 mod harness;
 mod peer;
 mod postgres;
+mod queue;
 mod report;
 mod report_html;
 mod watch;

@@ -3,33 +3,12 @@
 //! late results, bad files), the watcher is killed and restarted, and every
 //! input must end up exactly once in the archive and records, or in failed/.
 
-use super::harness::{fixtures, sohoa, stdout, tree_hashes};
+use super::harness::{fixtures, slips, sohoa, stdout, tree_hashes};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// 260 small scans, each different, made once by the repo's script.
-fn slips() -> &'static Vec<PathBuf> {
-    static S: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
-    &S.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let status = Command::new("/usr/bin/python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_samples.py"))
-            .args(["slips", dir.path().to_str().unwrap(), "--pages", "260"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run make_samples.py slips");
-        assert!(status.success());
-        let files = (1..=260)
-            .map(|i| dir.path().join(format!("{i:04}.jpg")))
-            .collect();
-        (dir, files)
-    })
-    .1
-}
 
 fn code(n: usize) -> String {
     format!("000.00.18.H44-231120-{n:04}")

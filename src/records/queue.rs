@@ -1,0 +1,126 @@
+//! The shared work queue of `sohoa batch` workers: dossier folders as items,
+//! claimed under a lease the worker renews while it works. On PostgreSQL a
+//! claim skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); on SQLite
+//! the claim runs in a write transaction, which serialises the workers.
+
+use super::db::vals;
+use super::{now, Records, RecordsError};
+
+/// A dossier folder to process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub id: i64,
+    pub inbox: String,
+    pub folder: String,
+}
+
+/// Unix seconds.
+fn epoch() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Records {
+    /// Adds folders (inbox, folder, fingerprint) not already queued with the
+    /// same fingerprint; for each, whether it was already finished (nothing to do).
+    pub fn enqueue(
+        &mut self,
+        items: &[(String, String, String)],
+    ) -> Result<Vec<bool>, RecordsError> {
+        Ok(self.db.transaction(|e| {
+            let mut finished = Vec::with_capacity(items.len());
+            for (inbox, folder, fingerprint) in items {
+                e.execute(
+                    "INSERT INTO work_queue (inbox, folder, fingerprint, state) VALUES ($1, $2, $3, 'queued')
+                     ON CONFLICT (inbox, folder, fingerprint) DO NOTHING",
+                    vals![inbox, folder, fingerprint],
+                )?;
+                let state: String = e.value(
+                    "SELECT state FROM work_queue WHERE inbox = $1 AND folder = $2 AND fingerprint = $3",
+                    vals![inbox, folder, fingerprint],
+                )?;
+                finished.push(state == "done" || state == "failed");
+            }
+            Ok(finished)
+        })?)
+    }
+
+    /// Claims up to `n` items that are queued or whose lease ran out, for
+    /// `lease_secs` seconds.
+    pub fn claim(
+        &mut self,
+        worker: &str,
+        n: usize,
+        lease_secs: i64,
+    ) -> Result<Vec<QueueItem>, RecordsError> {
+        let lock = if self.db.is_sqlite() {
+            ""
+        } else {
+            "FOR UPDATE SKIP LOCKED"
+        };
+        let sql = format!(
+            "UPDATE work_queue SET state = 'claimed', worker = $1, lease_until = $2, attempts = attempts + 1
+              WHERE id IN (SELECT id FROM work_queue
+                            WHERE state = 'queued' OR (state = 'claimed' AND lease_until < $3)
+                            ORDER BY id LIMIT $4 {lock})
+              RETURNING id, inbox, folder"
+        );
+        let now = epoch();
+        let rows = self
+            .db
+            .transaction(|e| e.query(&sql, vals![worker, now + lease_secs, now, n]))?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                Ok(QueueItem {
+                    id: r.get(0)?,
+                    inbox: r.get(1)?,
+                    folder: r.get(2)?,
+                })
+            })
+            .collect::<Result<Vec<_>, RecordsError>>()?;
+        items.sort_by_key(|i| i.id);
+        Ok(items)
+    }
+
+    /// Extends the lease of the items this worker still holds (the heartbeat).
+    pub fn renew(
+        &mut self,
+        worker: &str,
+        ids: &[i64],
+        lease_secs: i64,
+    ) -> Result<(), RecordsError> {
+        let until = epoch() + lease_secs;
+        self.db.transaction(|e| {
+            for id in ids {
+                e.execute(
+                    "UPDATE work_queue SET lease_until = $3 WHERE id = $1 AND worker = $2 AND state = 'claimed'",
+                    vals![*id, worker, until],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Marks an item finished (by this worker only: a lease taken over by
+    /// another worker stays theirs).
+    pub fn finish_item(&mut self, worker: &str, id: i64, failed: bool) -> Result<(), RecordsError> {
+        self.db.run(|e| {
+            e.execute(
+                "UPDATE work_queue SET state = $3, finished_at = $4 WHERE id = $1 AND worker = $2",
+                vals![id, worker, if failed { "failed" } else { "done" }, now()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Items not finished yet (queued, or held by some worker).
+    pub fn unfinished_items(&self) -> Result<u64, RecordsError> {
+        Ok(self.db.run(|e| {
+            e.value(
+                "SELECT COUNT(*) FROM work_queue WHERE state IN ('queued', 'claimed')",
+                &[],
+            )
+        })?)
+    }
+}

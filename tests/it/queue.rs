@@ -1,0 +1,200 @@
+//! Three `sohoa batch` workers share one PostgreSQL database and one archive
+//! over 60 dossiers; one is killed while it holds dossiers. Every document is
+//! made exactly once: the dead worker's dossiers are taken over when its
+//! lease runs out, and what it had already recorded is not made again.
+
+use crate::harness::{postgres_url, slips};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .args([
+            "--database-url",
+            url,
+            "batch",
+            inbox.to_str().unwrap(),
+            "--jobs",
+            "1",
+            "--json",
+        ])
+        .env_remove("SOHOA_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a worker")
+}
+
+fn count(db: &mut postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[]).expect(sql).get(0)
+}
+
+fn count_with(db: &mut postgres::Client, sql: &str, arg: &str) -> i64 {
+    db.query_one(sql, &[&arg]).expect(sql).get(0)
+}
+
+#[test]
+fn three_workers_one_killed_every_document_once() {
+    let inbox = tempfile::tempdir().unwrap();
+    for (i, slip) in slips()[..60].iter().enumerate() {
+        let d = inbox
+            .path()
+            .join(format!("000.20.18.H44-230501-{:04}", i + 1));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(slip, d.join("01-phieu.jpg")).unwrap();
+    }
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sohoa.toml");
+    std::fs::write(&config, "[queue]\nlease_seconds = 3\n").unwrap();
+    let url = postgres_url();
+    // The schema, before the workers race to make it (they would wait for each other).
+    sohoa::records::Records::connect(&url).unwrap();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+
+    let mut workers: Vec<Child> = (0..3)
+        .map(|_| worker(data.path(), &config, &url, inbox.path()))
+        .collect();
+    // Kill the second worker while it holds dossiers, after some work is done. A kill
+    // can land just after it finished its dossiers and before it claimed more; then a
+    // new worker takes its place and is killed in turn.
+    let mut held_at_death: Vec<i64> = Vec::new();
+    for attempt in 0..5 {
+        if attempt > 0 {
+            workers[1] = worker(data.path(), &config, &url, inbox.path());
+        }
+        let victim = format!("%:{}", workers[1].id());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "the second worker never held a dossier"
+            );
+            let held = count_with(
+                &mut db,
+                "SELECT COUNT(*) FROM work_queue WHERE state = 'claimed' AND worker LIKE $1",
+                &victim,
+            );
+            let done = count(
+                &mut db,
+                "SELECT COUNT(*) FROM work_queue WHERE state = 'done'",
+            );
+            if held > 0 && done >= 5 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        workers[1].kill().unwrap();
+        workers[1].wait().unwrap();
+        held_at_death = db
+            .query(
+                "SELECT id FROM work_queue WHERE state = 'claimed' AND worker LIKE $1",
+                &[&victim],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if !held_at_death.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        !held_at_death.is_empty(),
+        "no worker was killed while holding a dossier"
+    );
+    for (i, w) in workers.iter_mut().enumerate().filter(|(i, _)| *i != 1) {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if let Some(status) = w.try_wait().unwrap() {
+                assert!(status.success(), "worker {i} exited with {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "worker {i} did not finish");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM dossiers"), 60);
+    assert_eq!(
+        count(&mut db, "SELECT COUNT(*) FROM documents"),
+        60,
+        "one document per dossier"
+    );
+    assert_eq!(
+        count(&mut db, "SELECT COUNT(*) FROM documents WHERE version > 1"),
+        0,
+        "nothing made twice"
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT COUNT(*) FROM work_queue WHERE state = 'done'"
+        ),
+        60
+    );
+    assert!(
+        count(
+            &mut db,
+            "SELECT COUNT(*) FROM work_queue WHERE attempts > 1"
+        ) >= 1,
+        "the killed worker's dossier was taken over"
+    );
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM failures"), 0);
+    // The archive holds exactly the recorded PDFs.
+    let mut pdfs = Vec::new();
+    for e in walkdir::WalkDir::new(data.path().join("archive")) {
+        let e = e.unwrap();
+        if e.path().extension().is_some_and(|x| x == "pdf") {
+            pdfs.push(
+                e.path()
+                    .strip_prefix(data.path())
+                    .unwrap()
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    pdfs.sort();
+    let mut recorded: Vec<String> = db
+        .query("SELECT archive_path FROM documents", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    recorded.sort();
+    assert_eq!(pdfs, recorded);
+}
+
+#[test]
+fn workers_starting_together_on_an_empty_database() {
+    let url = postgres_url();
+    let data = tempfile::tempdir().unwrap();
+    let children: Vec<Child> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_sohoa"))
+                .args([
+                    "--data-dir",
+                    data.path().to_str().unwrap(),
+                    "--database-url",
+                    &url,
+                    "report",
+                ])
+                .env_remove("SOHOA_CONFIG")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
