@@ -19,6 +19,8 @@ PKGS=(
   # the record-store tests also run against PostgreSQL: a throw-away cluster on loopback
   # (scripts/with-postgres.sh), never the machine's own
   postgresql
+  # the HTTPS test of `sohoa serve` makes a self-signed certificate
+  openssl
 )
 
 missing=()

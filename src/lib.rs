@@ -20,6 +20,7 @@ pub mod records;
 pub mod register;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod store;
 pub mod tabular;
 pub mod units;

@@ -5,6 +5,7 @@ mod dossier;
 mod exit;
 mod progress;
 mod report;
+mod serve;
 mod watch;
 
 pub use exit::ExitCode;
@@ -118,6 +119,23 @@ pub enum Command {
         #[command(subcommand)]
         command: UnitsCommand,
     },
+    /// HTTP API over the records for the district server and its stations.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// PEM certificate chain: serve HTTPS (with --tls-key).
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert.
+        #[arg(long)]
+        tls_key: Option<PathBuf>,
+    },
+    /// Stations (offices, workers) allowed to call `sohoa serve`.
+    Station {
+        #[command(subcommand)]
+        command: StationCommand,
+    },
     /// Print the effective settings.
     Config,
 }
@@ -130,6 +148,16 @@ pub enum ReportCommand {
         period: report::PeriodArgs,
         #[arg(long, value_enum, default_value = "text")]
         format: report::Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StationCommand {
+    /// Create a station of UNIT and print its token, once, alone on the last line.
+    Add {
+        name: String,
+        #[arg(long)]
+        unit: String,
     },
 }
 
@@ -247,6 +275,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Units {
             command: UnitsCommand::List,
         } => report::units_list(&settings),
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => serve::run(&settings, &listen, tls_cert, tls_key),
+        Command::Station {
+            command: StationCommand::Add { name, unit },
+        } => serve::add_station(&settings, &name, &unit),
         Command::Config => match toml::to_string_pretty(&{
             settle_model(&mut settings);
             // Printed settings end up in tickets and chats: no password.

@@ -363,7 +363,7 @@ pub(crate) fn sqlite_param(v: &Value) -> rusqlite::types::Value {
 /// An open database.
 pub enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Mutex<postgres::Client>),
+    Postgres(Box<Mutex<postgres::Client>>),
 }
 
 impl Db {

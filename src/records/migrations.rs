@@ -11,6 +11,7 @@ const SQLITE: &[(u32, &str)] = &[
     (2, include_str!("sql/sqlite/0002_watch.sql")),
     (3, include_str!("sql/sqlite/0003_register.sql")),
     (4, include_str!("sql/sqlite/0004_queue.sql")),
+    (5, include_str!("sql/sqlite/0005_stations.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -18,6 +19,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (2, include_str!("sql/postgres/0002_watch.sql")),
     (3, include_str!("sql/postgres/0003_register.sql")),
     (4, include_str!("sql/postgres/0004_queue.sql")),
+    (5, include_str!("sql/postgres/0005_stations.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

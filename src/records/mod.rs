@@ -8,11 +8,13 @@ mod migrations;
 mod queries;
 mod queue;
 mod register;
+mod stations;
 mod watch;
 
 pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
 pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
+pub use stations::Station;
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
@@ -196,7 +198,7 @@ impl Records {
         };
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(open_err)?;
         let records = Records {
-            db: Db::Postgres(std::sync::Mutex::new(client)),
+            db: Db::Postgres(Box::new(std::sync::Mutex::new(client))),
         };
         migrations::apply(&records.db)?;
         Ok(records)

@@ -11,4 +11,5 @@ mod postgres;
 mod queue;
 mod report;
 mod report_html;
+mod serve;
 mod watch;

@@ -1,0 +1,130 @@
+//! `sohoa serve` and `sohoa station add`.
+
+use super::ExitCode;
+use crate::config::Settings;
+use crate::format::UiLanguage;
+use crate::records::Records;
+use crate::serve::{self, Tls};
+use std::path::PathBuf;
+
+fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
+    if lang == UiLanguage::Vi { vi } else { en }.to_string()
+}
+
+pub fn run(
+    settings: &Settings,
+    listen: &str,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+) -> ExitCode {
+    let lang = settings.ui_language;
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some(Tls { cert, key }),
+        (None, None) => None,
+        _ => {
+            eprintln!(
+                "sohoa: {}",
+                say(
+                    lang,
+                    "Cần cả --tls-cert và --tls-key để bật HTTPS.",
+                    "HTTPS needs both --tls-cert and --tls-key."
+                )
+            );
+            return ExitCode::Usage;
+        }
+    };
+    let https = tls.is_some();
+    let tree = match Records::open_configured(settings)
+        .map_err(|e| e.to_string())
+        .and_then(|r| super::report::load_tree(settings, &r).map_err(|_| String::new()))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("sohoa: {e}");
+            }
+            return ExitCode::DataDir;
+        }
+    };
+    let result = serve::serve(settings.clone(), tree, listen, tls, |addr| {
+        let scheme = if https { "https" } else { "http" };
+        eprintln!(
+            "{}",
+            say(
+                lang,
+                &format!("sohoa serve: đang phục vụ tại {scheme}://{addr}"),
+                &format!("sohoa serve: listening on {scheme}://{addr}"),
+            )
+        );
+    });
+    match result {
+        Ok(()) => ExitCode::Ok,
+        Err(e @ serve::ServeError::Listen { .. }) | Err(e @ serve::ServeError::Tls(_)) => {
+            eprintln!("sohoa: {e}");
+            ExitCode::Usage
+        }
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            ExitCode::DataDir
+        }
+    }
+}
+
+pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
+    let lang = settings.ui_language;
+    let mut records = match Records::open_configured(settings) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    if let Ok(tree) = super::report::load_tree(settings, &records) {
+        if !tree.is_empty() && !tree.knows(unit) {
+            eprintln!(
+                "{}",
+                say(
+                    lang,
+                    &format!("Cảnh báo: đơn vị {unit} không có trong danh mục đơn vị."),
+                    &format!("Warning: unit {unit} is not in the unit tree."),
+                )
+            );
+        }
+    }
+    let token = match serve::new_token() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::Internal;
+        }
+    };
+    match records.add_station(name, unit, &serve::token_digest(&token)) {
+        Ok(Some(_)) => {
+            println!(
+                "{}",
+                say(
+                    lang,
+                    &format!("Đã tạo trạm {name} (đơn vị {unit}). Mã truy cập chỉ hiện một lần, hãy lưu lại:"),
+                    &format!("Station {name} (unit {unit}) created. The token is shown once; keep it:"),
+                )
+            );
+            println!("{token}");
+            ExitCode::Ok
+        }
+        Ok(None) => {
+            eprintln!(
+                "sohoa: {}",
+                say(
+                    lang,
+                    &format!("Đã có trạm tên {name}."),
+                    &format!("A station named {name} exists already.")
+                )
+            );
+            ExitCode::Usage
+        }
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            ExitCode::DataDir
+        }
+    }
+}

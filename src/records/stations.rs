@@ -1,0 +1,85 @@
+//! Stations allowed to call the server: name, unit, and the SHA-256 of their token.
+
+use super::db::vals;
+use super::{now, Records, RecordsError};
+
+/// A station, as the server knows it after checking its token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Station {
+    pub id: i64,
+    pub name: String,
+    pub unit_code: String,
+}
+
+impl Records {
+    /// Adds a station with the digest of its token; `None` if the name is taken.
+    pub fn add_station(
+        &mut self,
+        name: &str,
+        unit_code: &str,
+        token_sha256: &str,
+    ) -> Result<Option<Station>, RecordsError> {
+        let row = self.db.run(|e| {
+            e.query_opt(
+                "INSERT INTO stations (name, unit_code, token_sha256, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+                vals![name, unit_code, token_sha256, now()],
+            )
+        })?;
+        row.map(|r| {
+            Ok(Station {
+                id: r.get(0)?,
+                name: name.to_string(),
+                unit_code: unit_code.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// The station holding the token with this digest.
+    pub fn station_by_token(&self, token_sha256: &str) -> Result<Option<Station>, RecordsError> {
+        let row = self.db.run(|e| {
+            e.query_opt(
+                "SELECT id, name, unit_code FROM stations WHERE token_sha256 = $1",
+                vals![token_sha256],
+            )
+        })?;
+        row.map(|r| {
+            Ok(Station {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                unit_code: r.get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The archive path of a document (relative to the data directory).
+    pub fn document_path(&self, id: i64) -> Result<Option<(String, String)>, RecordsError> {
+        let row = self.db.run(|e| {
+            e.query_opt(
+                "SELECT d.archive_path, s.unit_code FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
+                vals![id],
+            )
+        })?;
+        row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+    }
+
+    /// Counters for `/metrics`: documents, pages, unresolved failures, queue depth.
+    pub fn metrics(&self) -> Result<[i64; 4], RecordsError> {
+        Ok(self.db.run(|e| {
+            Ok([
+                e.value("SELECT COUNT(*) FROM documents", &[])?,
+                e.value(
+                    "SELECT CAST(COALESCE(SUM(page_count), 0) AS BIGINT) FROM documents",
+                    &[],
+                )?,
+                e.value("SELECT COUNT(*) FROM failures WHERE resolved = 0", &[])?,
+                e.value(
+                    "SELECT COUNT(*) FROM work_queue WHERE state IN ('queued', 'claimed')",
+                    &[],
+                )?,
+            ])
+        })?)
+    }
+}
