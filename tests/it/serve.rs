@@ -87,15 +87,18 @@ fn prepared() -> (tempfile::TempDir, String) {
     .unwrap();
     let o = sohoa(&["--data-dir", d, "batch", inbox.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = sohoa(&[
-        "--data-dir",
-        d,
-        "station",
-        "add",
-        "xa-dong-le",
-        "--unit",
-        "000.20.18.H44",
-    ]);
+    let add = || {
+        sohoa(&[
+            "--data-dir",
+            d,
+            "station",
+            "add",
+            "xa-dong-le",
+            "--unit",
+            "000.20.18.H44",
+        ])
+    };
+    let o = add();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     let token = out.lines().last().unwrap().to_string();
@@ -107,16 +110,7 @@ fn prepared() -> (tempfile::TempDir, String) {
             .any(|w| w == token.as_bytes()),
         "only the token's digest is stored"
     );
-    let o = sohoa(&[
-        "--data-dir",
-        d,
-        "station",
-        "add",
-        "xa-dong-le",
-        "--unit",
-        "000.20.18.H44",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "a station name is used once");
+    assert_eq!(add().status.code(), Some(2), "a station name is used once");
     (data, token)
 }
 
