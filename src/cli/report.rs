@@ -140,6 +140,13 @@ pub fn load_tree(settings: &Settings, records: &Records) -> Result<UnitTree, Exi
     })
 }
 
+/// The records and the unit tree reports use.
+fn open_with_tree(settings: &Settings) -> Result<(Records, UnitTree), ExitCode> {
+    let records = open(settings)?;
+    let tree = load_tree(settings, &records)?;
+    Ok((records, tree))
+}
+
 fn period(args: &PeriodArgs, lang: UiLanguage) -> Result<Period, ExitCode> {
     let spec = PeriodSpec {
         year: args.year,
@@ -223,12 +230,8 @@ fn request(
 
 pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format) -> ExitCode {
     let lang = settings.ui_language;
-    let records = match open(settings) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    let tree = match load_tree(settings, &records) {
-        Ok(t) => t,
+    let (records, tree) = match open_with_tree(settings) {
+        Ok(x) => x,
         Err(c) => return c,
     };
     let by = match by {
@@ -297,12 +300,8 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
 
 pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> ExitCode {
     let lang = settings.ui_language;
-    let records = match open(settings) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    let tree = match load_tree(settings, &records) {
-        Ok(t) => t,
+    let (records, tree) = match open_with_tree(settings) {
+        Ok(x) => x,
         Err(c) => return c,
     };
     let req = match request(settings, args, By::Unit, &tree) {
@@ -555,12 +554,8 @@ pub fn units_import(settings: &Settings, file: &Path) -> ExitCode {
 
 pub fn units_list(settings: &Settings) -> ExitCode {
     let lang = settings.ui_language;
-    let records = match open(settings) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    let tree = match load_tree(settings, &records) {
-        Ok(t) => t,
+    let (_, tree) = match open_with_tree(settings) {
+        Ok(x) => x,
         Err(c) => return c,
     };
     if tree.is_empty() {
