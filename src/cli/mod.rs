@@ -349,6 +349,14 @@ fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
     }
 }
 
+/// The operator's language picks one of two texts.
+pub(crate) fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
+    match lang {
+        UiLanguage::Vi => vi.to_string(),
+        UiLanguage::En => en.to_string(),
+    }
+}
+
 /// Prints a value as pretty JSON on stdout (results go to stdout, logs to stderr).
 pub(crate) fn print_json(value: &impl serde::Serialize) -> ExitCode {
     match serde_json::to_string_pretty(value) {

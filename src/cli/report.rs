@@ -1,7 +1,7 @@
 //! `sohoa report`, `sohoa report missing`, `sohoa register import`,
 //! `sohoa units import|list`: the register, the unit tree and what leaders read.
 
-use super::ExitCode;
+use super::{say, ExitCode};
 use crate::config::Settings;
 use crate::format::{count, UiLanguage};
 use crate::records::Records;
@@ -58,13 +58,6 @@ pub enum Format {
     Json,
     Html,
     Xlsx,
-}
-
-fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
-    match lang {
-        UiLanguage::Vi => vi.to_string(),
-        UiLanguage::En => en.to_string(),
-    }
 }
 
 fn open(settings: &Settings) -> Result<Records, ExitCode> {
@@ -422,29 +415,20 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
         };
     }
     let n = |x: u64| count(x, lang);
+    let (file, good, added, updated, unchanged, skipped) = (
+        file.display(),
+        n(rows.len() as u64),
+        n(imported.added),
+        n(imported.updated),
+        n(imported.unchanged),
+        n(bad.len() as u64),
+    );
     println!(
         "{}",
-        say(
-            lang,
-            &format!(
-                "Đã nhập sổ tiếp nhận {}: {} dòng hợp lệ ({} hồ sơ mới, {} cập nhật, {} không đổi); {} dòng lỗi bị bỏ qua.",
-                file.display(),
-                n(rows.len() as u64),
-                n(imported.added),
-                n(imported.updated),
-                n(imported.unchanged),
-                n(bad.len() as u64)
-            ),
-            &format!(
-                "Imported register {}: {} good rows ({} new dossiers, {} updated, {} unchanged); {} bad rows skipped.",
-                file.display(),
-                n(rows.len() as u64),
-                n(imported.added),
-                n(imported.updated),
-                n(imported.unchanged),
-                n(bad.len() as u64)
-            ),
-        )
+        match lang {
+            UiLanguage::Vi => format!("Đã nhập sổ tiếp nhận {file}: {good} dòng hợp lệ ({added} hồ sơ mới, {updated} cập nhật, {unchanged} không đổi); {skipped} dòng lỗi bị bỏ qua."),
+            UiLanguage::En => format!("Imported register {file}: {good} good rows ({added} new dossiers, {updated} updated, {unchanged} unchanged); {skipped} bad rows skipped."),
+        }
     );
     for b in &bad {
         let code = if b.code.is_empty() {
@@ -527,27 +511,14 @@ pub fn units_import(settings: &Settings, file: &Path) -> ExitCode {
         return ExitCode::DataDir;
     }
     let per = |l: Level| count(list.iter().filter(|u| u.level == l).count() as u64, lang);
+    let (all, file) = (count(list.len() as u64, lang), file.display());
+    let (t, h, x) = (per(Level::Tinh), per(Level::Huyen), per(Level::Xa));
     println!(
         "{}",
-        say(
-            lang,
-            &format!(
-                "Đã nhập danh mục {} đơn vị từ {} (cấp tỉnh {}, cấp huyện {}, cấp xã {}).",
-                count(list.len() as u64, lang),
-                file.display(),
-                per(Level::Tinh),
-                per(Level::Huyen),
-                per(Level::Xa)
-            ),
-            &format!(
-                "Imported {} units from {} (province level {}, district level {}, commune level {}).",
-                count(list.len() as u64, lang),
-                file.display(),
-                per(Level::Tinh),
-                per(Level::Huyen),
-                per(Level::Xa)
-            ),
-        )
+        match lang {
+            UiLanguage::Vi => format!("Đã nhập danh mục {all} đơn vị từ {file} (cấp tỉnh {t}, cấp huyện {h}, cấp xã {x})."),
+            UiLanguage::En => format!("Imported {all} units from {file} (province level {t}, district level {h}, commune level {x})."),
+        }
     );
     ExitCode::Ok
 }

@@ -1,15 +1,10 @@
 //! `sohoa serve` and `sohoa station add`.
 
-use super::ExitCode;
+use super::{say, ExitCode};
 use crate::config::Settings;
-use crate::format::UiLanguage;
 use crate::records::Records;
 use crate::serve::{self, Tls};
 use std::path::PathBuf;
-
-fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
-    if lang == UiLanguage::Vi { vi } else { en }.to_string()
-}
 
 pub fn run(
     settings: &Settings,
