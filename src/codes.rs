@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DossierCode {
     /// The code as written (NFC).
     pub code: String,

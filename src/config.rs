@@ -31,6 +31,8 @@ pub struct Settings {
     pub units_file: PathBuf,
     pub register: RegisterSettings,
     pub queue: QueueSettings,
+    pub serve: ServeSettings,
+    pub sync: SyncSettings,
     /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
     #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
     pub inboxes: Vec<InboxSettings>,
@@ -82,6 +84,59 @@ impl Default for QueueSettings {
     }
 }
 
+/// `[serve]`: the district server (`sohoa serve`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSettings {
+    /// Largest PDF a station may upload, in MiB (a 200-page colour scan is ~100 MiB).
+    pub max_upload_mib: u64,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            max_upload_mib: 1024,
+        }
+    }
+}
+
+/// `[sync]`: a station pushing its documents to the district server
+/// (`sohoa sync`, and the sync loop of `sohoa watch` when `server` is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    /// The district server, e.g. `https://sohoa.tuyenhoa.example:8443`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// This station's token (`sohoa station add` on the server prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// PEM certificate to trust for the server, besides the system's (a
+    /// self-signed district certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Seconds between passes of the watch loop while all goes well.
+    pub interval_seconds: f64,
+    /// Longest wait between tries while the server cannot be reached; waits
+    /// double from one second up to this, with jitter.
+    pub max_backoff_seconds: f64,
+    /// Longest one upload may take before it is abandoned and tried again.
+    pub request_timeout_seconds: f64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            server: None,
+            token: None,
+            ca_file: None,
+            interval_seconds: 10.0,
+            max_backoff_seconds: 300.0,
+            request_timeout_seconds: 600.0,
+        }
+    }
+}
+
 /// `[register]`: how `sohoa register import` reads one-stop exports.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -122,6 +177,8 @@ impl Default for Settings {
             units_file: PathBuf::from("config/units.toml"),
             register: RegisterSettings::default(),
             queue: QueueSettings::default(),
+            serve: ServeSettings::default(),
+            sync: SyncSettings::default(),
             inboxes: Vec::new(),
         }
     }
@@ -200,6 +257,12 @@ impl Settings {
         }
         if let Some(v) = get("SOHOA_TESSDATA") {
             self.ocr.tessdata = Some(v);
+        }
+        if let Some(v) = get("SOHOA_SYNC_SERVER") {
+            self.sync.server = Some(v);
+        }
+        if let Some(v) = get("SOHOA_SYNC_TOKEN") {
+            self.sync.token = Some(v);
         }
         Ok(())
     }

@@ -28,6 +28,13 @@ impl Channel {
         }
     }
 
+    /// The form `as_str` gives.
+    pub fn from_stored(s: &str) -> Option<Channel> {
+        [Channel::TrucTiep, Channel::TrucTuyen, Channel::BuuChinh]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+
     /// `trực tiếp` / `trực tuyến` / `bưu chính`, or the DVCQG channel numbers 1/2/3;
     /// longer wordings such as "Trực tuyến mức độ 4" or "Qua dịch vụ bưu chính công ích" too.
     pub fn parse(s: &str) -> Option<Channel> {
@@ -46,7 +53,7 @@ impl Channel {
 }
 
 /// One dossier of the register.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterRow {
     pub line: usize,
     pub code: String,

@@ -62,6 +62,13 @@ pub fn decode_pdf(
     Ok(pages.len())
 }
 
+/// Opens a PDF the way decoding does (end marker, not encrypted, readable page
+/// tree) and counts its pages, without decoding any: how the server checks an
+/// uploaded archive PDF.
+pub fn page_count(bytes: &super::FileBytes) -> Result<usize, DecodeError> {
+    guarded("the PDF structure", || Ok(open(bytes)?.pages().len()))
+}
+
 fn open(bytes: &super::FileBytes) -> Result<Pdf, DecodeError> {
     // A scanner still writing, or a copy cut short, leaves no end marker; hayro
     // would repair what is there and silently drop the missing pages.

@@ -19,7 +19,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const RESULT_DIR: &str = "ket-qua";
 
 /// Whether a document is a component of the submitted dossier or a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     /// Thành phần hồ sơ.

@@ -12,6 +12,7 @@ const SQLITE: &[(u32, &str)] = &[
     (3, include_str!("sql/sqlite/0003_register.sql")),
     (4, include_str!("sql/sqlite/0004_queue.sql")),
     (5, include_str!("sql/sqlite/0005_stations.sql")),
+    (6, include_str!("sql/sqlite/0006_sync.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -20,6 +21,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (3, include_str!("sql/postgres/0003_register.sql")),
     (4, include_str!("sql/postgres/0004_queue.sql")),
     (5, include_str!("sql/postgres/0005_stations.sql")),
+    (6, include_str!("sql/postgres/0006_sync.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

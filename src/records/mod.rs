@@ -9,12 +9,14 @@ mod queries;
 mod queue;
 mod register;
 mod stations;
+mod sync;
 mod watch;
 
 pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
 pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 pub use stations::Station;
+pub use sync::{OutboxSummary, Refused, RegisterCursor, Stored, UploadRecord};
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
@@ -63,7 +65,7 @@ impl RecordsError {
 }
 
 /// One page's measurements, kept for the rules (≥ 200 dpi, colour, 100 % pages).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
     pub page_no: u32,
     pub width_px: u32,
@@ -89,7 +91,7 @@ impl PageRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     pub path: String,
     pub sha256: String,
@@ -281,51 +283,7 @@ impl Records {
     /// inputs; the previous version stops being current; earlier failures of
     /// this component are marked resolved.
     pub fn insert_document(&mut self, doc: &NewDocument) -> Result<i64, RecordsError> {
-        Ok(self.db.transaction(|e| {
-            e.execute(
-                "UPDATE documents SET current = 0 WHERE dossier_id = $1 AND kind = $2 AND name = $3",
-                vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
-            )?;
-            let id: i64 = e.value(
-                "INSERT INTO documents (dossier_id, kind, name, version, current, archive_path, page_count, bytes,
-                    sha256, input_sha256, ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at)
-                 VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-                vals![
-                    doc.dossier_id, doc.kind.as_str(), &doc.name, doc.version, &doc.archive_path,
-                    doc.pages.len(), doc.bytes, &doc.sha256, &doc.input_sha256, &doc.ocr_engine,
-                    &doc.ocr_version, &doc.ocr_languages, doc.mean_confidence, now()
-                ],
-            )?;
-            for p in &doc.pages {
-                e.execute(
-                    "INSERT INTO pages (document_id, page_no, width_px, height_px, dpi_x, dpi_y, color, turn,
-                        deskew_deg, blank, low_dpi, not_color, mean_confidence, words)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    vals![
-                        id, p.page_no, p.width_px, p.height_px, p.dpi.map(|d| d.0), p.dpi.map(|d| d.1),
-                        &p.color, p.turn, p.deskew_deg, p.blank, p.low_dpi(), p.not_color(),
-                        p.mean_confidence, p.words
-                    ],
-                )?;
-            }
-            for f in &doc.inputs {
-                e.execute(
-                    "INSERT INTO input_files (document_id, path, sha256, bytes) VALUES ($1, $2, $3, $4)",
-                    vals![id, &f.path, &f.sha256, f.bytes],
-                )?;
-            }
-            let flag = match doc.kind {
-                DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
-                DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
-            };
-            e.execute(flag, vals![doc.dossier_id])?;
-            e.execute(
-                "UPDATE failures SET resolved = 1
-                  WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",
-                vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
-            )?;
-            Ok(id)
-        })?)
+        Ok(self.db.transaction(|e| insert_document_in(e, doc))?)
     }
 
     /// True when this exact failure (same input bytes) is already recorded.
@@ -357,6 +315,53 @@ impl Records {
         })?;
         Ok(())
     }
+}
+
+/// `insert_document`'s statements, inside a transaction the caller holds.
+fn insert_document_in(e: &mut db::Exec, doc: &NewDocument) -> Result<i64, DbError> {
+        e.execute(
+            "UPDATE documents SET current = 0 WHERE dossier_id = $1 AND kind = $2 AND name = $3",
+            vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
+        )?;
+        let id: i64 = e.value(
+            "INSERT INTO documents (dossier_id, kind, name, version, current, archive_path, page_count, bytes,
+                sha256, input_sha256, ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at)
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            vals![
+                doc.dossier_id, doc.kind.as_str(), &doc.name, doc.version, &doc.archive_path,
+                doc.pages.len(), doc.bytes, &doc.sha256, &doc.input_sha256, &doc.ocr_engine,
+                &doc.ocr_version, &doc.ocr_languages, doc.mean_confidence, now()
+            ],
+        )?;
+        for p in &doc.pages {
+            e.execute(
+                "INSERT INTO pages (document_id, page_no, width_px, height_px, dpi_x, dpi_y, color, turn,
+                    deskew_deg, blank, low_dpi, not_color, mean_confidence, words)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                vals![
+                    id, p.page_no, p.width_px, p.height_px, p.dpi.map(|d| d.0), p.dpi.map(|d| d.1),
+                    &p.color, p.turn, p.deskew_deg, p.blank, p.low_dpi(), p.not_color(),
+                    p.mean_confidence, p.words
+                ],
+            )?;
+        }
+        for f in &doc.inputs {
+            e.execute(
+                "INSERT INTO input_files (document_id, path, sha256, bytes) VALUES ($1, $2, $3, $4)",
+                vals![id, &f.path, &f.sha256, f.bytes],
+            )?;
+        }
+        let flag = match doc.kind {
+            DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
+            DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
+        };
+        e.execute(flag, vals![doc.dossier_id])?;
+        e.execute(
+            "UPDATE failures SET resolved = 1
+              WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",
+            vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
+        )?;
+        Ok(id)
 }
 
 #[cfg(test)]

@@ -223,6 +223,15 @@ impl Records {
     pub fn upsert_register(&mut self, rows: &[RegisterRow]) -> Result<ImportCounts, RecordsError> {
         let at = now();
         Ok(self.db.transaction(|e| {
+            // One number per import, taken under a lock on PostgreSQL, so a station
+            // pulling rows after (number, code) misses none of a later import.
+            if !e.is_sqlite() {
+                e.execute("SELECT pg_advisory_xact_lock(706169)", &[])?;
+            }
+            let seq: i64 = e.value(
+                "SELECT CAST(COALESCE(MAX(register_seq), 0) + 1 AS BIGINT) FROM dossiers",
+                &[],
+            )?;
             let mut counts = ImportCounts::default();
             for r in rows {
                 if let Some(code) = &r.procedure_code {
@@ -239,15 +248,15 @@ impl Records {
                 let changed = e.execute(
                     "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
                         procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
-                        paper_result, registered_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $5)
+                        paper_result, registered_at, register_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $5, $16)
                      ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code,
                         received_on = excluded.received_on, procedure_code = excluded.procedure_code,
                         procedure_name = excluded.procedure_name, field = excluded.field, channel = excluded.channel,
                         full_online = excluded.full_online, has_fee = excluded.has_fee,
                         paid_online = excluded.paid_online, due_on = excluded.due_on,
                         resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
-                        registered_at = excluded.registered_at
+                        registered_at = excluded.registered_at, register_seq = excluded.register_seq
                      WHERE (dossiers.unit_code, dossiers.received_on, dossiers.procedure_code, dossiers.procedure_name,
                             dossiers.field, dossiers.channel, dossiers.full_online, dossiers.has_fee,
                             dossiers.paid_online, dossiers.due_on, dossiers.resolved_on, dossiers.paper_result,
@@ -272,6 +281,7 @@ impl Records {
                         date_text(r.due_on),
                         date_text(r.resolved_on),
                         r.paper_result,
+                        seq,
                     ],
                 )?;
                 match (known, changed) {

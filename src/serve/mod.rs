@@ -4,6 +4,10 @@
 //! its SHA-256). The records are synchronous; handlers reach them on the
 //! blocking pool, one at a time. The API is described in `docs/openapi.yaml`.
 
+mod station;
+
+pub use station::{RegisterPage, UploadReply};
+
 use crate::config::Settings;
 use crate::format::UiLanguage;
 use crate::records::{Records, RecordsError, Station};
@@ -13,7 +17,8 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -320,9 +325,25 @@ const METRICS: &str = "/metrics";
 const DOSSIER: &str = "/api/v1/dossiers/{code}";
 const DOCUMENT_PDF: &str = "/api/v1/documents/{id}/pdf";
 const REPORTS: &str = "/api/v1/reports";
+const UPLOAD: &str = "/api/v1/documents";
+const REGISTER: &str = "/api/v1/register";
+
+/// Paths of the API, for its clients.
+pub mod paths {
+    pub const UPLOAD: &str = super::UPLOAD;
+    pub const REGISTER: &str = super::REGISTER;
+    pub const HEALTH: &str = super::HEALTH;
+}
 
 fn router(app: Shared) -> Router {
+    let max_upload = usize::try_from(app.settings.serve.max_upload_mib.saturating_mul(1 << 20))
+        .unwrap_or(usize::MAX);
     Router::new()
+        .route(
+            UPLOAD,
+            post(station::upload).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route(REGISTER, get(station::register))
         .route(HEALTH, get(health))
         .route(METRICS, get(metrics))
         .route(DOSSIER, get(dossier))
@@ -411,7 +432,7 @@ mod tests {
     #[test]
     fn the_openapi_description_has_every_route() {
         let doc = include_str!("../../docs/openapi.yaml");
-        for route in [HEALTH, METRICS, DOSSIER, DOCUMENT_PDF, REPORTS] {
+        for route in [HEALTH, METRICS, DOSSIER, DOCUMENT_PDF, REPORTS, UPLOAD, REGISTER] {
             assert!(
                 doc.contains(&format!("\n  {route}:\n")),
                 "{route} missing from docs/openapi.yaml"

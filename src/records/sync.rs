@@ -1,0 +1,434 @@
+//! Records of `sohoa sync`. On a station: the outbox (every document until the
+//! district server has acknowledged it) and small sync facts. On the server:
+//! documents received from stations, and the register rows stations pull.
+
+use super::db::{vals, Value};
+use super::{insert_document_in, now, InputFile, NewDocument, PageRecord, Records, RecordsError};
+use crate::codes::DossierCode;
+use crate::intake::DocKind;
+use crate::register::{Channel, RegisterRow};
+use serde::{Deserialize, Serialize};
+
+/// A document as a station sends it: the record that goes with the PDF. The
+/// server files the PDF under its own archive path; nothing here names one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub dossier: DossierCode,
+    pub kind: DocKind,
+    pub name: String,
+    pub version: u32,
+    /// SHA-256 of the PDF, checked by the server against the bytes it receives.
+    pub sha256: String,
+    pub bytes: u64,
+    pub input_sha256: String,
+    pub inputs: Vec<InputFile>,
+    pub ocr_engine: String,
+    pub ocr_version: String,
+    pub ocr_languages: String,
+    pub mean_confidence: Option<f32>,
+    pub pages: Vec<PageRecord>,
+}
+
+/// What waits in the station's outbox, for `sohoa status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutboxSummary {
+    pub waiting: u64,
+    /// When the oldest waiting document was recorded.
+    pub waiting_since: Option<String>,
+    pub sent: u64,
+    pub refused: Vec<Refused>,
+    /// The last failure of a waiting document (with its time), if any.
+    pub last_error: Option<String>,
+}
+
+/// A document the server (or the station itself) refused, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refused {
+    pub document_id: i64,
+    pub dossier_code: String,
+    pub name: String,
+    pub error: String,
+}
+
+/// Where a station's register pull stands: the last (import number, code) seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterCursor {
+    pub seq: i64,
+    pub code: String,
+}
+
+/// How an upload ended on the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// The same PDF of the same component was already recorded: its id.
+    Duplicate(i64),
+    /// This version of the component is recorded with another PDF.
+    Conflict,
+}
+
+impl Records {
+    // ---- station side ----
+
+    /// Adds the documents recorded since the last pass to the outbox; returns how many.
+    pub fn enqueue_outbox(&mut self) -> Result<u64, RecordsError> {
+        Ok(self.db.run(|e| {
+            e.execute(
+                "INSERT INTO outbox (document_id, queued_at)
+                 SELECT d.id, d.created_at FROM documents d
+                  WHERE d.id > (SELECT COALESCE(MAX(document_id), 0) FROM outbox)
+                    AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.document_id = d.id)
+                  ORDER BY d.id",
+                &[],
+            )
+        })?)
+    }
+
+    /// Waiting documents whose turn has come (`now` as RFC 3339 UTC), oldest first.
+    pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<i64>, RecordsError> {
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT document_id FROM outbox
+                  WHERE state = 'waiting' AND (next_try_at IS NULL OR next_try_at <= $1)
+                  ORDER BY document_id LIMIT $2",
+                vals![now, limit],
+            )
+        })?;
+        rows.iter().map(|r| Ok(r.get(0)?)).collect()
+    }
+
+    /// The record of a document as it is sent, and its archive path.
+    pub fn upload_record(&self, id: i64) -> Result<Option<(UploadRecord, String)>, RecordsError> {
+        Ok(self.db.run(|e| {
+            let Some(d) = e.query_opt(
+                "SELECT s.code, s.unit_code, s.received_on, s.standard_code, d.kind, d.name, d.version,
+                        d.sha256, d.bytes, d.input_sha256, d.ocr_engine, d.ocr_version, d.ocr_languages,
+                        d.mean_confidence, d.archive_path
+                   FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
+                vals![id],
+            )?
+            else {
+                return Ok(None);
+            };
+            let pages = e
+                .query(
+                    "SELECT page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank,
+                            mean_confidence, words
+                       FROM pages WHERE document_id = $1 ORDER BY page_no",
+                    vals![id],
+                )?
+                .iter()
+                .map(|p| -> Result<PageRecord, super::DbError> {
+                    let dpi = match (p.get::<Option<f32>>(3)?, p.get::<Option<f32>>(4)?) {
+                        (Some(x), Some(y)) => Some((x, y)),
+                        _ => None,
+                    };
+                    Ok(PageRecord {
+                        page_no: p.get(0)?,
+                        width_px: p.get(1)?,
+                        height_px: p.get(2)?,
+                        dpi,
+                        color: p.get(5)?,
+                        turn: p.get::<u32>(6)? as u16,
+                        deskew_deg: p.get(7)?,
+                        blank: p.get(8)?,
+                        mean_confidence: p.get(9)?,
+                        words: p.get(10)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let inputs = e
+                .query(
+                    "SELECT path, sha256, bytes FROM input_files WHERE document_id = $1 ORDER BY path",
+                    vals![id],
+                )?
+                .iter()
+                .map(|f| -> Result<InputFile, super::DbError> {
+                    Ok(InputFile {
+                        path: f.get(0)?,
+                        sha256: f.get(1)?,
+                        bytes: f.get(2)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let received: Option<String> = d.get(2)?;
+            let kind: String = d.get(4)?;
+            let record = UploadRecord {
+                dossier: DossierCode {
+                    code: d.get(0)?,
+                    unit: d.get(1)?,
+                    received: received.and_then(|s| s.parse().ok()),
+                    standard: d.get(3)?,
+                },
+                kind: DocKind::parse(&kind).unwrap_or(DocKind::ThanhPhan),
+                name: d.get(5)?,
+                version: d.get(6)?,
+                sha256: d.get(7)?,
+                bytes: d.get(8)?,
+                input_sha256: d.get(9)?,
+                ocr_engine: d.get(10)?,
+                ocr_version: d.get(11)?,
+                ocr_languages: d.get(12)?,
+                mean_confidence: d.get(13)?,
+                pages,
+                inputs,
+            };
+            Ok(Some((record, d.get(14)?)))
+        })?)
+    }
+
+    /// The server acknowledged the document.
+    pub fn outbox_sent(&mut self, id: i64, server_id: i64) -> Result<(), RecordsError> {
+        self.outbox_update(
+            "UPDATE outbox SET state = 'sent', sent_at = $2, server_document_id = $3, attempts = attempts + 1,
+                    last_error = NULL, next_try_at = NULL WHERE document_id = $1",
+            vals![id, now(), server_id],
+        )
+    }
+
+    /// A try that may work later; not before `next_try_at` (None: at the next pass).
+    pub fn outbox_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        next_try_at: Option<String>,
+    ) -> Result<(), RecordsError> {
+        let error = format!("{} {error}", now());
+        self.outbox_update(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_try_at = $3 WHERE document_id = $1",
+            vals![id, error, next_try_at.clone()],
+        )
+    }
+
+    /// Refused for a reason retrying will not change; kept for the operator.
+    pub fn outbox_refused(&mut self, id: i64, error: &str) -> Result<(), RecordsError> {
+        self.outbox_update(
+            "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = $2, next_try_at = NULL
+              WHERE document_id = $1",
+            vals![id, error],
+        )
+    }
+
+    /// Puts refused documents back in line (`sohoa sync --retry-refused`); returns how many.
+    pub fn outbox_retry_refused(&mut self) -> Result<u64, RecordsError> {
+        Ok(self.db.run(|e| {
+            e.execute(
+                "UPDATE outbox SET state = 'waiting', next_try_at = NULL WHERE state = 'refused'",
+                &[],
+            )
+        })?)
+    }
+
+    fn outbox_update(&mut self, sql: &str, args: &[Value]) -> Result<(), RecordsError> {
+        self.db.run(|e| e.execute(sql, &args))?;
+        Ok(())
+    }
+
+    /// What waits, since when, and what was refused. Documents recorded since
+    /// the last pass count as waiting too.
+    pub fn outbox_summary(&self) -> Result<OutboxSummary, RecordsError> {
+        Ok(self.db.run(|e| {
+            let not_queued = "SELECT d.id, d.created_at FROM documents d
+                WHERE d.id > (SELECT COALESCE(MAX(document_id), 0) FROM outbox)
+                  AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.document_id = d.id)";
+            let waiting: i64 = e.value(
+                &format!(
+                    "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'waiting') + (SELECT COUNT(*) FROM ({not_queued}) n)"
+                ),
+                &[],
+            )?;
+            let since: Option<String> = e.value(
+                &format!(
+                    "SELECT MIN(t) FROM (SELECT queued_at AS t FROM outbox WHERE state = 'waiting'
+                       UNION ALL SELECT created_at FROM ({not_queued}) n) w"
+                ),
+                &[],
+            )?;
+            let sent: i64 = e.value("SELECT COUNT(*) FROM outbox WHERE state = 'sent'", &[])?;
+            let last_error: Option<String> = e
+                .query_opt(
+                    "SELECT last_error FROM outbox WHERE state = 'waiting' AND last_error IS NOT NULL
+                      ORDER BY last_error DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| r.get(0))
+                .transpose()?;
+            let refused = e
+                .query(
+                    "SELECT o.document_id, s.code, d.name, o.last_error FROM outbox o
+                       JOIN documents d ON d.id = o.document_id JOIN dossiers s ON s.id = d.dossier_id
+                      WHERE o.state = 'refused' ORDER BY o.document_id",
+                    &[],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(Refused {
+                        document_id: r.get(0)?,
+                        dossier_code: r.get(1)?,
+                        name: r.get(2)?,
+                        error: r.get::<Option<String>>(3)?.unwrap_or_default(),
+                    })
+                })
+                .collect::<Result<Vec<_>, super::DbError>>()?;
+            Ok(OutboxSummary {
+                waiting: waiting as u64,
+                waiting_since: since,
+                sent: sent as u64,
+                refused,
+                last_error,
+            })
+        })?)
+    }
+
+    pub fn sync_get(&self, key: &str) -> Result<Option<String>, RecordsError> {
+        let row = self.db.run(|e| {
+            e.query_opt("SELECT value FROM sync_state WHERE key = $1", vals![key])
+        })?;
+        Ok(row.map(|r| r.get(0)).transpose()?)
+    }
+
+    pub fn sync_set(&mut self, key: &str, value: &str) -> Result<(), RecordsError> {
+        self.db.run(|e| {
+            e.execute(
+                "INSERT INTO sync_state (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vals![key, value],
+            )
+        })?;
+        Ok(())
+    }
+
+    // ---- server side ----
+
+    /// The unit a dossier is recorded under, if the dossier is known.
+    pub fn dossier_unit(&self, code: &str) -> Result<Option<String>, RecordsError> {
+        let row = self.db.run(|e| {
+            e.query_opt("SELECT unit_code FROM dossiers WHERE code = $1", vals![code])
+        })?;
+        Ok(row.map(|r| r.get(0)).transpose()?)
+    }
+
+    /// Whether this component's PDF (or another PDF under the same version) is recorded.
+    pub fn uploaded(&self, rec: &UploadRecord) -> Result<Option<Stored>, RecordsError> {
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT d.id, d.sha256, d.version FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+                  WHERE s.code = $1 AND d.kind = $2 AND d.name = $3 AND (d.sha256 = $4 OR d.version = $5)",
+                vals![&rec.dossier.code, rec.kind.as_str(), &rec.name, &rec.sha256, rec.version],
+            )
+        })?;
+        let mut found = None;
+        for r in &rows {
+            let (id, sha): (i64, String) = (r.get(0)?, r.get(1)?);
+            if sha == rec.sha256 {
+                return Ok(Some(Stored::Duplicate(id)));
+            }
+            found = Some(Stored::Conflict);
+        }
+        Ok(found)
+    }
+
+    /// Records a document a station sent (its PDF already durably written at
+    /// `archive_path`), in one transaction with the station that sent it. The
+    /// highest version of the component is the current one, whatever the order
+    /// of arrival.
+    pub fn record_upload(
+        &mut self,
+        rec: &UploadRecord,
+        archive_path: &str,
+        station_id: i64,
+    ) -> Result<i64, RecordsError> {
+        let dossier_id = self.ensure_dossier(&rec.dossier)?;
+        let doc = NewDocument {
+            dossier_id,
+            kind: rec.kind,
+            name: rec.name.clone(),
+            version: rec.version,
+            archive_path: archive_path.to_string(),
+            bytes: rec.bytes,
+            sha256: rec.sha256.clone(),
+            input_sha256: rec.input_sha256.clone(),
+            inputs: rec.inputs.clone(),
+            ocr_engine: rec.ocr_engine.clone(),
+            ocr_version: rec.ocr_version.clone(),
+            ocr_languages: rec.ocr_languages.clone(),
+            mean_confidence: rec.mean_confidence,
+            pages: rec.pages.clone(),
+        };
+        Ok(self.db.transaction(|e| {
+            let id = insert_document_in(e, &doc)?;
+            e.execute(
+                "UPDATE documents SET current = CASE WHEN version = (SELECT MAX(version) FROM documents
+                        WHERE dossier_id = $1 AND kind = $2 AND name = $3) THEN 1 ELSE 0 END
+                  WHERE dossier_id = $1 AND kind = $2 AND name = $3",
+                vals![dossier_id, rec.kind.as_str(), &rec.name],
+            )?;
+            e.execute(
+                "INSERT INTO uploads (document_id, station_id, received_at) VALUES ($1, $2, $3)",
+                vals![id, station_id, now()],
+            )?;
+            Ok(id)
+        })?)
+    }
+
+    /// Register rows of `units` changed after `after`, in (import, code) order,
+    /// with the cursor of each.
+    pub fn register_since(
+        &self,
+        units: &[String],
+        after: &RegisterCursor,
+        limit: u32,
+    ) -> Result<Vec<(RegisterCursor, RegisterRow)>, RecordsError> {
+        let mut args = vals![after.seq, &after.code, limit].to_vec();
+        let list: Vec<String> = units
+            .iter()
+            .map(|u| {
+                args.push(Value::Text(u.clone()));
+                format!("${}", args.len())
+            })
+            .collect();
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT register_seq, code, standard_code, procedure_code, procedure_name, field, unit_code,
+                    received_on, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result
+               FROM dossiers
+              WHERE register_seq IS NOT NULL AND received_on IS NOT NULL
+                AND (register_seq > $1 OR (register_seq = $1 AND code > $2))
+                AND unit_code IN ({})
+              ORDER BY register_seq, code LIMIT $3",
+            list.join(", ")
+        );
+        let rows = self.db.run(|e| e.query(&sql, &args))?;
+        let date = |s: Option<String>| s.and_then(|s| s.parse().ok());
+        rows.iter()
+            .map(|r| {
+                let channel: Option<String> = r.get(8)?;
+                let received: String = r.get(7)?;
+                Ok((
+                    RegisterCursor {
+                        seq: r.get(0)?,
+                        code: r.get(1)?,
+                    },
+                    RegisterRow {
+                        line: 0,
+                        code: r.get(1)?,
+                        standard_code: r.get(2)?,
+                        procedure_code: r.get(3)?,
+                        procedure_name: r.get(4)?,
+                        field: r.get(5)?,
+                        unit_code: r.get(6)?,
+                        received_on: received.parse().unwrap_or_default(),
+                        channel: channel.as_deref().and_then(Channel::from_stored),
+                        full_online: r.get(9)?,
+                        has_fee: r.get(10)?,
+                        paid_online: r.get(11)?,
+                        due_on: date(r.get(12)?),
+                        resolved_on: date(r.get(13)?),
+                        paper_result: r.get(14)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
