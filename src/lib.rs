@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod serve;
 pub mod store;
+pub mod sync;
 pub mod tabular;
 pub mod units;
 pub mod watch;

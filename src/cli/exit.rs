@@ -21,6 +21,9 @@ pub enum ExitCode {
     AlreadyRunning = 7,
     /// `sohoa status`: no watcher is running on this data directory.
     NoWatcher = 8,
+    /// `sohoa sync`: documents still wait (server unreachable, token refused)
+    /// or were refused by the server; each is reported.
+    SyncIncomplete = 9,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

@@ -6,6 +6,7 @@ mod exit;
 mod progress;
 mod report;
 mod serve;
+mod sync;
 mod watch;
 
 pub use exit::ExitCode;
@@ -130,6 +131,26 @@ pub enum Command {
         /// PEM private key for --tls-cert.
         #[arg(long)]
         tls_key: Option<PathBuf>,
+    },
+    /// Push the documents waiting on this station to the district server and
+    /// pull the register rows of its units (also done by `sohoa watch` when
+    /// [sync] server is set).
+    Sync {
+        /// The district server [default: [sync] server].
+        #[arg(long)]
+        server: Option<String>,
+        /// This station's token [default: [sync] token or SOHOA_SYNC_TOKEN].
+        #[arg(long)]
+        token: Option<String>,
+        /// Keep retrying (with backoff) for up to SECS seconds while the server
+        /// cannot be reached; 0 = one pass.
+        #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+        wait: f64,
+        /// Put documents the server refused back in line first.
+        #[arg(long)]
+        retry_refused: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Stations (offices, workers) allowed to call `sohoa serve`.
     Station {
@@ -283,6 +304,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Station {
             command: StationCommand::Add { name, unit },
         } => serve::add_station(&settings, &name, &unit),
+        Command::Sync {
+            server,
+            token,
+            wait,
+            retry_refused,
+            json,
+        } => {
+            if server.is_some() {
+                settings.sync.server = server;
+            }
+            if token.is_some() {
+                settings.sync.token = token;
+            }
+            sync::run(&settings, wait, retry_refused, json)
+        }
         Command::Config => match toml::to_string_pretty(&{
             settle_model(&mut settings);
             // Printed settings end up in tickets and chats: no password.
@@ -290,6 +326,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 .database_url
                 .as_deref()
                 .map(crate::records::redact_url);
+            settings.sync.token = settings.sync.token.as_ref().map(|_| "***".into());
             settings
         }) {
             Ok(t) => {

@@ -53,6 +53,11 @@ pub fn watch(
         say(&watch::text_drain_timeout(lang));
         std::process::exit(0);
     });
+    // The station's sync loop runs beside the watcher, on its own connection.
+    if settings.sync.server.is_some() {
+        let (settings, stop) = (settings.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || crate::sync::run_loop(&settings, &stop, &say));
+    }
     match watch::run(settings, specs, &stop, &say) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {
@@ -94,6 +99,18 @@ struct Status {
     watcher: Option<String>,
     inboxes: Vec<InboxLine>,
     recent_failures: Vec<crate::records::RecentFailure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<SyncStatus>,
+}
+
+/// What waits to go to the district server.
+#[derive(serde::Serialize)]
+struct SyncStatus {
+    server: Option<String>,
+    #[serde(flatten)]
+    outbox: crate::records::OutboxSummary,
+    last_ok_at: Option<String>,
+    last_error: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -106,7 +123,7 @@ struct InboxLine {
 pub fn status(settings: &Settings, json: bool) -> ExitCode {
     let lang = settings.ui_language;
     let holder = watch::holder(&settings.data_dir);
-    let (inboxes, recent_failures) =
+    let (inboxes, recent_failures, sync) =
         if settings.database_url.is_some() || settings.database_path().exists() {
             let records = match Records::open_configured(settings) {
                 Ok(r) => r,
@@ -117,9 +134,9 @@ pub fn status(settings: &Settings, json: bool) -> ExitCode {
             };
             let inboxes = records.inbox_status().unwrap_or_default();
             let failures = records.recent_failures(5).unwrap_or_default();
-            (inboxes, failures)
+            (inboxes, failures, sync_status(settings, &records))
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), None)
         };
     let marker = &settings.watch.marker;
     let inboxes: Vec<InboxLine> = inboxes
@@ -137,6 +154,7 @@ pub fn status(settings: &Settings, json: bool) -> ExitCode {
         watcher: holder,
         inboxes,
         recent_failures,
+        sync,
     };
     if json {
         print_json(&status);
@@ -150,8 +168,24 @@ pub fn status(settings: &Settings, json: bool) -> ExitCode {
     }
 }
 
+/// The outbox, when this station syncs (or did).
+fn sync_status(settings: &Settings, records: &Records) -> Option<SyncStatus> {
+    let outbox = records.outbox_summary().ok()?;
+    let used = outbox.sent > 0 || !outbox.refused.is_empty();
+    if settings.sync.server.is_none() && !used {
+        return None;
+    }
+    let (last_ok_at, last_error) = crate::sync::last_contact(records).ok()?;
+    Some(SyncStatus {
+        server: settings.sync.server.clone(),
+        outbox,
+        last_ok_at,
+        last_error,
+    })
+}
+
 /// A stored UTC timestamp as local time, the way operators read dates.
-fn local_time(ts: &str) -> String {
+pub(crate) fn local_time(ts: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -195,6 +229,46 @@ fn render(s: &Status, lang: UiLanguage) -> String {
                 st.path, i.waiting, st.in_progress, st.done_today, st.failed_today
             )
         };
+    }
+    if let Some(sync) = &s.sync {
+        let server = sync.server.as_deref().unwrap_or("-");
+        let since = sync.outbox.waiting_since.as_deref().map(local_time);
+        let last_ok = sync.last_ok_at.as_deref().map_or("-".into(), local_time);
+        let waiting = crate::sync::waiting_line(sync.outbox.waiting, since.as_deref(), lang);
+        out += &if vi {
+            format!(
+                "Đồng bộ lên máy chủ {server}: {waiting}; đã gửi {}; lần liên lạc thành công cuối {last_ok}\n",
+                n(sync.outbox.sent as usize)
+            )
+        } else {
+            format!(
+                "Sync to {server}: {waiting}; sent {}; last successful contact {last_ok}\n",
+                sync.outbox.sent
+            )
+        };
+        if let Some(e) = &sync.last_error {
+            out += &if vi {
+                format!("  Lỗi gần nhất: {e}\n")
+            } else {
+                format!("  Last error: {e}\n")
+            };
+        }
+        if !sync.outbox.refused.is_empty() {
+            out += &if vi {
+                format!(
+                    "  Bị từ chối ({}; sửa rồi chạy sohoa sync --retry-refused):\n",
+                    n(sync.outbox.refused.len())
+                )
+            } else {
+                format!(
+                    "  Refused ({}; fix, then run sohoa sync --retry-refused):\n",
+                    sync.outbox.refused.len()
+                )
+            };
+            for r in &sync.outbox.refused {
+                out += &format!("    {} / {}: {}\n", r.dossier_code, r.name, r.error);
+            }
+        }
     }
     if !s.recent_failures.is_empty() {
         out += if vi {

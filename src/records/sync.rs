@@ -83,17 +83,18 @@ impl Records {
         })?)
     }
 
-    /// Waiting documents whose turn has come (`now` as RFC 3339 UTC), oldest first.
-    pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<i64>, RecordsError> {
+    /// Waiting documents whose turn has come (`now` as RFC 3339 UTC), oldest
+    /// first, with the number of tries each had.
+    pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<(i64, u32)>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT document_id FROM outbox
+                "SELECT document_id, attempts FROM outbox
                   WHERE state = 'waiting' AND (next_try_at IS NULL OR next_try_at <= $1)
                   ORDER BY document_id LIMIT $2",
                 vals![now, limit],
             )
         })?;
-        rows.iter().map(|r| Ok(r.get(0)?)).collect()
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
     }
 
     /// The record of a document as it is sent, and its archive path.

@@ -23,6 +23,12 @@ use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 
+/// rustls is built with more than one crypto backend here (reqwest brings
+/// ring); name the one this process uses, before any TLS configuration.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// A new station token: 32 random bytes from the kernel, as hex.
 pub fn new_token() -> std::io::Result<String> {
     use std::io::Read;
@@ -412,9 +418,7 @@ pub fn serve(
         match tls {
             None => axum_server::from_tcp(listener).handle(handle).serve(service).await?,
             Some(t) => {
-                // rustls is built with more than one crypto backend here (the HTTP client
-                // of the tests brings ring); name the one the server uses.
-                let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+                install_crypto_provider();
                 let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
                     .await
                     .map_err(ServeError::Tls)?;

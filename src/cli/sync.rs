@@ -1,0 +1,166 @@
+//! `sohoa sync`: push what waits to the district server, pull the register.
+
+use super::{print_json, say, ExitCode};
+use crate::config::Settings;
+use crate::format::count;
+use crate::records::{ImportCounts, Records};
+use crate::sync::{self, Client, Pass};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+#[derive(serde::Serialize)]
+struct Summary {
+    server: String,
+    sent: u64,
+    duplicates: u64,
+    register: ImportCounts,
+    waiting: u64,
+    waiting_since: Option<String>,
+    refused: Vec<crate::records::Refused>,
+    unauthorized: Option<String>,
+    offline: Option<String>,
+}
+
+pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let client = match Client::new(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sohoa: {}", sync::text::cannot_start(lang, &e));
+            return ExitCode::Usage;
+        }
+    };
+    let mut records = match Records::open_configured(settings) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    if retry_refused {
+        match records.outbox_retry_refused() {
+            Ok(n) => eprintln!(
+                "{}",
+                say(
+                    lang,
+                    &format!("Đưa lại {} tài liệu bị từ chối vào hàng chờ gửi.", count(n, lang)),
+                    &format!("{n} refused documents put back in line."),
+                )
+            ),
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::DataDir;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(wait.max(0.0));
+    let never = AtomicBool::new(false);
+    let (mut sent, mut duplicates, mut register) = (0, 0, ImportCounts::default());
+    let mut failures = 0u32;
+    let last: Pass = loop {
+        let p = match sync::pass(&mut records, &settings.data_dir, &client) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("sohoa: {e}");
+                return ExitCode::DataDir;
+            }
+        };
+        sent += p.sent;
+        duplicates += p.duplicates;
+        if let Some(c) = p.register {
+            register.added += c.added;
+            register.updated += c.updated;
+            register.unchanged = c.unchanged;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if p.unauthorized.is_some() || p.waiting == 0 || left.is_zero() {
+            break p;
+        }
+        failures += 1;
+        let pause = sync::backoff(failures, settings.sync.max_backoff_seconds).min(left);
+        // The summary at the end says the rest; here, why we wait.
+        if let Some(line) = sync::pass_line(&p, client.server(), lang) {
+            eprintln!("{line}");
+        }
+        eprintln!("{}", sync::text::retry_in(lang, pause, p.waiting));
+        sync::sleep_unless(&never, pause);
+    };
+    let summary = match records.outbox_summary() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    let out = Summary {
+        server: client.server().to_string(),
+        sent,
+        duplicates,
+        register,
+        waiting: summary.waiting,
+        waiting_since: summary.waiting_since.clone(),
+        refused: summary.refused.clone(),
+        unauthorized: last.unauthorized.clone(),
+        offline: last.offline.clone(),
+    };
+    if json {
+        print_json(&out);
+    } else {
+        print!("{}", render(&out, lang));
+    }
+    if out.waiting == 0 && out.refused.is_empty() && out.unauthorized.is_none() {
+        ExitCode::Ok
+    } else {
+        ExitCode::SyncIncomplete
+    }
+}
+
+fn render(s: &Summary, lang: crate::format::UiLanguage) -> String {
+    let n = |v: u64| count(v, lang);
+    let since = s.waiting_since.as_deref().map(super::watch::local_time);
+    let mut out = say(
+        lang,
+        &format!(
+            "Đồng bộ với máy chủ {}: đã gửi {} tài liệu ({} máy chủ đã có sẵn); sổ tiếp nhận: {} hồ sơ mới, {} cập nhật; {}.\n",
+            s.server,
+            n(s.sent),
+            n(s.duplicates),
+            n(s.register.added),
+            n(s.register.updated),
+            sync::waiting_line(s.waiting, since.as_deref(), lang)
+        ),
+        &format!(
+            "Sync with {}: sent {} documents ({} already there); register: {} new, {} updated; {}.\n",
+            s.server,
+            s.sent,
+            s.duplicates,
+            s.register.added,
+            s.register.updated,
+            sync::waiting_line(s.waiting, since.as_deref(), lang)
+        ),
+    );
+    if let Some(why) = &s.unauthorized {
+        out += &say(
+            lang,
+            &format!("Máy chủ không chấp nhận mã truy cập của trạm: {why}\nHãy kiểm tra [sync] token; lệnh sohoa station add trên máy chủ cấp mã mới.\n"),
+            &format!("The server refuses this station's token: {why}\nCheck [sync] token; sohoa station add on the server makes a new one.\n"),
+        );
+    } else if let (Some(why), true) = (&s.offline, s.waiting > 0) {
+        out += &say(
+            lang,
+            &format!("Chưa gửi được: {why}\nCác tài liệu vẫn được giữ an toàn trên trạm; sohoa watch (hoặc lần chạy sohoa sync sau) sẽ gửi tiếp khi có mạng.\n"),
+            &format!("Cannot send now: {why}\nThe documents are kept safe on this station; sohoa watch (or the next sohoa sync) sends them once the server answers.\n"),
+        );
+    }
+    if !s.refused.is_empty() {
+        out += &say(
+            lang,
+            &format!("{} tài liệu bị từ chối (không gửi lại tự động):\n", n(s.refused.len() as u64)),
+            &format!("{} documents refused (not retried automatically):\n", s.refused.len()),
+        );
+        for r in &s.refused {
+            out += &format!("  {} / {}: {}\n", r.dossier_code, r.name, r.error);
+        }
+    }
+    out
+}

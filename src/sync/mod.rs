@@ -1,0 +1,448 @@
+//! `sohoa sync`: a commune station pushes its archived documents (PDF and
+//! record) to the district server and pulls the register rows of its units.
+//!
+//! The outbox is in the station's own records: every document, in id order,
+//! until the server acknowledges it, so nothing recorded offline is forgotten,
+//! across dropped connections, server restarts and station reboots. A document
+//! is marked sent only after the server's reply; if the reply is lost, the next
+//! try finds the same PDF on the server (uploads are idempotent by SHA-256) and
+//! gets its id back. While the server cannot be reached, passes are spaced by
+//! an exponential backoff with jitter (`backoff`); a document the server refuses
+//! for good (another unit's dossier, a version conflict) is set aside with the
+//! server's message for the operator.
+
+pub mod text;
+
+pub use text::{pass_line, waiting_line};
+
+use crate::config::Settings;
+use crate::format::UiLanguage;
+use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor};
+use crate::serve::{paths, RegisterPage, UploadReply};
+use crate::store::sha256_hex;
+use reqwest::blocking::multipart::{Form, Part};
+use reqwest::StatusCode;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Sync facts kept in `sync_state`.
+const LAST_OK: &str = "last_ok_at";
+const LAST_ERROR: &str = "last_error";
+const REGISTER_CURSOR: &str = "register_cursor";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no server configured")]
+    NoServer,
+    #[error("no station token configured")]
+    NoToken,
+    #[error("cannot read the CA certificate {path}: {message}")]
+    Ca { path: String, message: String },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+    #[error("{0}")]
+    Records(#[from] RecordsError),
+}
+
+/// The station's side of the API.
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: String,
+    token: String,
+    lang: UiLanguage,
+}
+
+impl Client {
+    pub fn new(settings: &Settings) -> Result<Client, SyncError> {
+        let s = &settings.sync;
+        let base = s.server.as_deref().ok_or(SyncError::NoServer)?;
+        let token = s.token.as_deref().ok_or(SyncError::NoToken)?;
+        crate::serve::install_crypto_provider();
+        let mut builder = reqwest::blocking::Client::builder()
+            .user_agent(concat!("sohoa/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs_f64(s.request_timeout_seconds.max(1.0)));
+        if let Some(ca) = &s.ca_file {
+            let err = |message: String| SyncError::Ca {
+                path: ca.display().to_string(),
+                message,
+            };
+            let pem = std::fs::read(ca).map_err(|e| err(e.to_string()))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| err(e.to_string()))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        Ok(Client {
+            http: builder.build().map_err(|e| SyncError::Client(e.to_string()))?,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.trim().to_string(),
+            lang: settings.ui_language,
+        })
+    }
+
+    pub fn server(&self) -> &str {
+        &self.base
+    }
+}
+
+/// How one upload ended.
+#[derive(Debug)]
+enum Sent {
+    Ok(UploadReply),
+    /// Not now, but this document may go later (it alone failed).
+    Retry(String),
+    /// Never, as things are: set aside with the reason.
+    Refused(String),
+    /// The server cannot be reached or is unwell: stop the pass.
+    Offline(String),
+    /// The token is refused: stop the pass.
+    Unauthorized(String),
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Pass {
+    pub sent: u64,
+    /// Acknowledged as already on the server (a reply lost earlier).
+    pub duplicates: u64,
+    /// Refused in this pass, with the reason.
+    pub refused: Vec<String>,
+    /// Failed in this pass and left for a later one.
+    pub retry: u64,
+    /// Why the pass stopped early: the server cannot be reached, or the token.
+    pub offline: Option<String>,
+    pub unauthorized: Option<String>,
+    pub register: Option<ImportCounts>,
+    /// Documents still waiting after the pass.
+    pub waiting: u64,
+    /// Waiting documents whose next try is now (not set back after a failure).
+    pub due: u64,
+}
+
+impl Pass {
+    pub fn stopped(&self) -> bool {
+        self.offline.is_some() || self.unauthorized.is_some()
+    }
+}
+
+/// One pass: queue what is new, push what is due in id order, then pull the
+/// register rows of the station's units.
+pub fn pass(records: &mut Records, data_dir: &Path, client: &Client) -> Result<Pass, RecordsError> {
+    let mut p = Pass::default();
+    records.enqueue_outbox()?;
+    'push: loop {
+        let due = records.outbox_due(&now(), 64)?;
+        if due.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for (id, attempts) in due {
+            match push(records, data_dir, client, id)? {
+                Sent::Ok(reply) => {
+                    records.outbox_sent(id, reply.id)?;
+                    p.sent += 1;
+                    p.duplicates += u64::from(reply.duplicate);
+                    progressed = true;
+                }
+                Sent::Retry(why) => {
+                    let next = chrono::Utc::now()
+                        + chrono::Duration::from_std(backoff(attempts + 1, 3600.0))
+                            .unwrap_or_default();
+                    records.outbox_failed(id, &why, Some(stamp(next)))?;
+                    p.retry += 1;
+                }
+                Sent::Refused(why) => {
+                    records.outbox_refused(id, &why)?;
+                    p.refused.push(why);
+                    progressed = true;
+                }
+                Sent::Offline(why) => {
+                    records.outbox_failed(id, &why, None)?;
+                    p.offline = Some(why);
+                    break 'push;
+                }
+                Sent::Unauthorized(why) => {
+                    p.unauthorized = Some(why);
+                    break 'push;
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    if !p.stopped() {
+        match pull_register(records, client) {
+            Ok(counts) => p.register = Some(counts),
+            Err(Sent::Unauthorized(why)) => p.unauthorized = Some(why),
+            Err(Sent::Offline(why) | Sent::Retry(why) | Sent::Refused(why)) => {
+                p.offline = Some(why)
+            }
+            Err(Sent::Ok(_)) => {}
+        }
+    }
+    match p.offline.as_ref().or(p.unauthorized.as_ref()) {
+        Some(why) => records.sync_set(LAST_ERROR, &format!("{} {why}", now()))?,
+        None => {
+            records.sync_set(LAST_OK, &now())?;
+            records.sync_set(LAST_ERROR, "")?;
+        }
+    }
+    let summary = records.outbox_summary()?;
+    p.waiting = summary.waiting;
+    p.due = records.outbox_due(&now(), u32::MAX)?.len() as u64;
+    Ok(p)
+}
+
+/// When the station last reached the server without error, and the last error.
+pub fn last_contact(records: &Records) -> Result<(Option<String>, Option<String>), RecordsError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    Ok((
+        nonempty(records.sync_get(LAST_OK)?),
+        nonempty(records.sync_get(LAST_ERROR)?),
+    ))
+}
+
+fn push(records: &Records, data_dir: &Path, client: &Client, id: i64) -> Result<Sent, RecordsError> {
+    let lang = client.lang;
+    let Some((rec, path)) = records.upload_record(id)? else {
+        return Ok(Sent::Refused(format!("document {id} not found")));
+    };
+    // What goes out is what was recorded: a file changed or lost since is not sent.
+    let bytes = match std::fs::read(data_dir.join(&path)) {
+        Ok(b) => b,
+        Err(e) => return Ok(Sent::Refused(text::local_unreadable(lang, &path, &e))),
+    };
+    if sha256_hex(&bytes) != rec.sha256 {
+        return Ok(Sent::Refused(text::local_changed(lang, &path)));
+    }
+    let file_name = Path::new(&path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "document.pdf".into());
+    let record = match serde_json::to_string(&rec) {
+        Ok(r) => r,
+        Err(e) => return Ok(Sent::Refused(e.to_string())),
+    };
+    let form = Form::new()
+        .part(
+            "record",
+            Part::text(record)
+                .mime_str("application/json")
+                .expect("a valid MIME type"),
+        )
+        .part(
+            "pdf",
+            Part::bytes(bytes)
+                .file_name(file_name)
+                .mime_str("application/pdf")
+                .expect("a valid MIME type"),
+        );
+    let sent = client
+        .http
+        .post(format!("{}{}", client.base, paths::UPLOAD))
+        .bearer_auth(&client.token)
+        .multipart(form)
+        .send();
+    Ok(match sent {
+        Err(e) => Sent::Offline(text::unreachable(lang, &client.base, &e)),
+        Ok(resp) => {
+            let status = resp.status();
+            if status.is_success() {
+                match resp.json::<UploadReply>() {
+                    Ok(reply) => Sent::Ok(reply),
+                    // The reply was cut: the next try learns the id (idempotent).
+                    Err(e) => Sent::Offline(text::unreachable(lang, &client.base, &e)),
+                }
+            } else {
+                classify(status, server_error(resp))
+            }
+        }
+    })
+}
+
+/// The server's `{error, message}` as one line.
+fn server_error(resp: reqwest::blocking::Response) -> (String, String) {
+    let status = resp.status();
+    let body = resp.text().unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) => (
+            v["error"].as_str().unwrap_or_default().to_string(),
+            format!(
+                "[{}] {}",
+                v["error"].as_str().unwrap_or("?"),
+                v["message"].as_str().unwrap_or(&body)
+            ),
+        ),
+        Err(_) => (String::new(), format!("HTTP {status}: {}", body.trim())),
+    }
+}
+
+fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
+    match status.as_u16() {
+        401 => Sent::Unauthorized(message),
+        // Damaged in transit, or a body cut short: the same document may go next time.
+        422 if code == "E_HASH_MISMATCH" => Sent::Retry(message),
+        400 | 408 | 429 => Sent::Retry(message),
+        403 | 409 | 413 | 422 => Sent::Refused(message),
+        _ => Sent::Offline(message),
+    }
+}
+
+fn pull_register(records: &mut Records, client: &Client) -> Result<ImportCounts, Sent> {
+    let mut total = ImportCounts::default();
+    let mut cursor: RegisterCursor = records
+        .sync_get(REGISTER_CURSOR)
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let lang = client.lang;
+    loop {
+        let resp = client
+            .http
+            .get(format!("{}{}", client.base, paths::REGISTER))
+            .query(&[("after_seq", cursor.seq.to_string()), ("after_code", cursor.code.clone())])
+            .bearer_auth(&client.token)
+            .send()
+            .map_err(|e| Sent::Offline(text::unreachable(lang, &client.base, &e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(classify(status, server_error(resp)));
+        }
+        let page: RegisterPage = resp
+            .json()
+            .map_err(|e| Sent::Offline(text::unreachable(lang, &client.base, &e)))?;
+        if !page.rows.is_empty() {
+            let c = records
+                .upsert_register(&page.rows)
+                .map_err(|e| Sent::Retry(e.to_string()))?;
+            total.added += c.added;
+            total.updated += c.updated;
+            total.unchanged += c.unchanged;
+        }
+        cursor = page.cursor;
+        let saved = serde_json::to_string(&cursor).unwrap_or_default();
+        records
+            .sync_set(REGISTER_CURSOR, &saved)
+            .map_err(|e| Sent::Retry(e.to_string()))?;
+        if !page.more {
+            return Ok(total);
+        }
+    }
+}
+
+/// The wait before try number `attempt` (1, 2, …): doubling from one second
+/// up to `max_seconds`, then a random share of it between a half and the whole
+/// ("equal jitter"), so stations coming back together do not call at once.
+pub fn backoff(attempt: u32, max_seconds: f64) -> Duration {
+    let full = 2f64.powi(attempt.saturating_sub(1).min(30) as i32).min(max_seconds.max(1.0));
+    Duration::from_secs_f64(full * (0.5 + 0.5 * unit_random()))
+}
+
+/// A number in [0, 1) from the standard library's random hash keys.
+fn unit_random() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn now() -> String {
+    stamp(chrono::Utc::now())
+}
+
+/// The timestamp form of the records (RFC 3339, UTC, seconds), which sorts as text.
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The sync loop of `sohoa watch`: a pass every `interval_seconds` while the
+/// server answers, spaced by `backoff` while it does not, until `stop`.
+pub fn run_loop(settings: &Settings, stop: &AtomicBool, say: &(dyn Fn(&str) + Sync)) {
+    let lang = settings.ui_language;
+    let client = match Client::new(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            say(&text::cannot_start(lang, &e));
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    let mut records: Option<Records> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let result = match records.take() {
+            Some(r) => Ok(r),
+            None => Records::open_configured(settings),
+        }
+        .and_then(|mut r| {
+            let p = pass(&mut r, &settings.data_dir, &client);
+            records = Some(r);
+            p
+        });
+        let wait = match result {
+            Ok(p) => {
+                if let Some(line) = pass_line(&p, client.server(), lang) {
+                    say(&line);
+                }
+                if p.stopped() {
+                    failures += 1;
+                    let wait = backoff(failures, settings.sync.max_backoff_seconds);
+                    say(&text::retry_in(lang, wait, p.waiting));
+                    wait
+                } else {
+                    failures = 0;
+                    Duration::from_secs_f64(settings.sync.interval_seconds.max(0.5))
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                records = None;
+                say(&format!("sync: {e}"));
+                backoff(failures, settings.sync.max_backoff_seconds)
+            }
+        };
+        sleep_unless(stop, wait);
+    }
+}
+
+/// Sleeps `d`, waking early when `stop` is raised.
+pub fn sleep_unless(stop: &AtomicBool, d: Duration) {
+    let until = std::time::Instant::now() + d;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(200)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter() {
+        for attempt in 1..12 {
+            let full = 2f64.powi(attempt as i32 - 1).min(60.0);
+            let d = backoff(attempt, 60.0).as_secs_f64();
+            assert!(d >= full * 0.5 - 1e-9 && d <= full + 1e-9, "{attempt}: {d}");
+        }
+        let draws: std::collections::HashSet<u64> =
+            (0..20).map(|_| backoff(8, 600.0).as_millis() as u64).collect();
+        assert!(draws.len() > 10, "jitter spreads the waits: {draws:?}");
+    }
+
+    #[test]
+    fn refusals_and_retries_by_status() {
+        let m = |c: &str| (c.to_string(), format!("[{c}] …"));
+        assert!(matches!(classify(StatusCode::UNAUTHORIZED, m("E_BAD_TOKEN")), Sent::Unauthorized(_)));
+        assert!(matches!(classify(StatusCode::FORBIDDEN, m("E_OTHER_UNIT")), Sent::Refused(_)));
+        assert!(matches!(classify(StatusCode::CONFLICT, m("E_VERSION_CONFLICT")), Sent::Refused(_)));
+        assert!(matches!(classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_HASH_MISMATCH")), Sent::Retry(_)));
+        assert!(matches!(classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_BAD_PDF")), Sent::Refused(_)));
+        assert!(matches!(classify(StatusCode::SERVICE_UNAVAILABLE, m("E_DATABASE")), Sent::Offline(_)));
+        assert!(matches!(classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())), Sent::Offline(_)));
+    }
+}
