@@ -258,3 +258,84 @@ pub fn slips() -> &'static Vec<PathBuf> {
     })
     .1
 }
+
+/// A `sohoa serve` process on a free loopback port; killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+    args: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// `sohoa GLOBAL… serve --listen 127.0.0.1:PORT EXTRA…`, once it answers `/health`.
+    pub fn start(
+        global: &[&str],
+        extra: &[&str],
+        scheme: &str,
+        client: &reqwest::blocking::Client,
+    ) -> Server {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut args: Vec<String> = global.iter().map(|s| s.to_string()).collect();
+        args.extend(["serve".to_string(), "--listen".to_string(), listen.clone()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Server::spawn(&args);
+        let server = Server {
+            child,
+            base: format!("{scheme}://{listen}"),
+            args,
+        };
+        server.wait_ready(client);
+        server
+    }
+
+    fn spawn(args: &[String]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(args)
+            .env_remove("SOHOA_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sohoa serve")
+    }
+
+    fn wait_ready(&self, client: &reqwest::blocking::Client) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match client.get(format!("{}/health", self.base)).send() {
+                Ok(_) => return,
+                Err(e) => assert!(
+                    std::time::Instant::now() < deadline,
+                    "sohoa serve did not answer: {e:?}"
+                ),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL: no drain, no goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts again on the same address, after `kill`.
+    pub fn restart(&mut self, client: &reqwest::blocking::Client) {
+        self.child = Server::spawn(&self.args);
+        self.wait_ready(client);
+    }
+}

@@ -12,4 +12,5 @@ mod queue;
 mod report;
 mod report_html;
 mod serve;
+mod sync;
 mod watch;

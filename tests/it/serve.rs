@@ -2,64 +2,10 @@
 //! token, every other route refused without a right one, and what it serves
 //! equal to what the command line and the archive hold.
 
-use crate::harness::{sohoa, stderr, stdout};
+use crate::harness::{sohoa, stderr, stdout, Server};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(data: &Path, extra: &[&str], scheme: &str, client: &reqwest::blocking::Client) -> Server {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "serve",
-            "--listen",
-            &listen,
-        ])
-        .args(extra)
-        .env_remove("SOHOA_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sohoa serve");
-    let server = Server {
-        child,
-        base: format!("{scheme}://{listen}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match client.get(format!("{}/health", server.base)).send() {
-            Ok(_) => return server,
-            Err(e) => assert!(
-                Instant::now() < deadline,
-                "sohoa serve did not answer: {e:?}"
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A data dir with the sample register and one scanned dossier, and a station token.
 fn prepared() -> (tempfile::TempDir, String) {
@@ -118,7 +64,7 @@ fn prepared() -> (tempfile::TempDir, String) {
 fn the_api_over_http_with_station_tokens() {
     let (data, token) = prepared();
     let client = reqwest::blocking::Client::new();
-    let server = start(data.path(), &[], "http", &client);
+    let server = Server::start(&["--data-dir", data.path().to_str().unwrap()], &[], "http", &client);
     let get = |path: &str, token: Option<&str>| {
         let mut req = client.get(format!("{}{path}", server.base));
         if let Some(t) = token {
@@ -263,14 +209,14 @@ fn https_with_a_certificate() {
     let (data, token) = prepared();
     let (cert, key) = certificate(data.path());
     // This test binary links rustls with two crypto backends; pick one for the client.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    sohoa::serve::install_crypto_provider();
     let root = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
     let client = reqwest::blocking::Client::builder()
         .add_root_certificate(root)
         .build()
         .unwrap();
-    let server = start(
-        data.path(),
+    let server = Server::start(
+        &["--data-dir", data.path().to_str().unwrap()],
         &[
             "--tls-cert",
             cert.to_str().unwrap(),
