@@ -43,7 +43,10 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
                 "{}",
                 say(
                     lang,
-                    &format!("Đưa lại {} tài liệu bị từ chối vào hàng chờ gửi.", count(n, lang)),
+                    &format!(
+                        "Đưa lại {} tài liệu bị từ chối vào hàng chờ gửi.",
+                        count(n, lang)
+                    ),
                     &format!("{n} refused documents put back in line."),
                 )
             ),
@@ -155,8 +158,14 @@ fn render(s: &Summary, lang: crate::format::UiLanguage) -> String {
     if !s.refused.is_empty() {
         out += &say(
             lang,
-            &format!("{} tài liệu bị từ chối (không gửi lại tự động):\n", n(s.refused.len() as u64)),
-            &format!("{} documents refused (not retried automatically):\n", s.refused.len()),
+            &format!(
+                "{} tài liệu bị từ chối (không gửi lại tự động):\n",
+                n(s.refused.len() as u64)
+            ),
+            &format!(
+                "{} documents refused (not retried automatically):\n",
+                s.refused.len()
+            ),
         );
         for r in &s.refused {
             out += &format!("  {} / {}: {}\n", r.dossier_code, r.name, r.error);

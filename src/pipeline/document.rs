@@ -108,15 +108,21 @@ fn read_page(
     shown: &str,
 ) -> Result<ReadPage, Problem> {
     let tessdata = settings.ocr.tessdata.as_deref();
+    let mut ocr_time = std::time::Duration::ZERO;
     let prepared = prepare::prepare_page(&page, &settings.prepare, |img, dpi| {
-        detect_orientation(img, dpi, tessdata).map(|o| (o.turn, o.confidence))
+        let t = std::time::Instant::now();
+        let found = detect_orientation(img, dpi, tessdata).map(|o| (o.turn, o.confidence));
+        ocr_time += t.elapsed();
+        found
     });
     let ocr = if prepared.blank {
         None
     } else {
+        let t = std::time::Instant::now();
         let r = with_engine(settings, |e| e.recognise(&prepared.image, prepared.dpi))
             .and_then(|r| r)
             .map_err(|e| Problem::new(e.code(), shown.to_string(), e.to_string()))?;
+        ocr_time += t.elapsed();
         Some(r)
     };
     let record = PageRecord {
@@ -130,6 +136,7 @@ fn read_page(
         blank: prepared.blank,
         mean_confidence: ocr.as_ref().and_then(OcrPage::mean_confidence),
         words: ocr.as_ref().map_or(0, |o| o.words().count() as u32),
+        ocr_seconds: ocr_time.as_secs_f32(),
     };
     let dpi = package::layout_dpi(page.width, page.height, page.dpi);
     let image = package::encode_image(index + 1, page.stored, page.width, page.height)

@@ -79,6 +79,9 @@ pub struct PageRecord {
     pub blank: bool,
     pub mean_confidence: Option<f32>,
     pub words: u32,
+    /// Seconds Tesseract spent on the page (orientation and recognition).
+    #[serde(default)]
+    pub ocr_seconds: f32,
 }
 
 impl PageRecord {
@@ -319,11 +322,11 @@ impl Records {
 
 /// `insert_document`'s statements, inside a transaction the caller holds.
 fn insert_document_in(e: &mut db::Exec, doc: &NewDocument) -> Result<i64, DbError> {
-        e.execute(
-            "UPDATE documents SET current = 0 WHERE dossier_id = $1 AND kind = $2 AND name = $3",
-            vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
-        )?;
-        let id: i64 = e.value(
+    e.execute(
+        "UPDATE documents SET current = 0 WHERE dossier_id = $1 AND kind = $2 AND name = $3",
+        vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
+    )?;
+    let id: i64 = e.value(
             "INSERT INTO documents (dossier_id, kind, name, version, current, archive_path, page_count, bytes,
                 sha256, input_sha256, ocr_engine, ocr_version, ocr_languages, mean_confidence, created_at)
              VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
@@ -333,35 +336,35 @@ fn insert_document_in(e: &mut db::Exec, doc: &NewDocument) -> Result<i64, DbErro
                 &doc.ocr_version, &doc.ocr_languages, doc.mean_confidence, now()
             ],
         )?;
-        for p in &doc.pages {
-            e.execute(
+    for p in &doc.pages {
+        e.execute(
                 "INSERT INTO pages (document_id, page_no, width_px, height_px, dpi_x, dpi_y, color, turn,
-                    deskew_deg, blank, low_dpi, not_color, mean_confidence, words)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    deskew_deg, blank, low_dpi, not_color, mean_confidence, words, ocr_seconds)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 vals![
                     id, p.page_no, p.width_px, p.height_px, p.dpi.map(|d| d.0), p.dpi.map(|d| d.1),
                     &p.color, p.turn, p.deskew_deg, p.blank, p.low_dpi(), p.not_color(),
-                    p.mean_confidence, p.words
+                    p.mean_confidence, p.words, p.ocr_seconds
                 ],
             )?;
-        }
-        for f in &doc.inputs {
-            e.execute(
-                "INSERT INTO input_files (document_id, path, sha256, bytes) VALUES ($1, $2, $3, $4)",
-                vals![id, &f.path, &f.sha256, f.bytes],
-            )?;
-        }
-        let flag = match doc.kind {
-            DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
-            DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
-        };
-        e.execute(flag, vals![doc.dossier_id])?;
+    }
+    for f in &doc.inputs {
         e.execute(
+            "INSERT INTO input_files (document_id, path, sha256, bytes) VALUES ($1, $2, $3, $4)",
+            vals![id, &f.path, &f.sha256, f.bytes],
+        )?;
+    }
+    let flag = match doc.kind {
+        DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
+        DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
+    };
+    e.execute(flag, vals![doc.dossier_id])?;
+    e.execute(
             "UPDATE failures SET resolved = 1
               WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",
             vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
         )?;
-        Ok(id)
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -65,10 +65,11 @@ impl Records {
         row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
     }
 
-    /// Counters for `/metrics`: documents, pages, unresolved failures, queue depth.
-    pub fn metrics(&self) -> Result<[i64; 4], RecordsError> {
+    /// Counters for `/metrics`: documents, pages, unresolved failures, queue
+    /// depth, and the seconds of OCR behind the pages.
+    pub fn metrics(&self) -> Result<([i64; 4], f64), RecordsError> {
         Ok(self.db.run(|e| {
-            Ok([
+            let counts = [
                 e.value("SELECT COUNT(*) FROM documents", &[])?,
                 e.value(
                     "SELECT CAST(COALESCE(SUM(page_count), 0) AS BIGINT) FROM documents",
@@ -79,7 +80,12 @@ impl Records {
                     "SELECT COUNT(*) FROM work_queue WHERE state IN ('queued', 'claimed')",
                     &[],
                 )?,
-            ])
+            ];
+            let ocr: f64 = e.value(
+                "SELECT CAST(COALESCE(SUM(ocr_seconds), 0) AS DOUBLE PRECISION) FROM pages",
+                &[],
+            )?;
+            Ok((counts, ocr))
         })?)
     }
 }

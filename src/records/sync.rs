@@ -113,7 +113,7 @@ impl Records {
             let pages = e
                 .query(
                     "SELECT page_no, width_px, height_px, dpi_x, dpi_y, color, turn, deskew_deg, blank,
-                            mean_confidence, words
+                            mean_confidence, words, ocr_seconds
                        FROM pages WHERE document_id = $1 ORDER BY page_no",
                     vals![id],
                 )?
@@ -134,6 +134,7 @@ impl Records {
                         blank: p.get(8)?,
                         mean_confidence: p.get(9)?,
                         words: p.get(10)?,
+                        ocr_seconds: p.get::<Option<f32>>(11)?.unwrap_or(0.0),
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -281,9 +282,9 @@ impl Records {
     }
 
     pub fn sync_get(&self, key: &str) -> Result<Option<String>, RecordsError> {
-        let row = self.db.run(|e| {
-            e.query_opt("SELECT value FROM sync_state WHERE key = $1", vals![key])
-        })?;
+        let row = self
+            .db
+            .run(|e| e.query_opt("SELECT value FROM sync_state WHERE key = $1", vals![key]))?;
         Ok(row.map(|r| r.get(0)).transpose()?)
     }
 
@@ -303,7 +304,10 @@ impl Records {
     /// The unit a dossier is recorded under, if the dossier is known.
     pub fn dossier_unit(&self, code: &str) -> Result<Option<String>, RecordsError> {
         let row = self.db.run(|e| {
-            e.query_opt("SELECT unit_code FROM dossiers WHERE code = $1", vals![code])
+            e.query_opt(
+                "SELECT unit_code FROM dossiers WHERE code = $1",
+                vals![code],
+            )
         })?;
         Ok(row.map(|r| r.get(0)).transpose()?)
     }

@@ -26,6 +26,7 @@ fn page(n: u32) -> PageRecord {
         blank: false,
         mean_confidence: Some(91.5),
         words: 321,
+        ocr_seconds: 1.5,
     }
 }
 
@@ -288,10 +289,153 @@ fn scenario(r: &mut Records) {
     assert_eq!(r.interrupt_jobs().unwrap(), 1);
 }
 
+/// The sync records: a station's outbox, and a server taking uploads and
+/// handing out register rows.
+fn sync_scenario(r: &mut Records) {
+    let code = DossierCode::parse("000.20.18.H44-230322-0005").unwrap();
+    let dossier = r.ensure_dossier(&code).unwrap();
+    let d1 = r
+        .insert_document(&document(dossier, DocKind::ThanhPhan, "01-don", 1, "a"))
+        .unwrap();
+    let d2 = r
+        .insert_document(&document(dossier, DocKind::ThanhPhan, "02-cccd", 1, "b"))
+        .unwrap();
+    let later = "2999-01-01T00:00:00Z";
+
+    // Station: every document is queued once, in order, and read back whole.
+    assert_eq!(r.enqueue_outbox().unwrap(), 2);
+    assert_eq!(r.enqueue_outbox().unwrap(), 0);
+    assert_eq!(r.outbox_due(later, 10).unwrap(), vec![(d1, 0), (d2, 0)]);
+    let (rec, path) = r.upload_record(d1).unwrap().unwrap();
+    assert_eq!(path, "archive/01-don.v1.pdf");
+    assert_eq!(
+        (rec.dossier.clone(), rec.kind, rec.version),
+        (code.clone(), DocKind::ThanhPhan, 1)
+    );
+    assert_eq!(
+        (rec.sha256.as_str(), rec.bytes, rec.pages.len()),
+        ("pdf-a", 123_456, 2)
+    );
+    assert_eq!(
+        (
+            rec.pages[1].page_no,
+            rec.pages[1].dpi,
+            rec.pages[1].ocr_seconds
+        ),
+        (2, Some((300.0, 300.0)), 1.5)
+    );
+    assert_eq!(rec.inputs[0].path, "inbox/01-don.jpg");
+    r.outbox_failed(d1, "máy chủ: không kết nối được", Some(later.into()))
+        .unwrap();
+    assert_eq!(
+        r.outbox_due("2100-01-01T00:00:00Z", 10).unwrap(),
+        vec![(d2, 0)]
+    );
+    r.outbox_refused(d2, "[E_OTHER_UNIT] …").unwrap();
+    let s = r.outbox_summary().unwrap();
+    assert_eq!((s.waiting, s.sent, s.refused.len()), (1, 0, 1));
+    assert_eq!(s.refused[0].dossier_code, code.code);
+    assert!(s.last_error.unwrap().contains("không kết nối được"));
+    assert!(s.waiting_since.is_some());
+    assert_eq!(r.outbox_retry_refused().unwrap(), 1);
+    r.outbox_sent(d1, 77).unwrap();
+    r.outbox_sent(d2, 78).unwrap();
+    let s = r.outbox_summary().unwrap();
+    assert_eq!((s.waiting, s.sent, s.refused.len()), (0, 2, 0));
+    r.sync_set("k", "một").unwrap();
+    r.sync_set("k", "hai").unwrap();
+    assert_eq!(r.sync_get("k").unwrap().as_deref(), Some("hai"));
+    assert_eq!(r.sync_get("nothing").unwrap(), None);
+
+    // Server: the same PDF is a duplicate, another PDF under a taken version a conflict.
+    let station = r
+        .add_station("xa-a", "000.20.18.H44", "digest")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.uploaded(&rec).unwrap(), Some(Stored::Duplicate(d1)));
+    let mut other = rec.clone();
+    other.sha256 = "pdf-other".into();
+    assert_eq!(r.uploaded(&other).unwrap(), Some(Stored::Conflict));
+    // Version 3 then version 2 arrive: the highest stays current.
+    let mut v3 = other.clone();
+    v3.version = 3;
+    let id3 = r
+        .record_upload(&v3, "archive/x.v3.pdf", station.id)
+        .unwrap();
+    let mut v2 = rec.clone();
+    (v2.version, v2.sha256) = (2, "pdf-v2".into());
+    assert_eq!(r.uploaded(&v2).unwrap(), None);
+    r.record_upload(&v2, "archive/x.v2.pdf", station.id)
+        .unwrap();
+    let current = r
+        .current_document(dossier, DocKind::ThanhPhan, "01-don")
+        .unwrap()
+        .unwrap();
+    assert_eq!((current.id, current.version), (id3, 3));
+    assert_eq!(
+        r.enqueue_outbox().unwrap(),
+        0,
+        "uploads received are not sent on"
+    );
+    assert_eq!(
+        r.dossier_unit(&code.code).unwrap().as_deref(),
+        Some("000.20.18.H44")
+    );
+    let (_, ocr) = r.metrics().unwrap();
+    assert!((ocr - 4.0 * 2.0 * 1.5).abs() < 1e-6, "{ocr}");
+
+    // Register rows by (import, code), only of the units asked for.
+    let row = |c: &str, unit: &str| RegisterRow {
+        line: 0,
+        code: c.into(),
+        standard_code: true,
+        procedure_code: None,
+        procedure_name: None,
+        field: None,
+        unit_code: unit.into(),
+        received_on: day("2023-03-22"),
+        channel: Some(Channel::BuuChinh),
+        full_online: None,
+        has_fee: Some(false),
+        paid_online: None,
+        due_on: Some(day("2023-03-30")),
+        resolved_on: None,
+        paper_result: Some(true),
+    };
+    let a = [
+        row("000.20.18.H44-230322-0002", "000.20.18.H44"),
+        row("000.20.18.H44-230322-0001", "000.20.18.H44"),
+        row("000.21.18.H44-230322-0001", "000.21.18.H44"),
+    ];
+    r.upsert_register(&a).unwrap();
+    r.upsert_register(&[row("000.20.18.H44-230322-0003", "000.20.18.H44")])
+        .unwrap();
+    let units = vec!["000.20.18.H44".to_string()];
+    let page = r
+        .register_since(&units, &RegisterCursor::default(), 2)
+        .unwrap();
+    let codes: Vec<&str> = page.iter().map(|(_, row)| row.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["000.20.18.H44-230322-0001", "000.20.18.H44-230322-0002"]
+    );
+    assert_eq!(page[1].1, a[0], "a row comes back as it was imported");
+    let rest = r.register_since(&units, &page[1].0, 10).unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].1.code, "000.20.18.H44-230322-0003");
+    assert!(r.register_since(&units, &rest[0].0, 10).unwrap().is_empty());
+    assert!(r
+        .register_since(&[], &RegisterCursor::default(), 10)
+        .unwrap()
+        .is_empty());
+}
+
 #[test]
 fn the_sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     scenario(&mut Records::open(&dir.path().join("sohoa.db")).unwrap());
+    let other = tempfile::tempdir().unwrap();
+    sync_scenario(&mut Records::open(&other.path().join("sohoa.db")).unwrap());
     // Opening again applies no migration twice.
     Records::open(&dir.path().join("sohoa.db")).unwrap();
 }
@@ -300,6 +444,7 @@ fn the_sqlite_store() {
 fn the_postgres_store() {
     let mut r = postgres_records();
     scenario(&mut r);
+    sync_scenario(&mut postgres_records());
 }
 
 #[test]

@@ -14,10 +14,10 @@ use crate::records::{Records, RecordsError, Station};
 use crate::report::{self, By, Period, PeriodSpec, Request};
 use crate::units::{Level, UnitTree};
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
@@ -159,7 +159,7 @@ async fn health(State(app): State<Shared>) -> Response {
 
 async fn metrics(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     station(&app, &headers).await?;
-    let [documents, pages, failures, queue] =
+    let ([documents, pages, failures, queue], ocr_seconds) =
         with_records(&app, |r, _| r.metrics().map_err(ApiError::records)).await?;
     let text = format!(
         "# HELP sohoa_documents_total Documents archived (every version).\n\
@@ -169,7 +169,9 @@ async fn metrics(State(app): State<Shared>, headers: HeaderMap) -> Result<Respon
          # HELP sohoa_failures_unresolved Inputs that failed and were not digitized since.\n\
          # TYPE sohoa_failures_unresolved gauge\nsohoa_failures_unresolved {failures}\n\
          # HELP sohoa_queue_depth Dossier folders queued or being processed by workers.\n\
-         # TYPE sohoa_queue_depth gauge\nsohoa_queue_depth {queue}\n"
+         # TYPE sohoa_queue_depth gauge\nsohoa_queue_depth {queue}\n\
+         # HELP sohoa_ocr_seconds_total Seconds Tesseract spent on the archived pages.\n\
+         # TYPE sohoa_ocr_seconds_total counter\nsohoa_ocr_seconds_total {ocr_seconds:.3}\n"
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
@@ -436,7 +438,15 @@ mod tests {
     #[test]
     fn the_openapi_description_has_every_route() {
         let doc = include_str!("../../docs/openapi.yaml");
-        for route in [HEALTH, METRICS, DOSSIER, DOCUMENT_PDF, REPORTS, UPLOAD, REGISTER] {
+        for route in [
+            HEALTH,
+            METRICS,
+            DOSSIER,
+            DOCUMENT_PDF,
+            REPORTS,
+            UPLOAD,
+            REGISTER,
+        ] {
             assert!(
                 doc.contains(&format!("\n  {route}:\n")),
                 "{route} missing from docs/openapi.yaml"

@@ -29,7 +29,13 @@ pub struct UploadReply {
     pub duplicate: bool,
 }
 
-fn refuse(status: StatusCode, code: &'static str, vi: String, en: String, lang: UiLanguage) -> ApiError {
+fn refuse(
+    status: StatusCode,
+    code: &'static str,
+    vi: String,
+    en: String,
+    lang: UiLanguage,
+) -> ApiError {
     ApiError::new(status, code, &vi, &en, lang)
 }
 
@@ -60,16 +66,17 @@ pub(super) async fn upload(
         match field.name() {
             Some("record") => {
                 let bytes = field.bytes().await.map_err(|e| multipart_error(e, lang))?;
-                record = Some(
-                    serde_json::from_slice(&bytes).map_err(|e| bad(format!("record: {e}")))?,
-                );
+                record =
+                    Some(serde_json::from_slice(&bytes).map_err(|e| bad(format!("record: {e}")))?);
             }
             Some("pdf") => pdf = Some(field.bytes().await.map_err(|e| multipart_error(e, lang))?),
             _ => {}
         }
     }
     let (Some(rec), Some(pdf)) = (record, pdf) else {
-        return Err(bad("cần hai phần 'record' và 'pdf' / both 'record' and 'pdf' parts are needed".into()));
+        return Err(bad(
+            "cần hai phần 'record' và 'pdf' / both 'record' and 'pdf' parts are needed".into(),
+        ));
     };
     if rec.version == 0 || rec.name.trim().is_empty() {
         return Err(bad("version/name".into()));
@@ -120,7 +127,12 @@ pub(super) async fn upload(
 
     let allowed = app.tree.subtree_codes(&station.unit_code);
     if !allowed.contains(&rec.dossier.unit) {
-        return Err(other_unit(&station, &rec.dossier.code, &rec.dossier.unit, lang));
+        return Err(other_unit(
+            &station,
+            &rec.dossier.code,
+            &rec.dossier.unit,
+            lang,
+        ));
     }
 
     let (id, duplicate) = with_records(&app, move |r, app| {

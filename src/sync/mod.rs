@@ -73,7 +73,9 @@ impl Client {
             builder = builder.add_root_certificate(cert);
         }
         Ok(Client {
-            http: builder.build().map_err(|e| SyncError::Client(e.to_string()))?,
+            http: builder
+                .build()
+                .map_err(|e| SyncError::Client(e.to_string()))?,
             base: base.trim_end_matches('/').to_string(),
             token: token.trim().to_string(),
             lang: settings.ui_language,
@@ -203,7 +205,12 @@ pub fn last_contact(records: &Records) -> Result<(Option<String>, Option<String>
     ))
 }
 
-fn push(records: &Records, data_dir: &Path, client: &Client, id: i64) -> Result<Sent, RecordsError> {
+fn push(
+    records: &Records,
+    data_dir: &Path,
+    client: &Client,
+    id: i64,
+) -> Result<Sent, RecordsError> {
     let lang = client.lang;
     let Some((rec, path)) = records.upload_record(id)? else {
         return Ok(Sent::Refused(format!("document {id} not found")));
@@ -302,7 +309,10 @@ fn pull_register(records: &mut Records, client: &Client) -> Result<ImportCounts,
         let resp = client
             .http
             .get(format!("{}{}", client.base, paths::REGISTER))
-            .query(&[("after_seq", cursor.seq.to_string()), ("after_code", cursor.code.clone())])
+            .query(&[
+                ("after_seq", cursor.seq.to_string()),
+                ("after_code", cursor.code.clone()),
+            ])
             .bearer_auth(&client.token)
             .send()
             .map_err(|e| Sent::Offline(text::unreachable(lang, &client.base, &e)))?;
@@ -336,7 +346,9 @@ fn pull_register(records: &mut Records, client: &Client) -> Result<ImportCounts,
 /// up to `max_seconds`, then a random share of it between a half and the whole
 /// ("equal jitter"), so stations coming back together do not call at once.
 pub fn backoff(attempt: u32, max_seconds: f64) -> Duration {
-    let full = 2f64.powi(attempt.saturating_sub(1).min(30) as i32).min(max_seconds.max(1.0));
+    let full = 2f64
+        .powi(attempt.saturating_sub(1).min(30) as i32)
+        .min(max_seconds.max(1.0));
     Duration::from_secs_f64(full * (0.5 + 0.5 * unit_random()))
 }
 
@@ -344,7 +356,11 @@ pub fn backoff(attempt: u32, max_seconds: f64) -> Duration {
 fn unit_random() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -429,20 +445,42 @@ mod tests {
             let d = backoff(attempt, 60.0).as_secs_f64();
             assert!(d >= full * 0.5 - 1e-9 && d <= full + 1e-9, "{attempt}: {d}");
         }
-        let draws: std::collections::HashSet<u64> =
-            (0..20).map(|_| backoff(8, 600.0).as_millis() as u64).collect();
+        let draws: std::collections::HashSet<u64> = (0..20)
+            .map(|_| backoff(8, 600.0).as_millis() as u64)
+            .collect();
         assert!(draws.len() > 10, "jitter spreads the waits: {draws:?}");
     }
 
     #[test]
     fn refusals_and_retries_by_status() {
         let m = |c: &str| (c.to_string(), format!("[{c}] …"));
-        assert!(matches!(classify(StatusCode::UNAUTHORIZED, m("E_BAD_TOKEN")), Sent::Unauthorized(_)));
-        assert!(matches!(classify(StatusCode::FORBIDDEN, m("E_OTHER_UNIT")), Sent::Refused(_)));
-        assert!(matches!(classify(StatusCode::CONFLICT, m("E_VERSION_CONFLICT")), Sent::Refused(_)));
-        assert!(matches!(classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_HASH_MISMATCH")), Sent::Retry(_)));
-        assert!(matches!(classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_BAD_PDF")), Sent::Refused(_)));
-        assert!(matches!(classify(StatusCode::SERVICE_UNAVAILABLE, m("E_DATABASE")), Sent::Offline(_)));
-        assert!(matches!(classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())), Sent::Offline(_)));
+        assert!(matches!(
+            classify(StatusCode::UNAUTHORIZED, m("E_BAD_TOKEN")),
+            Sent::Unauthorized(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::FORBIDDEN, m("E_OTHER_UNIT")),
+            Sent::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::CONFLICT, m("E_VERSION_CONFLICT")),
+            Sent::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_HASH_MISMATCH")),
+            Sent::Retry(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::UNPROCESSABLE_ENTITY, m("E_BAD_PDF")),
+            Sent::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, m("E_DATABASE")),
+            Sent::Offline(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())),
+            Sent::Offline(_)
+        ));
     }
 }

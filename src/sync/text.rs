@@ -26,7 +26,10 @@ pub fn pass_line(p: &Pass, server: &str, lang: UiLanguage) -> Option<String> {
         if p.duplicates > 0 {
             parts.push(pick(
                 lang,
-                format!("{} tài liệu máy chủ đã có từ lần gửi trước", n(p.duplicates)),
+                format!(
+                    "{} tài liệu máy chủ đã có từ lần gửi trước",
+                    n(p.duplicates)
+                ),
                 format!("{} already there from an earlier try", n(p.duplicates)),
             ));
         }
@@ -41,8 +44,16 @@ pub fn pass_line(p: &Pass, server: &str, lang: UiLanguage) -> Option<String> {
     if let Some(c) = p.register.filter(|c| c.added + c.updated > 0) {
         parts.push(pick(
             lang,
-            format!("nhận sổ tiếp nhận: {} hồ sơ mới, {} cập nhật", n(c.added), n(c.updated)),
-            format!("register rows received: {} new, {} updated", n(c.added), n(c.updated)),
+            format!(
+                "nhận sổ tiếp nhận: {} hồ sơ mới, {} cập nhật",
+                n(c.added),
+                n(c.updated)
+            ),
+            format!(
+                "register rows received: {} new, {} updated",
+                n(c.added),
+                n(c.updated)
+            ),
         ));
     }
     let mut details: Vec<String> = p.refused.clone();
@@ -54,8 +65,14 @@ pub fn pass_line(p: &Pass, server: &str, lang: UiLanguage) -> Option<String> {
         ));
         details.push(pick(
             lang,
-            format!("{} Hãy kiểm tra [sync] token (lệnh sohoa station add trên máy chủ cấp mã mới).", sentence(why)),
-            format!("{} Check [sync] token (sohoa station add on the server makes a new one).", sentence(why)),
+            format!(
+                "{} Hãy kiểm tra [sync] token (lệnh sohoa station add trên máy chủ cấp mã mới).",
+                sentence(why)
+            ),
+            format!(
+                "{} Check [sync] token (sohoa station add on the server makes a new one).",
+                sentence(why)
+            ),
         ));
     } else if let Some(why) = &p.offline {
         parts.push(pick(lang, "chưa gửi được".into(), "cannot send now".into()));
@@ -96,18 +113,28 @@ pub fn retry_in(lang: UiLanguage, wait: Duration, waiting: u64) -> String {
             "Đồng bộ: thử lại sau {secs} giây; {} tài liệu đang chờ được giữ an toàn trên trạm.",
             count(waiting, lang)
         ),
-        format!("Sync: retrying in {secs} s; {} waiting documents are kept safe on this station.", count(waiting, lang)),
+        format!(
+            "Sync: retrying in {secs} s; {} waiting documents are kept safe on this station.",
+            count(waiting, lang)
+        ),
     )
 }
 
 /// What `sohoa status` and `sohoa sync` say about what waits.
 pub fn waiting_line(waiting: u64, since: Option<&str>, lang: UiLanguage) -> String {
     match (waiting, since) {
-        (0, _) => pick(lang, "không còn tài liệu chờ gửi".into(), "nothing waiting".into()),
+        (0, _) => pick(
+            lang,
+            "không còn tài liệu chờ gửi".into(),
+            "nothing waiting".into(),
+        ),
         (w, Some(t)) => pick(
             lang,
             format!("{} tài liệu chờ gửi (cũ nhất từ {t})", count(w, lang)),
-            format!("{} documents waiting (the oldest since {t})", count(w, lang)),
+            format!(
+                "{} documents waiting (the oldest since {t})",
+                count(w, lang)
+            ),
         ),
         (w, None) => pick(
             lang,

@@ -63,6 +63,7 @@ fn attach(records: &mut Records, code: &str, kind: DocKind) {
                 blank: false,
                 mean_confidence: Some(90.0),
                 words: 200,
+                ocr_seconds: 1.0,
             }],
         })
         .expect("insert document");

@@ -64,7 +64,12 @@ fn prepared() -> (tempfile::TempDir, String) {
 fn the_api_over_http_with_station_tokens() {
     let (data, token) = prepared();
     let client = reqwest::blocking::Client::new();
-    let server = Server::start(&["--data-dir", data.path().to_str().unwrap()], &[], "http", &client);
+    let server = Server::start(
+        &["--data-dir", data.path().to_str().unwrap()],
+        &[],
+        "http",
+        &client,
+    );
     let get = |path: &str, token: Option<&str>| {
         let mut req = client.get(format!("{}{path}", server.base));
         if let Some(t) = token {
@@ -155,6 +160,12 @@ fn the_api_over_http_with_station_tokens() {
     let metrics = get("/metrics", Some(&token)).text().unwrap();
     assert!(metrics.contains("\nsohoa_documents_total 1\n"), "{metrics}");
     assert!(metrics.contains("\nsohoa_pages_total 1\n"), "{metrics}");
+    let ocr: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sohoa_ocr_seconds_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("OCR seconds in {metrics}"));
+    assert!(ocr > 0.05 && ocr < 60.0, "the page's OCR took {ocr} s");
 
     // SIGTERM: a clean exit.
     let mut server = server;

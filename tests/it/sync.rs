@@ -20,7 +20,12 @@ const UNIT_B: &str = "000.21.18.H44"; // another commune
 const DISTRICT: &str = "000.00.18.H44";
 
 /// Dossier folders `<unit>-2303DD-NNNN` with one slip each (slips from `first`).
-fn dossiers(inbox: &Path, unit: &str, numbers: std::ops::Range<usize>, first: usize) -> Vec<String> {
+fn dossiers(
+    inbox: &Path,
+    unit: &str,
+    numbers: std::ops::Range<usize>,
+    first: usize,
+) -> Vec<String> {
     numbers
         .enumerate()
         .map(|(i, n)| {
@@ -39,7 +44,11 @@ fn register_csv(path: &Path, codes: &[String]) {
     for (i, c) in codes.iter().enumerate() {
         let (unit, rest) = c.split_at(13);
         let day = &rest[5..7];
-        let online = if i % 3 == 0 { "Trực tuyến" } else { "Trực tiếp" };
+        let online = if i % 3 == 0 {
+            "Trực tuyến"
+        } else {
+            "Trực tiếp"
+        };
         let fee = if i % 2 == 0 { "Có" } else { "Không" };
         s += &format!("{c},{unit},{day}/03/2023,{online},Có,{fee},{fee},Không\n");
     }
@@ -58,7 +67,13 @@ fn run(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let o = run(args);
-    assert_eq!(o.status.code(), Some(0), "sohoa {args:?}: {}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "sohoa {args:?}: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
     stdout(&o)
 }
 
@@ -123,10 +138,12 @@ impl Station {
                    JOIN dossiers s ON s.id = d.dossier_id ORDER BY 1, 2, 3, 4",
             )
             .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
     }
 
     /// The record and PDF of one of its documents, as `sohoa sync` sends them.
@@ -166,8 +183,13 @@ fn post(
 ) -> (u16, Value) {
     let form = reqwest::blocking::multipart::Form::new()
         .text("record", serde_json::to_string(rec).unwrap())
-        .part("pdf", reqwest::blocking::multipart::Part::bytes(pdf).file_name("x.pdf"));
-    let mut req = client.post(format!("{base}/api/v1/documents")).multipart(form);
+        .part(
+            "pdf",
+            reqwest::blocking::multipart::Part::bytes(pdf).file_name("x.pdf"),
+        );
+    let mut req = client
+        .post(format!("{base}/api/v1/documents"))
+        .multipart(form);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -178,7 +200,12 @@ fn post(
 
 /// Sends the head and half the body of a real upload, then leaves the
 /// connection open: the server is killed while it reads.
-fn half_upload(base: &str, token: &str, rec: &sohoa::records::UploadRecord, pdf: &[u8]) -> std::net::TcpStream {
+fn half_upload(
+    base: &str,
+    token: &str,
+    rec: &sohoa::records::UploadRecord,
+    pdf: &[u8],
+) -> std::net::TcpStream {
     let boundary = "sohoa-test-boundary";
     let mut body = Vec::new();
     write!(
@@ -276,7 +303,13 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
 
     // The server's register holds every dossier; stations pull their own.
     let reg = srv.path().join("so-tiep-nhan.csv");
-    let all: Vec<String> = codes_a.iter().chain(&wave1).chain(&wave2).chain(&codes_w).cloned().collect();
+    let all: Vec<String> = codes_a
+        .iter()
+        .chain(&wave1)
+        .chain(&wave2)
+        .chain(&codes_w)
+        .cloned()
+        .collect();
     register_csv(&reg, &all);
     let mut a = global.to_vec();
     a.extend(["register", "import", reg.to_str().unwrap()]);
@@ -297,12 +330,21 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     assert_eq!(o.status.code(), Some(9), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.contains("7 tài liệu chờ gửi (cũ nhất từ "), "{out}");
-    assert!(out.contains("Chưa gửi được: máy chủ http://127.0.0.1:"), "{out}");
+    assert!(
+        out.contains("Chưa gửi được: máy chủ http://127.0.0.1:"),
+        "{out}"
+    );
     assert!(out.contains("giữ an toàn trên trạm"), "{out}");
     let s = st_a.status();
     assert_eq!(s["sync"]["waiting"], 7, "{s}");
     assert!(s["sync"]["waiting_since"].as_str().is_some(), "{s}");
-    assert!(s["sync"]["last_error"].as_str().unwrap().contains("127.0.0.1"), "{s}");
+    assert!(
+        s["sync"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{s}"
+    );
 
     // 2. Killed in the middle of an upload: nothing half-written survives.
     server.restart(&client);
@@ -313,7 +355,10 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     drop(conn);
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), 0);
     let left = walk(&srv.path().join("archive"));
-    assert!(left.is_empty(), "nothing in the archive after a cut upload: {left:?}");
+    assert!(
+        left.is_empty(),
+        "nothing in the archive after a cut upload: {left:?}"
+    );
     server.restart(&client);
 
     // 3. Documents flow: the worker, station B's watcher (sync loop), station A's sync,
@@ -331,18 +376,25 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         std::fs::rename(staging.path().join(c), in_b.path().join(c)).unwrap();
     }
     let sync_a = st_a.spawn(&["sync", "--wait", "120"]);
-    wait_for("station B's first wave on the server", Duration::from_secs(120), || {
-        st_b.status()["sync"]["sent"].as_u64().unwrap_or(0) >= 2
-    });
+    wait_for(
+        "station B's first wave on the server",
+        Duration::from_secs(120),
+        || st_b.status()["sync"]["sent"].as_u64().unwrap_or(0) >= 2,
+    );
     server.kill();
     for c in &wave2 {
         std::fs::rename(staging.path().join(c), in_b.path().join(c)).unwrap();
     }
-    wait_for("station B to digitize the second wave offline", Duration::from_secs(120), || {
-        st_b.documents().len() == 8
-    });
+    wait_for(
+        "station B to digitize the second wave offline",
+        Duration::from_secs(120),
+        || st_b.documents().len() == 8,
+    );
     let s = st_b.status();
-    assert!(s["sync"]["waiting"].as_u64().unwrap() > 0, "offline, documents wait: {s}");
+    assert!(
+        s["sync"]["waiting"].as_u64().unwrap() > 0,
+        "offline, documents wait: {s}"
+    );
     std::thread::sleep(Duration::from_secs(3));
     server.restart(&client);
 
@@ -351,13 +403,25 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     assert_eq!(o.status.code(), Some(9), "one document is refused: {out}");
     assert!(out.contains("không còn tài liệu chờ gửi"), "{out}");
     assert!(out.contains("1 tài liệu bị từ chối"), "{out}");
-    assert!(out.contains(&format!("{} / 01-phieu: [E_OTHER_UNIT] Trạm xa-a chỉ được gửi hồ sơ của đơn vị {UNIT_A}", stray[0])), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} / 01-phieu: [E_OTHER_UNIT] Trạm xa-a chỉ được gửi hồ sơ của đơn vị {UNIT_A}",
+            stray[0]
+        )),
+        "{out}"
+    );
     assert!(worker.wait().unwrap().success());
-    wait_for("station B's outbox to empty", Duration::from_secs(120), || {
-        let s = st_b.status();
-        s["sync"]["waiting"] == 0 && s["sync"]["sent"] == 8
-    });
-    let _ = Command::new("kill").args(["-TERM", &watch_b.id().to_string()]).status();
+    wait_for(
+        "station B's outbox to empty",
+        Duration::from_secs(120),
+        || {
+            let s = st_b.status();
+            s["sync"]["waiting"] == 0 && s["sync"]["sent"] == 8
+        },
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch_b.id().to_string()])
+        .status();
     assert!(watch_b.wait().unwrap().success());
 
     // 4. The server holds each station document once, byte for byte.
@@ -376,7 +440,11 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         assert_eq!(sha256(&srv.path().join(&path)), sha, "{path}");
     }
     let files = walk(&srv.path().join("archive"));
-    assert_eq!(files.len(), rows.len(), "no stray or temporary files: {files:?}");
+    assert_eq!(
+        files.len(),
+        rows.len(),
+        "no stray or temporary files: {files:?}"
+    );
     assert_eq!(pdf_files(&srv.path().join("archive")).len(), 19);
 
     // 5. The register reached the stations, and the reports agree.
@@ -391,9 +459,21 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         let v: Value = serde_json::from_str(&ok(&a)).unwrap();
         v["lines"][0]["counts"].clone()
     };
-    for field in ["received", "with_component", "digitized", "online", "with_fee", "paid_online", "in_register"] {
+    for field in [
+        "received",
+        "with_component",
+        "digitized",
+        "online",
+        "with_fee",
+        "paid_online",
+        "in_register",
+    ] {
         let sum = rep_a["xa"][field].as_u64().unwrap() + rep_b["xa"][field].as_u64().unwrap();
-        assert_eq!(server_xa[field].as_u64().unwrap(), sum, "{field}: {server_xa} vs {rep_a:?} + {rep_b:?}");
+        assert_eq!(
+            server_xa[field].as_u64().unwrap(),
+            sum,
+            "{field}: {server_xa} vs {rep_a:?} + {rep_b:?}"
+        );
     }
     assert_eq!(server_xa["received"], 14);
     assert_eq!(server_xa["digitized"], 14);
@@ -401,26 +481,58 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     // 6. Unauthorised requests are refused, and change nothing.
     let (rec, pdf) = st_b.upload(1);
     let (status, body) = post(&client, &server.base, None, &rec, pdf.clone());
-    assert_eq!((status, body["error"].as_str()), (401, Some("E_NO_TOKEN")), "{body}");
-    let (status, body) = post(&client, &server.base, Some("not-a-token"), &rec, pdf.clone());
-    assert_eq!((status, body["error"].as_str()), (401, Some("E_BAD_TOKEN")), "{body}");
-    assert!(body["message"].as_str().unwrap().contains("Mã truy cập của trạm không đúng"));
-    let r = client.get(format!("{}/api/v1/register", server.base)).send().unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("E_NO_TOKEN")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &client,
+        &server.base,
+        Some("not-a-token"),
+        &rec,
+        pdf.clone(),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("E_BAD_TOKEN")),
+        "{body}"
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Mã truy cập của trạm không đúng"));
+    let r = client
+        .get(format!("{}/api/v1/register", server.base))
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     // Station A may not write station B's dossier either.
     let (status, body) = post(&client, &server.base, Some(&token_a), &rec, pdf.clone());
-    assert_eq!((status, body["error"].as_str()), (403, Some("E_OTHER_UNIT")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("E_OTHER_UNIT")),
+        "{body}"
+    );
 
     // 7. The same document twice: acknowledged with the id it has, stored once.
     let (status, body) = post(&client, &server.base, Some(&token_b), &rec, pdf.clone());
-    assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)), "{body}");
+    assert_eq!(
+        (status, body["duplicate"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
     let before = count(&mut db, "SELECT COUNT(*) FROM documents");
     {
         let st = rusqlite::Connection::open(st_b.data().join("sohoa.db")).unwrap();
-        st.execute("UPDATE outbox SET state = 'waiting', sent_at = NULL", []).unwrap();
+        st.execute("UPDATE outbox SET state = 'waiting', sent_at = NULL", [])
+            .unwrap();
     }
     let out = ok(&st_b.args(&["sync"]));
-    assert!(out.contains("đã gửi 8 tài liệu (8 máy chủ đã có sẵn)"), "{out}");
+    assert!(
+        out.contains("đã gửi 8 tài liệu (8 máy chủ đã có sẵn)"),
+        "{out}"
+    );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
 
     // 8. Altered in transit: refused, nothing stored.
@@ -428,8 +540,15 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     let mid = bad.len() / 2;
     bad[mid] ^= 0x20;
     let (status, body) = post(&client, &server.base, Some(&token_b), &rec, bad);
-    assert_eq!((status, body["error"].as_str()), (422, Some("E_HASH_MISMATCH")), "{body}");
-    assert!(body["message"].as_str().unwrap().contains("không khớp"), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("E_HASH_MISMATCH")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("không khớp"),
+        "{body}"
+    );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
     assert_eq!(walk(&srv.path().join("archive")).len(), rows.len());
 }
@@ -447,7 +566,10 @@ fn a_file_changed_on_the_station_is_not_sent() {
     ok(&st.args(&["batch", inbox.path().to_str().unwrap()]));
     let r = Records::open(&st.data().join("sohoa.db")).unwrap();
     let (_, path) = r.upload_record(2).unwrap().unwrap();
-    let mut f = std::fs::OpenOptions::new().append(true).open(st.data().join(&path)).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(st.data().join(&path))
+        .unwrap();
     f.write_all(b"% altered\n").unwrap();
 
     let o = run(&st.args(&["sync", "--wait", "0"]));
@@ -458,9 +580,15 @@ fn a_file_changed_on_the_station_is_not_sent() {
     let s = st.status();
     assert_eq!(s["sync"]["refused"].as_array().unwrap().len(), 1, "{s}");
     let o = run(&st.args(&["status"]));
-    assert!(stdout(&o).contains("Bị từ chối (1; sửa rồi chạy sohoa sync --retry-refused)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Bị từ chối (1; sửa rồi chạy sohoa sync --retry-refused)"),
+        "{}",
+        stdout(&o)
+    );
     let server_db = rusqlite::Connection::open(srv.path().join("sohoa.db")).unwrap();
-    let n: i64 = server_db.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0)).unwrap();
+    let n: i64 = server_db
+        .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 1);
 
     // The file restored (the original bytes), the refused document goes.
@@ -468,6 +596,8 @@ fn a_file_changed_on_the_station_is_not_sent() {
     std::fs::write(st.data().join(&path), &bytes[..bytes.len() - 10]).unwrap();
     let out = ok(&st.args(&["sync", "--retry-refused", "--wait", "0"]));
     assert!(out.contains("đã gửi 1 tài liệu"), "{out}");
-    let n: i64 = server_db.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0)).unwrap();
+    let n: i64 = server_db
+        .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 2);
 }

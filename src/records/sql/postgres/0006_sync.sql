@@ -24,3 +24,5 @@ CREATE TABLE uploads (
 
 ALTER TABLE dossiers ADD COLUMN register_seq BIGINT;
 CREATE INDEX dossiers_register_seq ON dossiers (register_seq, code) WHERE register_seq IS NOT NULL;
+
+ALTER TABLE pages ADD COLUMN ocr_seconds DOUBLE PRECISION;

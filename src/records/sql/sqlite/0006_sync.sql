@@ -30,3 +30,6 @@ CREATE TABLE uploads (
 -- the last (import, code) they saw.
 ALTER TABLE dossiers ADD COLUMN register_seq INTEGER;
 CREATE INDEX dossiers_register_seq ON dossiers (register_seq, code) WHERE register_seq IS NOT NULL;
+
+-- Seconds Tesseract spent on a page (orientation and recognition), for /metrics.
+ALTER TABLE pages ADD COLUMN ocr_seconds REAL;
