@@ -180,6 +180,13 @@ pub enum StationCommand {
         #[arg(long)]
         unit: String,
     },
+    /// List the stations, their units, and how many documents each sent.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a station's token: its requests are refused from now on.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -304,6 +311,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Station {
             command: StationCommand::Add { name, unit },
         } => serve::add_station(&settings, &name, &unit),
+        Command::Station {
+            command: StationCommand::List { json },
+        } => serve::list_stations(&settings, json),
+        Command::Station {
+            command: StationCommand::Revoke { name },
+        } => serve::revoke_station(&settings, &name),
         Command::Sync {
             server,
             token,

@@ -1,7 +1,8 @@
-//! `sohoa serve` and `sohoa station add`.
+//! `sohoa serve` and `sohoa station add|list|revoke`.
 
-use super::{say, ExitCode};
+use super::{print_json, say, ExitCode};
 use crate::config::Settings;
+use crate::format::count;
 use crate::records::Records;
 use crate::serve::{self, Tls};
 use std::path::PathBuf;
@@ -116,6 +117,76 @@ pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
                 )
             );
             ExitCode::Usage
+        }
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            ExitCode::DataDir
+        }
+    }
+}
+
+pub fn list_stations(settings: &Settings, json: bool) -> ExitCode {
+    let lang = settings.ui_language;
+    let lines = match Records::open_configured(settings).and_then(|r| r.stations()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sohoa: {e}");
+            return ExitCode::DataDir;
+        }
+    };
+    if json {
+        return print_json(&lines);
+    }
+    for l in &lines {
+        let state = match &l.revoked_at {
+            Some(t) => say(lang, &format!("đã thu hồi {t}"), &format!("revoked {t}")),
+            None => say(lang, "đang hoạt động", "active"),
+        };
+        println!(
+            "{}",
+            say(
+                lang,
+                &format!(
+                    "{}  đơn vị {}  tạo {}  {state}  đã gửi {} tài liệu",
+                    l.station.name,
+                    l.station.unit_code,
+                    l.created_at,
+                    count(l.uploads, lang)
+                ),
+                &format!(
+                    "{}  unit {}  created {}  {state}  {} documents sent",
+                    l.station.name, l.station.unit_code, l.created_at, l.uploads
+                ),
+            )
+        );
+    }
+    ExitCode::Ok
+}
+
+pub fn revoke_station(settings: &Settings, name: &str) -> ExitCode {
+    let lang = settings.ui_language;
+    match Records::open_configured(settings).and_then(|mut r| r.revoke_station(name)) {
+        Ok(true) => {
+            println!(
+                "{}",
+                say(
+                    lang,
+                    &format!("Đã thu hồi mã truy cập của trạm {name}; các yêu cầu của trạm này sẽ bị từ chối."),
+                    &format!("Station {name}'s token is revoked; its requests are refused from now on."),
+                )
+            );
+            ExitCode::Ok
+        }
+        Ok(false) => {
+            eprintln!(
+                "sohoa: {}",
+                say(
+                    lang,
+                    &format!("Không có trạm đang hoạt động tên {name} (xem sohoa station list)."),
+                    &format!("No active station named {name} (see sohoa station list)."),
+                )
+            );
+            ExitCode::NotFound
         }
         Err(e) => {
             eprintln!("sohoa: {e}");

@@ -15,7 +15,7 @@ mod watch;
 pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
 pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
-pub use stations::Station;
+pub use stations::{Station, StationLine};
 pub use sync::{OutboxSummary, Refused, RegisterCursor, Stored, UploadRecord};
 
 use crate::codes::DossierCode;

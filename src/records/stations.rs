@@ -11,6 +11,16 @@ pub struct Station {
     pub unit_code: String,
 }
 
+/// A station as `sohoa station list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StationLine {
+    #[serde(flatten)]
+    pub station: Station,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub uploads: u64,
+}
+
 impl Records {
     /// Adds a station with the digest of its token; `None` if the name is taken.
     pub fn add_station(
@@ -40,7 +50,7 @@ impl Records {
     pub fn station_by_token(&self, token_sha256: &str) -> Result<Option<Station>, RecordsError> {
         let row = self.db.run(|e| {
             e.query_opt(
-                "SELECT id, name, unit_code FROM stations WHERE token_sha256 = $1",
+                "SELECT id, name, unit_code FROM stations WHERE token_sha256 = $1 AND revoked_at IS NULL",
                 vals![token_sha256],
             )
         })?;
@@ -52,6 +62,43 @@ impl Records {
             })
         })
         .transpose()
+    }
+
+    /// Every station: itself, when it was created, when revoked, and how many documents it sent.
+    pub fn stations(&self) -> Result<Vec<StationLine>, RecordsError> {
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT s.id, s.name, s.unit_code, s.created_at, s.revoked_at,
+                        (SELECT COUNT(*) FROM uploads u WHERE u.station_id = s.id)
+                   FROM stations s ORDER BY s.name",
+                &[],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                Ok(StationLine {
+                    station: Station {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        unit_code: r.get(2)?,
+                    },
+                    created_at: r.get(3)?,
+                    revoked_at: r.get(4)?,
+                    uploads: r.get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a station's token; false if no such station is active.
+    pub fn revoke_station(&mut self, name: &str) -> Result<bool, RecordsError> {
+        let n = self.db.run(|e| {
+            e.execute(
+                "UPDATE stations SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+                vals![name, now()],
+            )
+        })?;
+        Ok(n > 0)
     }
 
     /// The archive path of a document (relative to the data directory).

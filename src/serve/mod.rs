@@ -390,6 +390,11 @@ pub fn serve(
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServeError> {
     let records = Records::open_configured(&settings)?;
+    // Uploads cut short by a kill of this server leave temporary files behind.
+    let swept = crate::store::sweep_orphan_temps(&settings.data_dir.join("archive"));
+    if swept > 0 {
+        tracing::info!(swept, "removed temporary files of interrupted writes");
+    }
     let app = Arc::new(App {
         settings,
         records: Mutex::new(records),

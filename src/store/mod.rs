@@ -99,7 +99,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name, std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        file_name,
+        host(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -114,15 +119,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     result.map_err(err)
 }
 
+/// This machine's name, as it appears in temporary file names: an archive on
+/// a shared filesystem is written by several machines, and a process id means
+/// something only on its own machine.
+fn host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let name: String = name
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if name.is_empty() {
+            "localhost".into()
+        } else {
+            name
+        }
+    })
+}
+
 /// Removes the temporary files `write_atomic` leaves when its process dies
-/// mid-write (`.<name>.<pid>.tmp` whose process is gone). Returns how many.
+/// mid-write (`.<name>.<host>.<pid>.tmp` of this machine whose process is
+/// gone; other machines' are theirs to sweep). Returns how many.
 pub fn sweep_orphan_temps(archive: &Path) -> usize {
     let orphan = |name: &str| {
         let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
             return false;
         };
-        match rest.rsplit_once('.').map(|(_, pid)| pid.parse::<u32>()) {
-            Some(Ok(pid)) => !Path::new(&format!("/proc/{pid}")).exists(),
+        let Some((rest, pid)) = rest.rsplit_once('.') else {
+            return false;
+        };
+        let ours = rest.rsplit_once('.').is_some_and(|(_, h)| h == host());
+        match pid.parse::<u32>() {
+            Ok(pid) if ours => !Path::new(&format!("/proc/{pid}")).exists(),
             _ => false,
         }
     };
@@ -157,15 +193,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("archive/u/2023/c");
         std::fs::create_dir_all(&d).unwrap();
-        let mine = d.join(format!(".a.pdf.{}.tmp", std::process::id()));
-        let dead = d.join(".b.pdf.4294967290.tmp");
-        for p in [&mine, &dead, &d.join("c.pdf"), &d.join("x.tmp")] {
+        let mine = d.join(format!(".a.pdf.{}.{}.tmp", host(), std::process::id()));
+        let dead = d.join(format!(".b.pdf.{}.4294967290.tmp", host()));
+        // A process of another machine writing to the shared archive.
+        let elsewhere = d.join(".e.pdf.may-chu-2.4294967290.tmp");
+        for p in [&mine, &dead, &elsewhere, &d.join("c.pdf"), &d.join("x.tmp")] {
             std::fs::write(p, b"x").unwrap();
         }
         assert_eq!(sweep_orphan_temps(&dir.path().join("archive")), 1);
-        assert!(
-            mine.exists() && !dead.exists() && d.join("c.pdf").exists() && d.join("x.tmp").exists()
-        );
+        assert!(mine.exists() && !dead.exists() && elsewhere.exists());
+        assert!(d.join("c.pdf").exists() && d.join("x.tmp").exists());
     }
 
     #[test]

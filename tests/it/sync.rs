@@ -551,6 +551,37 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
     assert_eq!(walk(&srv.path().join("archive")).len(), rows.len());
+
+    // 9. A revoked station is refused; what it sent stays.
+    let mut revoke = global.to_vec();
+    revoke.extend(["station", "revoke", "xa-b"]);
+    assert!(ok(&revoke).contains("Đã thu hồi mã truy cập của trạm xa-b"));
+    assert_eq!(run(&revoke).status.code(), Some(6), "revoked once");
+    let (status, body) = post(&client, &server.base, Some(&token_b), &rec, pdf);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("E_BAD_TOKEN")),
+        "{body}"
+    );
+    let mut list = global.to_vec();
+    list.extend(["station", "list", "--json"]);
+    let stations: Value = serde_json::from_str(&ok(&list)).unwrap();
+    assert_eq!(stations[0]["name"], "xa-a");
+    assert_eq!(
+        (
+            stations[0]["uploads"].as_u64(),
+            stations[0]["revoked_at"].is_null()
+        ),
+        (Some(6), true)
+    );
+    assert_eq!(
+        (
+            stations[1]["uploads"].as_u64(),
+            stations[1]["revoked_at"].is_string()
+        ),
+        (Some(8), true)
+    );
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
 }
 
 #[test]

@@ -26,3 +26,6 @@ ALTER TABLE dossiers ADD COLUMN register_seq BIGINT;
 CREATE INDEX dossiers_register_seq ON dossiers (register_seq, code) WHERE register_seq IS NOT NULL;
 
 ALTER TABLE pages ADD COLUMN ocr_seconds DOUBLE PRECISION;
+
+-- A revoked station's token is refused from then on; its uploads stay.
+ALTER TABLE stations ADD COLUMN revoked_at TEXT;

@@ -33,3 +33,6 @@ CREATE INDEX dossiers_register_seq ON dossiers (register_seq, code) WHERE regist
 
 -- Seconds Tesseract spent on a page (orientation and recognition), for /metrics.
 ALTER TABLE pages ADD COLUMN ocr_seconds REAL;
+
+-- A revoked station's token is refused from then on; its uploads stay.
+ALTER TABLE stations ADD COLUMN revoked_at TEXT;
