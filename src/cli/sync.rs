@@ -5,6 +5,8 @@ use crate::config::Settings;
 use crate::format::count;
 use crate::records::{ImportCounts, Records};
 use crate::sync::{self, Client, Pass};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -60,8 +62,26 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
     let never = AtomicBool::new(false);
     let (mut sent, mut duplicates, mut register) = (0, 0, ImportCounts::default());
     let mut failures = 0u32;
+    // A bar on a terminal, a line per document in logs (as `batch` does).
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let total = records.outbox_summary().map_or(0, |s| s.waiting);
+        let label = say(lang, "tài liệu đã gửi", "documents sent");
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {{bar:30}} {{pos}}/{{len}} {label} · {{per_sec}} · ETA {{eta}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    });
+    let mut on_sent = |label: &str| match &bar {
+        Some(b) => b.inc(1),
+        None => eprintln!(
+            "sohoa: {}",
+            say(lang, &format!("đã gửi {label}"), &format!("sent {label}"))
+        ),
+    };
     let last: Pass = loop {
-        let p = match sync::pass(&mut records, &settings.data_dir, &client) {
+        let p = match sync::pass(&mut records, &settings.data_dir, &client, &mut on_sent) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("sohoa: {e}");
@@ -88,6 +108,9 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
         eprintln!("{}", sync::text::retry_in(lang, pause, p.waiting));
         sync::sleep_unless(&never, pause);
     };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let summary = match records.outbox_summary() {
         Ok(s) => s,
         Err(e) => {

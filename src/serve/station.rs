@@ -107,7 +107,8 @@ pub(super) async fn upload(
         ));
     }
     // The PDF opens and has the pages its record lists.
-    let bytes = std::sync::Arc::new(pdf.to_vec());
+    let pdf = std::sync::Arc::new(Vec::from(pdf));
+    let bytes = std::sync::Arc::clone(&pdf);
     let pages = tokio::task::spawn_blocking(move || crate::decode::pdf::page_count(&bytes))
         .await
         .map_err(|e| bad(e.to_string()))?;

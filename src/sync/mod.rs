@@ -17,7 +17,7 @@ pub use text::{pass_line, waiting_line};
 
 use crate::config::Settings;
 use crate::format::UiLanguage;
-use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor};
+use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor, UploadRecord};
 use crate::serve::{paths, RegisterPage, UploadReply};
 use crate::store::sha256_hex;
 use reqwest::blocking::multipart::{Form, Part};
@@ -128,8 +128,14 @@ impl Pass {
 }
 
 /// One pass: queue what is new, push what is due in id order, then pull the
-/// register rows of the station's units.
-pub fn pass(records: &mut Records, data_dir: &Path, client: &Client) -> Result<Pass, RecordsError> {
+/// register rows of the station's units. `on_sent` hears of each document the
+/// server acknowledged ("code / name").
+pub fn pass(
+    records: &mut Records,
+    data_dir: &Path,
+    client: &Client,
+    on_sent: &mut dyn FnMut(&str),
+) -> Result<Pass, RecordsError> {
     let mut p = Pass::default();
     records.enqueue_outbox()?;
     'push: loop {
@@ -139,9 +145,11 @@ pub fn pass(records: &mut Records, data_dir: &Path, client: &Client) -> Result<P
         }
         let mut progressed = false;
         for (id, attempts) in due {
-            match push(records, data_dir, client, id)? {
+            let (sent, label) = push(records, data_dir, client, id)?;
+            match sent {
                 Sent::Ok(reply) => {
                     records.outbox_sent(id, reply.id)?;
+                    on_sent(&label);
                     p.sent += 1;
                     p.duplicates += u64::from(reply.duplicate);
                     progressed = true;
@@ -205,31 +213,40 @@ pub fn last_contact(records: &Records) -> Result<(Option<String>, Option<String>
     ))
 }
 
+/// Sends one document; also returns "code / name" for progress lines.
 fn push(
     records: &Records,
     data_dir: &Path,
     client: &Client,
     id: i64,
-) -> Result<Sent, RecordsError> {
-    let lang = client.lang;
+) -> Result<(Sent, String), RecordsError> {
     let Some((rec, path)) = records.upload_record(id)? else {
-        return Ok(Sent::Refused(format!("document {id} not found")));
+        return Ok((
+            Sent::Refused(format!("document {id} not found")),
+            String::new(),
+        ));
     };
+    let label = format!("{} / {}", rec.dossier.code, rec.name);
+    Ok((send(client, rec, &path, data_dir), label))
+}
+
+fn send(client: &Client, rec: UploadRecord, path: &str, data_dir: &Path) -> Sent {
+    let lang = client.lang;
     // What goes out is what was recorded: a file changed or lost since is not sent.
     let bytes = match std::fs::read(data_dir.join(&path)) {
         Ok(b) => b,
-        Err(e) => return Ok(Sent::Refused(text::local_unreadable(lang, &path, &e))),
+        Err(e) => return Sent::Refused(text::local_unreadable(lang, path, &e)),
     };
     if sha256_hex(&bytes) != rec.sha256 {
-        return Ok(Sent::Refused(text::local_changed(lang, &path)));
+        return Sent::Refused(text::local_changed(lang, path));
     }
-    let file_name = Path::new(&path)
+    let file_name = Path::new(path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "document.pdf".into());
     let record = match serde_json::to_string(&rec) {
         Ok(r) => r,
-        Err(e) => return Ok(Sent::Refused(e.to_string())),
+        Err(e) => return Sent::Refused(e.to_string()),
     };
     let form = Form::new()
         .part(
@@ -251,7 +268,7 @@ fn push(
         .bearer_auth(&client.token)
         .multipart(form)
         .send();
-    Ok(match sent {
+    match sent {
         Err(e) => Sent::Offline(text::unreachable(lang, &client.base, &e)),
         Ok(resp) => {
             let status = resp.status();
@@ -265,7 +282,7 @@ fn push(
                 classify(status, server_error(resp))
             }
         }
-    })
+    }
 }
 
 /// The server's `{error, message}` as one line.
@@ -392,7 +409,7 @@ pub fn run_loop(settings: &Settings, stop: &AtomicBool, say: &(dyn Fn(&str) + Sy
             None => Records::open_configured(settings),
         }
         .and_then(|mut r| {
-            let p = pass(&mut r, &settings.data_dir, &client);
+            let p = pass(&mut r, &settings.data_dir, &client, &mut |_| {});
             records = Some(r);
             p
         });

@@ -395,8 +395,12 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         s["sync"]["waiting"].as_u64().unwrap() > 0,
         "offline, documents wait: {s}"
     );
-    std::thread::sleep(Duration::from_secs(3));
+    // The station reboots while the server is away: its watcher dies outright.
+    watch_b.kill().unwrap();
+    watch_b.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
     server.restart(&client);
+    let mut watch_b = st_b.spawn(&["watch", in_b.path().to_str().unwrap(), "--jobs", "1"]);
 
     let o = sync_a.wait_with_output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout).to_string();
