@@ -221,7 +221,7 @@ impl Records {
     }
 
     fn outbox_update(&mut self, sql: &str, args: &[Value]) -> Result<(), RecordsError> {
-        self.db.run(|e| e.execute(sql, &args))?;
+        self.db.run(|e| e.execute(sql, args))?;
         Ok(())
     }
 

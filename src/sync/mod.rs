@@ -233,7 +233,7 @@ fn push(
 fn send(client: &Client, rec: UploadRecord, path: &str, data_dir: &Path) -> Sent {
     let lang = client.lang;
     // What goes out is what was recorded: a file changed or lost since is not sent.
-    let bytes = match std::fs::read(data_dir.join(&path)) {
+    let bytes = match std::fs::read(data_dir.join(path)) {
         Ok(b) => b,
         Err(e) => return Sent::Refused(text::local_unreadable(lang, path, &e)),
     };
