@@ -335,11 +335,13 @@ const DOCUMENT_PDF: &str = "/api/v1/documents/{id}/pdf";
 const REPORTS: &str = "/api/v1/reports";
 const UPLOAD: &str = "/api/v1/documents";
 const REGISTER: &str = "/api/v1/register";
+const STATION: &str = "/api/v1/station";
 
 /// Paths of the API, for its clients.
 pub mod paths {
     pub const UPLOAD: &str = super::UPLOAD;
     pub const REGISTER: &str = super::REGISTER;
+    pub const STATION: &str = super::STATION;
     pub const HEALTH: &str = super::HEALTH;
 }
 
@@ -352,6 +354,7 @@ fn router(app: Shared) -> Router {
             post(station::upload).layer(DefaultBodyLimit::max(max_upload)),
         )
         .route(REGISTER, get(station::register))
+        .route(STATION, get(station::whoami))
         .route(HEALTH, get(health))
         .route(METRICS, get(metrics))
         .route(DOSSIER, get(dossier))
@@ -451,6 +454,7 @@ mod tests {
             REPORTS,
             UPLOAD,
             REGISTER,
+            STATION,
         ] {
             assert!(
                 doc.contains(&format!("\n  {route}:\n")),

@@ -226,6 +226,15 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, lang: UiLanguage
     }
 }
 
+/// The station the token belongs to: what a station asks first, so a
+/// refused token is told apart from a server out of reach before any upload.
+pub(super) async fn whoami(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    Ok(Json(station(&app, &headers).await?).into_response())
+}
+
 #[derive(serde::Deserialize)]
 pub(super) struct RegisterQuery {
     #[serde(default)]

@@ -51,6 +51,8 @@ pub struct Client {
     base: String,
     token: String,
     lang: UiLanguage,
+    /// `[sync] max_backoff_seconds`, also the longest a failed document waits.
+    max_backoff: f64,
 }
 
 impl Client {
@@ -79,11 +81,25 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             token: token.trim().to_string(),
             lang: settings.ui_language,
+            max_backoff: s.max_backoff_seconds,
         })
     }
 
     pub fn server(&self) -> &str {
         &self.base
+    }
+
+    fn whoami(&self) -> Result<(), Sent> {
+        let resp = self
+            .http
+            .get(format!("{}{}", self.base, paths::STATION))
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| Sent::Offline(text::unreachable(self.lang, &self.base, &e)))?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(classify(s, server_error(resp))),
+        }
     }
 }
 
@@ -117,8 +133,6 @@ pub struct Pass {
     pub register: Option<ImportCounts>,
     /// Documents still waiting after the pass.
     pub waiting: u64,
-    /// Waiting documents whose next try is now (not set back after a failure).
-    pub due: u64,
 }
 
 impl Pass {
@@ -138,7 +152,16 @@ pub fn pass(
 ) -> Result<Pass, RecordsError> {
     let mut p = Pass::default();
     records.enqueue_outbox()?;
-    'push: loop {
+    // One small request first: a server out of reach or a refused token is
+    // known before any PDF is read (a server answers 401 before reading an
+    // upload's body, which a client still sending may see as a cut connection).
+    match client.whoami() {
+        Ok(()) => {}
+        Err(Sent::Unauthorized(why)) => p.unauthorized = Some(why),
+        Err(Sent::Ok(_)) => {}
+        Err(Sent::Offline(why) | Sent::Retry(why) | Sent::Refused(why)) => p.offline = Some(why),
+    }
+    'push: while !p.stopped() {
         let due = records.outbox_due(&now(), 64)?;
         if due.is_empty() {
             break;
@@ -156,7 +179,7 @@ pub fn pass(
                 }
                 Sent::Retry(why) => {
                     let next = chrono::Utc::now()
-                        + chrono::Duration::from_std(backoff(attempts + 1, 3600.0))
+                        + chrono::Duration::from_std(backoff(attempts + 1, client.max_backoff))
                             .unwrap_or_default();
                     records.outbox_failed(id, &why, Some(stamp(next)))?;
                     p.retry += 1;
@@ -200,7 +223,6 @@ pub fn pass(
     }
     let summary = records.outbox_summary()?;
     p.waiting = summary.waiting;
-    p.due = records.outbox_due(&now(), u32::MAX)?.len() as u64;
     Ok(p)
 }
 
@@ -415,13 +437,18 @@ pub fn run_loop(settings: &Settings, stop: &AtomicBool, say: &(dyn Fn(&str) + Sy
         });
         let wait = match result {
             Ok(p) => {
-                if let Some(line) = pass_line(&p, client.server(), lang) {
+                // Days offline are not a line every few minutes: the first failure
+                // and every tenth one are said.
+                let quiet = p.stopped() && failures > 0 && (failures + 1) % 10 != 0;
+                if let Some(line) = pass_line(&p, client.server(), lang).filter(|_| !quiet) {
                     say(&line);
                 }
                 if p.stopped() {
                     failures += 1;
                     let wait = backoff(failures, settings.sync.max_backoff_seconds);
-                    say(&text::retry_in(lang, wait, p.waiting));
+                    if !quiet {
+                        say(&text::retry_in(lang, wait, p.waiting));
+                    }
                     wait
                 } else {
                     failures = 0;

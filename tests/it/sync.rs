@@ -482,9 +482,13 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     assert_eq!(server_xa["received"], 14);
     assert_eq!(server_xa["digitized"], 14);
 
-    // 6. Unauthorised requests are refused, and change nothing.
+    // 6. Unauthorised requests are refused, and change nothing. The server answers
+    //    401 before reading an upload's body, so these carry a small one (a client
+    //    still sending a large body may see the connection close first; `sohoa sync`
+    //    asks /api/v1/station before uploading, for that reason).
     let (rec, pdf) = st_b.upload(1);
-    let (status, body) = post(&client, &server.base, None, &rec, pdf.clone());
+    let small = b"%PDF-1.7\n".to_vec();
+    let (status, body) = post(&client, &server.base, None, &rec, small.clone());
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("E_NO_TOKEN")),
@@ -495,7 +499,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         &server.base,
         Some("not-a-token"),
         &rec,
-        pdf.clone(),
+        small.clone(),
     );
     assert_eq!(
         (status, body["error"].as_str()),
@@ -561,11 +565,18 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     revoke.extend(["station", "revoke", "xa-b"]);
     assert!(ok(&revoke).contains("Đã thu hồi mã truy cập của trạm xa-b"));
     assert_eq!(run(&revoke).status.code(), Some(6), "revoked once");
-    let (status, body) = post(&client, &server.base, Some(&token_b), &rec, pdf);
+    let (status, body) = post(&client, &server.base, Some(&token_b), &rec, small);
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("E_BAD_TOKEN")),
         "{body}"
+    );
+    let o = run(&st_b.args(&["sync", "--wait", "0"]));
+    assert_eq!(o.status.code(), Some(9));
+    assert!(
+        stdout(&o).contains("Máy chủ không chấp nhận mã truy cập của trạm: [E_BAD_TOKEN]"),
+        "{}",
+        stdout(&o)
     );
     let mut list = global.to_vec();
     list.extend(["station", "list", "--json"]);
