@@ -439,7 +439,7 @@ pub fn run_loop(settings: &Settings, stop: &AtomicBool, say: &(dyn Fn(&str) + Sy
             Ok(p) => {
                 // Days offline are not a line every few minutes: the first failure
                 // and every tenth one are said.
-                let quiet = p.stopped() && failures > 0 && (failures + 1) % 10 != 0;
+                let quiet = p.stopped() && failures > 0 && !(failures + 1).is_multiple_of(10);
                 if let Some(line) = pass_line(&p, client.server(), lang).filter(|_| !quiet) {
                     say(&line);
                 }
