@@ -122,7 +122,7 @@ struct InboxLine {
 
 pub fn status(settings: &Settings, json: bool) -> ExitCode {
     let lang = settings.ui_language;
-    let holder = watch::holder(&settings.data_dir);
+    let holder = watch::holder(&settings.data_dir, settings.database_url.is_some());
     let (inboxes, recent_failures, sync) =
         if settings.database_url.is_some() || settings.database_path().exists() {
             let records = match Records::open_configured(settings) {

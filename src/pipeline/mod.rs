@@ -4,7 +4,7 @@
 //! pixels, PDFs, paths or SQL lives in its stage.
 
 mod document;
-mod shared;
+pub(crate) mod shared;
 mod summary;
 
 pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// Names, sizes and modification times of a dossier folder's files: a folder
 /// that changes becomes a new queue item.
-fn fingerprint(dossier: &Dossier) -> String {
+pub(crate) fn fingerprint(dossier: &Dossier) -> String {
     let mut h = Sha256::new();
     for c in &dossier.components {
         for f in &c.files {
@@ -40,16 +40,13 @@ fn fingerprint(dossier: &Dossier) -> String {
 }
 
 /// `host:pid`, as the queue shows who holds an item.
-fn worker_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+pub(crate) fn worker_name() -> String {
+    format!("{}:{}", crate::store::host(), std::process::id())
 }
 
 /// Renews the leases of the items in `held` every third of the lease, on its
 /// own connection, until `stop`.
-fn heartbeat(
+pub(crate) fn heartbeat(
     settings: &Settings,
     worker: String,
     held: Arc<Mutex<Vec<i64>>>,

@@ -82,6 +82,34 @@ impl Records {
         Ok(items)
     }
 
+    /// Claims one folder for a watcher, queuing it first if needed: unless
+    /// another worker holds it under a live lease. A finished item is claimed
+    /// again: its folder is still in the inbox, so it came back (watchers move
+    /// a folder's files out before they finish its item).
+    pub fn claim_folder(
+        &mut self,
+        worker: &str,
+        (inbox, folder, fingerprint): (&str, &str, &str),
+        lease_secs: i64,
+    ) -> Result<Option<i64>, RecordsError> {
+        let now = epoch();
+        let row = self.db.transaction(|e| {
+            e.execute(
+                "INSERT INTO work_queue (inbox, folder, fingerprint, state) VALUES ($1, $2, $3, 'queued')
+                 ON CONFLICT (inbox, folder, fingerprint) DO NOTHING",
+                vals![inbox, folder, fingerprint],
+            )?;
+            e.query_opt(
+                "UPDATE work_queue SET state = 'claimed', worker = $4, lease_until = $5, attempts = attempts + 1
+                  WHERE inbox = $1 AND folder = $2 AND fingerprint = $3
+                    AND NOT (state = 'claimed' AND lease_until >= $6 AND worker <> $4)
+                  RETURNING id",
+                vals![inbox, folder, fingerprint, worker, now + lease_secs, now],
+            )
+        })?;
+        Ok(row.map(|r| r.get(0)).transpose()?)
+    }
+
     /// Extends the lease of the items this worker still holds (the heartbeat).
     pub fn renew(
         &mut self,

@@ -64,8 +64,9 @@ impl Records {
     pub fn interrupt_jobs(&mut self) -> Result<usize, RecordsError> {
         let n = self.db.run(|e| {
             e.execute(
-                "UPDATE watch_jobs SET state = 'interrupted', finished_at = $1 WHERE state = 'in_progress'",
-                vals![now()],
+                "UPDATE watch_jobs SET state = 'interrupted', finished_at = $1
+                  WHERE state = 'in_progress' AND (host = $2 OR host IS NULL)",
+                vals![now(), crate::store::host()],
             )
         })?;
         Ok(n as usize)
@@ -79,9 +80,9 @@ impl Records {
     ) -> Result<i64, RecordsError> {
         Ok(self.db.run(|e| {
             e.value(
-                "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at)
-                 VALUES ($1, $2, $3, 'in_progress', $4) RETURNING id",
-                vals![inbox, folder, dossier_code, now()],
+                "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at, host)
+                 VALUES ($1, $2, $3, 'in_progress', $4, $5) RETURNING id",
+                vals![inbox, folder, dossier_code, now(), crate::store::host()],
             )
         })?)
     }
@@ -104,8 +105,10 @@ impl Records {
     pub fn pending_moves(&self) -> Result<Vec<PendingMove>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT id, job_id, src, dst, note FROM watch_moves ORDER BY id",
-                &[],
+                "SELECT m.id, m.job_id, m.src, m.dst, m.note FROM watch_moves m
+                   JOIN watch_jobs j ON j.id = m.job_id
+                  WHERE j.host = $1 OR j.host IS NULL ORDER BY m.id",
+                vals![crate::store::host()],
             )
         })?;
         rows.iter()

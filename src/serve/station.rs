@@ -44,7 +44,16 @@ pub(super) async fn upload(
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, ApiError> {
-    let station = station(&app, &headers).await?;
+    let station = match station(&app, &headers).await {
+        Ok(s) => s,
+        Err(e) => {
+            // Read a small body before refusing, so the client, still sending,
+            // gets the 401 rather than a closed connection; a large one is not
+            // worth reading for a caller without a valid token.
+            drain(&mut form, 1 << 20).await;
+            return Err(e);
+        }
+    };
     let lang = app.settings.ui_language;
     let bad = |why: String| {
         refuse(
@@ -79,13 +88,21 @@ pub(super) async fn upload(
         ));
     };
     if rec.version == 0 || rec.name.trim().is_empty() {
-        return Err(bad("version/name".into()));
+        return Err(bad(format!(
+            "tên tài liệu hoặc phiên bản trống / empty name or version ({:?} v{})",
+            rec.name, rec.version
+        )));
     }
     // The code names the unit when it follows the national pattern; trust it over the record.
     if rec.dossier.standard {
         match DossierCode::parse(&rec.dossier.code) {
             Some(c) if c == rec.dossier => {}
-            _ => return Err(bad(format!("dossier {}", rec.dossier.code))),
+            _ => {
+                return Err(bad(format!(
+                    "mã hồ sơ {} không khớp đơn vị, ngày ghi kèm / the code does not match its unit and date",
+                    rec.dossier.code
+                )))
+            }
         }
     }
 
@@ -113,15 +130,19 @@ pub(super) async fn upload(
         .await
         .map_err(|e| bad(e.to_string()))?;
     if pages.as_ref().ok() != Some(&rec.pages.len()) {
-        let why = match pages {
-            Ok(n) => format!("{n} trang / pages, {} expected", rec.pages.len()),
-            Err(e) => e.to_string(),
+        let listed = rec.pages.len();
+        let (vi, en) = match pages {
+            Ok(n) => (
+                format!("tệp có {n} trang, bản ghi kê {listed} trang"),
+                format!("{n} pages, the record lists {listed}"),
+            ),
+            Err(e) => (e.to_string(), e.to_string()),
         };
         return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "E_BAD_PDF",
-            format!("Tệp gửi lên không phải tệp PDF lưu trữ đọc được ({why}). Máy chủ không lưu tệp này."),
-            format!("The upload is not a readable archive PDF ({why}). Not stored."),
+            format!("Tệp gửi lên không phải tệp PDF lưu trữ đọc được ({vi}). Máy chủ không lưu tệp này."),
+            format!("The upload is not a readable archive PDF ({en}). Not stored."),
             lang,
         ));
     }
@@ -199,6 +220,19 @@ fn other_unit(station: &Station, code: &str, unit: &str, lang: UiLanguage) -> Ap
         ),
         lang,
     )
+}
+
+/// Reads and drops up to `limit` bytes of a multipart body.
+async fn drain(form: &mut Multipart, limit: usize) {
+    let mut read = 0;
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            read += chunk.len();
+            if read > limit {
+                return;
+            }
+        }
+    }
 }
 
 fn short(s: &str) -> &str {

@@ -119,13 +119,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     result.map_err(err)
 }
 
-/// This machine's name, as it appears in temporary file names: an archive on
-/// a shared filesystem is written by several machines, and a process id means
-/// something only on its own machine.
-fn host() -> &'static str {
+/// This machine's name (`SOHOA_HOST`, else the kernel's host name), as it
+/// appears in temporary file names, watch locks and jobs: an archive and
+/// records shared by several machines, where a process id means something
+/// only on its own machine.
+pub fn host() -> &'static str {
     static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HOST.get_or_init(|| {
-        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let name = std::env::var("SOHOA_HOST")
+            .ok()
+            .filter(|h| !h.trim().is_empty())
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .unwrap_or_default();
         let name: String = name
             .trim()
             .chars()

@@ -1,6 +1,8 @@
 //! One watcher per data directory: an exclusive lock on `<data-dir>/watch.lock`
 //! (flock, released by the kernel when the process dies, even by `kill -9`).
-//! The file also says who holds it, for `sohoa status`.
+//! On shared (PostgreSQL) records, where watchers on several machines split
+//! the work through the queue, one per data directory and machine
+//! (`watch.<host>.lock`). The file also says who holds it, for `sohoa status`.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -21,14 +23,18 @@ pub enum LockError {
     },
 }
 
-fn lock_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("watch.lock")
+fn lock_path(data_dir: &Path, shared: bool) -> PathBuf {
+    if shared {
+        data_dir.join(format!("watch.{}.lock", crate::store::host()))
+    } else {
+        data_dir.join("watch.lock")
+    }
 }
 
 impl DataDirLock {
     /// Takes the lock or says who holds it.
-    pub fn acquire(data_dir: &Path) -> Result<DataDirLock, LockError> {
-        let path = lock_path(data_dir);
+    pub fn acquire(data_dir: &Path, shared: bool) -> Result<DataDirLock, LockError> {
+        let path = lock_path(data_dir, shared);
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
@@ -66,8 +72,8 @@ impl DataDirLock {
 }
 
 /// Who holds the lock (`PID …, <start time>`), or `None` when no watcher runs.
-pub fn holder(data_dir: &Path) -> Option<String> {
-    let mut file = File::open(lock_path(data_dir)).ok()?;
+pub fn holder(data_dir: &Path, shared: bool) -> Option<String> {
+    let mut file = File::open(lock_path(data_dir, shared)).ok()?;
     match file.try_lock_shared() {
         Ok(()) => None,
         Err(_) => {
@@ -85,19 +91,19 @@ mod tests {
     #[test]
     fn a_second_lock_is_refused_and_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(holder(dir.path()), None);
-        let lock = DataDirLock::acquire(dir.path()).unwrap();
-        let who = holder(dir.path()).expect("held");
+        assert_eq!(holder(dir.path(), false), None);
+        let lock = DataDirLock::acquire(dir.path(), false).unwrap();
+        let who = holder(dir.path(), false).expect("held");
         assert!(
             who.starts_with(&format!("PID {}, ", std::process::id())),
             "{who}"
         );
         assert!(matches!(
-            DataDirLock::acquire(dir.path()),
+            DataDirLock::acquire(dir.path(), false),
             Err(LockError::Held { .. })
         ));
         drop(lock);
-        assert_eq!(holder(dir.path()), None);
-        assert!(DataDirLock::acquire(dir.path()).is_ok());
+        assert_eq!(holder(dir.path(), false), None);
+        assert!(DataDirLock::acquire(dir.path(), false).is_ok());
     }
 }

@@ -31,7 +31,7 @@ use settle::{snapshot, Readiness, Tracker};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One inbox as the watcher serves it.
@@ -91,17 +91,52 @@ pub fn run(
             return Err(WatchError::Inbox(s.path.clone()));
         }
     }
-    let _lock = DataDirLock::acquire(&settings.data_dir)?;
+    let shared = settings.database_url.is_some();
+    let _lock = DataDirLock::acquire(&settings.data_dir, shared)?;
     let pipeline = Pipeline::new(settings)?;
+    // On shared records, watchers on several machines split the folders through
+    // the work queue; a heartbeat renews the leases of what this one holds.
+    let (queue, beat) = if shared {
+        let worker = crate::pipeline::shared::worker_name();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let stop_beat = Arc::new(AtomicBool::new(false));
+        let handle = crate::pipeline::shared::heartbeat(
+            settings,
+            worker.clone(),
+            Arc::clone(&held),
+            Arc::clone(&stop_beat),
+        )?;
+        let queue = Queue {
+            worker,
+            held,
+            lease: settings.queue.lease_seconds,
+        };
+        (Some(queue), Some((handle, stop_beat)))
+    } else {
+        (None, None)
+    };
     let mut watcher = Watcher {
         settings,
         pipeline,
         lang: settings.ui_language,
         say,
         inboxes: Vec::new(),
+        queue,
     };
-    watcher.recover()?;
-    watcher.serve(specs, stop)
+    let result = watcher.recover().and_then(|_| watcher.serve(specs, stop));
+    if let Some((handle, stop_beat)) = beat {
+        stop_beat.store(true, Ordering::SeqCst);
+        let _ = handle.join();
+    }
+    result
+}
+
+/// A watcher's place in the shared work queue.
+struct Queue {
+    worker: String,
+    /// Items this watcher holds, renewed by the heartbeat.
+    held: Arc<Mutex<Vec<i64>>>,
+    lease: i64,
 }
 
 struct Watcher<'a> {
@@ -110,9 +145,49 @@ struct Watcher<'a> {
     lang: UiLanguage,
     say: &'a (dyn Fn(&str) + Sync),
     inboxes: Vec<Inbox>,
+    queue: Option<Queue>,
 }
 
 impl Watcher<'_> {
+    /// On shared records: claims an inbox entry for this watcher, or says it is
+    /// another machine's (`Ok(None)`). Without a queue every entry is ours.
+    fn claim(
+        &mut self,
+        inbox: &Path,
+        entry: &Path,
+        fingerprint: &str,
+    ) -> Result<Option<Option<i64>>, WatchError> {
+        let Some(q) = &self.queue else {
+            return Ok(Some(None));
+        };
+        let key = inbox.canonicalize().unwrap_or_else(|_| inbox.to_path_buf());
+        let folder = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let claimed = self.pipeline.records().claim_folder(
+            &q.worker,
+            (&key.display().to_string(), &folder, fingerprint),
+            q.lease,
+        )?;
+        if let Some(id) = claimed {
+            q.held.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+        }
+        Ok(claimed.map(Some))
+    }
+
+    /// The item of a finished entry is done (shared records only).
+    fn release(&mut self, item: Option<i64>) -> Result<(), WatchError> {
+        if let (Some(q), Some(id)) = (&self.queue, item) {
+            self.pipeline.records().finish_item(&q.worker, id, false)?;
+            q.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|h| *h != id);
+        }
+        Ok(())
+    }
+
     fn marker(&self) -> &str {
         &self.settings.watch.marker
     }
@@ -214,7 +289,14 @@ impl Watcher<'_> {
                     .inbox_scanned(&path.display().to_string())?;
             }
 
-            let ready = self.look(&mut s, now);
+            let mut ready = self.look(&mut s, now);
+            // On shared records a watcher takes a few at a time, like a batch
+            // worker, so the machines share a burst; the rest stay ready for the
+            // next round (or for another machine).
+            let share = 2 * self.settings.effective_jobs();
+            if self.queue.is_some() && ready.len() > share {
+                s.pending.extend(ready.split_off(share));
+            }
             if !ready.is_empty() && !stop.load(Ordering::Relaxed) {
                 let left = self.take(&ready, stop)?;
                 self.after_take(&mut s, &ready, &left);
@@ -236,8 +318,12 @@ impl Watcher<'_> {
             for (_, t) in s.waits.values() {
                 until = until.min(*t);
             }
+            if !s.pending.is_empty() {
+                until = now;
+            }
             let first = rx.recv_timeout(until.saturating_duration_since(now));
-            for event in first.into_iter().chain(rx.try_iter()) {
+            // Bounded, so a steady stream of events cannot keep the loop from taking work.
+            for event in first.into_iter().chain(rx.try_iter()).take(10_000) {
                 self.route(event, &mut s.pending);
             }
         }
@@ -303,6 +389,14 @@ impl Watcher<'_> {
         event: notify::Result<notify::Event>,
         pending: &mut BTreeSet<(usize, PathBuf)>,
     ) {
+        // Reads change nothing: a directory listed (by us, or by a watcher on
+        // another machine sharing the inbox) must not make another look, or
+        // two watchers would wake each other forever.
+        if let Ok(e) = &event {
+            if matches!(e.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+        }
         let Ok(event) = event else {
             // The kernel dropped events (queue overflow): look at everything.
             for (i, inbox) in self.inboxes.iter().enumerate() {
@@ -344,6 +438,8 @@ impl Watcher<'_> {
         let date = chrono::Local::now().format("%Y-%m-%d").to_string();
         let mut taken: Vec<Taking> = Vec::new();
         let mut dossiers = Vec::new();
+        // Entries another machine holds (shared records): looked at again later.
+        let mut others = Vec::new();
         for (i, entry) in ready {
             let inbox = self.inboxes[*i].spec.path.clone();
             let spec_unit = self.inboxes[*i].spec.unit.clone();
@@ -355,6 +451,10 @@ impl Watcher<'_> {
             match intake::read_entry(entry, unit, Some(self.marker())) {
                 Entry::Ignored => {}
                 Entry::Problem(problem) => {
+                    let Some(item) = self.claim(&inbox, entry, &entry_fingerprint(entry))? else {
+                        others.push(entry.clone());
+                        continue;
+                    };
                     let report = self.pipeline.record_intake_problem(&inbox, &problem)?;
                     (self.say)(&text::failed(lang, &folder, &report.message));
                     if matches!(problem, IntakeProblem::Unreadable { .. }) {
@@ -371,16 +471,23 @@ impl Watcher<'_> {
                     }
                     let Taking { moves, .. } = t;
                     self.finish(job, moves, 0, entry)?;
+                    self.release(item)?;
                 }
                 Entry::Dossier {
                     dossier, problems, ..
                 } => {
+                    let fingerprint = crate::pipeline::shared::fingerprint(&dossier);
+                    let Some(item) = self.claim(&inbox, entry, &fingerprint)? else {
+                        others.push(entry.clone());
+                        continue;
+                    };
                     let code = dossier.code.code.clone();
                     let job = self
                         .pipeline
                         .records()
                         .start_job(&inbox_shown, &folder, &code)?;
                     let mut t = Taking::new(entry, inbox.clone(), folder, code, job);
+                    t.item = item;
                     for problem in &problems {
                         let report = self.pipeline.record_intake_problem(&inbox, problem)?;
                         (self.say)(&text::failed(lang, &t.code, &report.message));
@@ -395,7 +502,7 @@ impl Watcher<'_> {
             }
         }
         if dossiers.is_empty() {
-            return Ok(Vec::new());
+            return Ok(others);
         }
         let folders: Vec<PathBuf> = dossiers.iter().map(|(_, d)| d.folder.clone()).collect();
         let outcomes = self
@@ -433,7 +540,7 @@ impl Watcher<'_> {
                 t.moves.processed(self, &t.inbox, file, &date);
             }
         }
-        let mut left = Vec::new();
+        let mut left = others;
         for t in taken {
             let processed_to = format!("processed/{date}/{}/", t.folder);
             let line = text::taken(
@@ -452,6 +559,7 @@ impl Watcher<'_> {
                 left.push(t.entry.clone());
             }
             self.finish(t.job, t.moves, t.archived, &t.entry)?;
+            self.release(t.item)?;
             (self.say)(&line);
         }
         Ok(left)
@@ -518,6 +626,8 @@ impl Watcher<'_> {
 /// One entry being taken: its job, the moves decided so far and the counts
 /// for the operator's line.
 struct Taking {
+    /// Its work-queue item, on shared records.
+    item: Option<i64>,
     entry: PathBuf,
     inbox: PathBuf,
     folder: String,
@@ -534,6 +644,7 @@ struct Taking {
 impl Taking {
     fn new(entry: &Path, inbox: PathBuf, folder: String, code: String, job: i64) -> Taking {
         Taking {
+            item: None,
             entry: entry.to_path_buf(),
             inbox,
             folder,
@@ -668,4 +779,29 @@ pub fn waiting(inbox: &Path, marker: &str) -> usize {
         })
         .filter(|e| snapshot(e, marker).inputs > 0)
         .count()
+}
+
+/// Names, sizes and modification times of everything under an entry that is
+/// not a dossier (a stray file, an unreadable folder), as its queue key.
+fn entry_fingerprint(entry: &Path) -> String {
+    let mut lines: Vec<String> = walkdir::WalkDir::new(entry)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| {
+            let meta = e.metadata().ok();
+            let mtime = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!(
+                "{}\0{}\0{mtime}",
+                e.path().display(),
+                meta.map_or(0, |m| m.len())
+            )
+        })
+        .collect();
+    lines.sort();
+    crate::store::sha256_hex(lines.join("\n").as_bytes())
 }

@@ -198,3 +198,147 @@ fn workers_starting_together_on_an_empty_database() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", config.to_str().unwrap()])
+        .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])
+        .args(["watch", inbox.to_str().unwrap(), "--jobs", "1"])
+        .env_remove("SOHOA_CONFIG")
+        .env("SOHOA_HOST", host)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a watcher")
+}
+
+/// Two machines (two host names) watch one inbox over one PostgreSQL database
+/// and one data directory; one is killed mid-run and comes back. Every dossier
+/// is made once and every scan moved to processed/ once.
+#[test]
+fn watchers_on_two_machines_share_an_inbox() {
+    let inbox = tempfile::tempdir().unwrap();
+    let staging = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sohoa.toml");
+    std::fs::write(
+        &config,
+        "[queue]\nlease_seconds = 3\n[watch]\nsettle_seconds = 0.5\nrescan_seconds = 2.0\n",
+    )
+    .unwrap();
+    let url = postgres_url();
+    sohoa::records::Records::connect(&url).unwrap();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let n = 30;
+    let mut codes = Vec::new();
+    for (i, slip) in slips()[160..160 + n].iter().enumerate() {
+        let code = format!("000.21.18.H44-230601-{:04}", i + 1);
+        let d = staging.path().join(&code);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(slip, d.join("01-phieu.jpg")).unwrap();
+        codes.push(code);
+    }
+    let mut one = watcher("may-1", data.path(), &config, &url, inbox.path());
+    let mut two = watcher("may-2", data.path(), &config, &url, inbox.path());
+    // Each machine watches once: a second watcher on may-2 is refused.
+    std::thread::sleep(Duration::from_secs(1));
+    let o = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", config.to_str().unwrap()])
+        .args([
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--database-url",
+            &url,
+        ])
+        .args(["watch", inbox.path().to_str().unwrap()])
+        .env_remove("SOHOA_CONFIG")
+        .env("SOHOA_HOST", "may-2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for c in &codes {
+        std::fs::rename(staging.path().join(c), inbox.path().join(c)).unwrap();
+    }
+    let wait = |db: &mut postgres::Client, what: &str, sql: &str, n: i64| {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        while count(db, sql) < n {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait(
+        &mut db,
+        "some documents",
+        "SELECT COUNT(*) FROM documents",
+        6,
+    );
+    // Machine one dies and comes back.
+    one.kill().unwrap();
+    one.wait().unwrap();
+    one = watcher("may-1", data.path(), &config, &url, inbox.path());
+    wait(
+        &mut db,
+        "every dossier",
+        "SELECT COUNT(*) FROM watch_jobs WHERE state = 'done'",
+        n as i64,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "the inbox never emptied");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for w in [&mut one, &mut two] {
+        let _ = Command::new("kill")
+            .args(["-TERM", &w.id().to_string()])
+            .status();
+        assert!(w.wait().unwrap().success());
+    }
+
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), n as i64);
+    assert_eq!(
+        count(&mut db, "SELECT COUNT(*) FROM documents WHERE version > 1"),
+        0,
+        "nothing made twice"
+    );
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM failures"), 0);
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT COUNT(DISTINCT host) FROM watch_jobs WHERE state = 'done'"
+        ),
+        2,
+        "both machines took dossiers"
+    );
+    let processed: Vec<_> = walkdir(data.path().join("processed"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "01-phieu.jpg"))
+        .collect();
+    assert_eq!(processed.len(), n, "every scan moved once: {processed:?}");
+    assert!(!data.path().join("failed").exists());
+    let pdfs = walkdir(data.path().join("archive"));
+    assert_eq!(
+        pdfs.len(),
+        n,
+        "one PDF per dossier, no temporary files: {pdfs:?}"
+    );
+}
+
+fn walkdir(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walkdir(p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -557,6 +557,40 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         body["message"].as_str().unwrap().contains("không khớp"),
         "{body}"
     );
+    // A record and bytes that agree, but not an archive PDF: not a PDF at all,
+    // or a PDF with fewer pages than the record lists.
+    let garbage = b"not a PDF at all".to_vec();
+    let mut fake = rec.clone();
+    fake.name = "99-gia".into();
+    (fake.sha256, fake.bytes) = (sohoa::store::sha256_hex(&garbage), garbage.len() as u64);
+    let (status, body) = post(&client, &server.base, Some(&token_b), &fake, garbage);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("E_BAD_PDF")),
+        "{body}"
+    );
+    let mut more_pages = rec.clone();
+    more_pages.name = "98-thieu-trang".into();
+    more_pages.pages.push(more_pages.pages[0].clone());
+    let (status, body) = post(
+        &client,
+        &server.base,
+        Some(&token_b),
+        &more_pages,
+        pdf.clone(),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("E_BAD_PDF")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("tệp có 1 trang, bản ghi kê 2 trang"),
+        "{body}"
+    );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
     assert_eq!(walk(&srv.path().join("archive")).len(), rows.len());
 

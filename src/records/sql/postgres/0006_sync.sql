@@ -29,3 +29,6 @@ ALTER TABLE pages ADD COLUMN ocr_seconds DOUBLE PRECISION;
 
 -- A revoked station's token is refused from then on; its uploads stay.
 ALTER TABLE stations ADD COLUMN revoked_at TEXT;
+
+-- Watchers on several machines share the records: each recovers only its own jobs and moves.
+ALTER TABLE watch_jobs ADD COLUMN host TEXT;

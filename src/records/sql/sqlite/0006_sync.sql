@@ -36,3 +36,6 @@ ALTER TABLE pages ADD COLUMN ocr_seconds REAL;
 
 -- A revoked station's token is refused from then on; its uploads stay.
 ALTER TABLE stations ADD COLUMN revoked_at TEXT;
+
+-- Watchers on several machines share the records: each recovers only its own jobs and moves.
+ALTER TABLE watch_jobs ADD COLUMN host TEXT;
