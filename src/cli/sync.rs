@@ -93,7 +93,7 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
         if let Some(c) = p.register {
             register.added += c.added;
             register.updated += c.updated;
-            register.unchanged = c.unchanged;
+            register.unchanged += c.unchanged;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if p.unauthorized.is_some() || p.waiting == 0 || left.is_zero() {
