@@ -142,6 +142,46 @@ impl Records {
         Ok(())
     }
 
+    /// Items held by workers of this host (`host:pid`): (id, worker, inbox, folder).
+    pub fn claimed_on_host(
+        &self,
+        host: &str,
+    ) -> Result<Vec<(i64, String, QueueItem)>, RecordsError> {
+        let rows = self.db.run(|e| {
+            e.query(
+                "SELECT id, worker, inbox, folder FROM work_queue
+                  WHERE state = 'claimed' AND worker LIKE $1 ORDER BY id",
+                vals![format!("{host}:%")],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let id = r.get(0)?;
+                Ok((
+                    id,
+                    r.get(1)?,
+                    QueueItem {
+                        id,
+                        inbox: r.get(2)?,
+                        folder: r.get(3)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Puts back an item whose worker died: queued again, or done when its
+    /// folder is gone (its scans were moved out after it was archived).
+    pub fn release_dead(&mut self, id: i64, worker: &str, done: bool) -> Result<(), RecordsError> {
+        self.db.run(|e| {
+            e.execute(
+                "UPDATE work_queue SET state = $3, finished_at = $4 WHERE id = $1 AND worker = $2 AND state = 'claimed'",
+                vals![id, worker, if done { "done" } else { "queued" }, done.then(now)],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Items not finished yet (queued, or held by some worker).
     pub fn unfinished_items(&self) -> Result<u64, RecordsError> {
         Ok(self.db.run(|e| {

@@ -9,24 +9,14 @@ use crate::intake::DocKind;
 use crate::register::{Channel, RegisterRow};
 use serde::{Deserialize, Serialize};
 
-/// A document as a station sends it: the record that goes with the PDF. The
-/// server files the PDF under its own archive path; nothing here names one.
+/// A document as a station sends it: its dossier and its record (everything
+/// but the station's own ids and archive path; the server files the PDF under
+/// its own path).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadRecord {
     pub dossier: DossierCode,
-    pub kind: DocKind,
-    pub name: String,
-    pub version: u32,
-    /// SHA-256 of the PDF, checked by the server against the bytes it receives.
-    pub sha256: String,
-    pub bytes: u64,
-    pub input_sha256: String,
-    pub inputs: Vec<InputFile>,
-    pub ocr_engine: String,
-    pub ocr_version: String,
-    pub ocr_languages: String,
-    pub mean_confidence: Option<f32>,
-    pub pages: Vec<PageRecord>,
+    #[serde(flatten)]
+    pub document: NewDocument,
 }
 
 /// What waits in the station's outbox, for `sohoa status`.
@@ -97,13 +87,13 @@ impl Records {
         rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
     }
 
-    /// The record of a document as it is sent, and its archive path.
-    pub fn upload_record(&self, id: i64) -> Result<Option<(UploadRecord, String)>, RecordsError> {
+    /// A document as it is sent (its archive path and dossier id included, for the station).
+    pub fn upload_record(&self, id: i64) -> Result<Option<UploadRecord>, RecordsError> {
         Ok(self.db.run(|e| {
             let Some(d) = e.query_opt(
                 "SELECT s.code, s.unit_code, s.received_on, s.standard_code, d.kind, d.name, d.version,
                         d.sha256, d.bytes, d.input_sha256, d.ocr_engine, d.ocr_version, d.ocr_languages,
-                        d.mean_confidence, d.archive_path
+                        d.mean_confidence, d.archive_path, d.dossier_id
                    FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
                 vals![id],
             )?
@@ -154,27 +144,29 @@ impl Records {
                 .collect::<Result<Vec<_>, _>>()?;
             let received: Option<String> = d.get(2)?;
             let kind: String = d.get(4)?;
-            let record = UploadRecord {
-                dossier: DossierCode {
-                    code: d.get(0)?,
-                    unit: d.get(1)?,
-                    received: received.and_then(|s| s.parse().ok()),
-                    standard: d.get(3)?,
-                },
+            let dossier = DossierCode {
+                code: d.get(0)?,
+                unit: d.get(1)?,
+                received: received.and_then(|s| s.parse().ok()),
+                standard: d.get(3)?,
+            };
+            let document = NewDocument {
+                dossier_id: d.get(15)?,
                 kind: DocKind::parse(&kind).unwrap_or(DocKind::ThanhPhan),
                 name: d.get(5)?,
                 version: d.get(6)?,
-                sha256: d.get(7)?,
+                archive_path: d.get(14)?,
                 bytes: d.get(8)?,
+                sha256: d.get(7)?,
                 input_sha256: d.get(9)?,
+                inputs,
                 ocr_engine: d.get(10)?,
                 ocr_version: d.get(11)?,
                 ocr_languages: d.get(12)?,
                 mean_confidence: d.get(13)?,
                 pages,
-                inputs,
             };
-            Ok(Some((record, d.get(14)?)))
+            Ok(Some(UploadRecord { dossier, document }))
         })?)
     }
 
@@ -318,13 +310,13 @@ impl Records {
             e.query(
                 "SELECT d.id, d.sha256, d.version FROM documents d JOIN dossiers s ON s.id = d.dossier_id
                   WHERE s.code = $1 AND d.kind = $2 AND d.name = $3 AND (d.sha256 = $4 OR d.version = $5)",
-                vals![&rec.dossier.code, rec.kind.as_str(), &rec.name, &rec.sha256, rec.version],
+                vals![&rec.dossier.code, rec.document.kind.as_str(), &rec.document.name, &rec.document.sha256, rec.document.version],
             )
         })?;
         let mut found = None;
         for r in &rows {
             let (id, sha): (i64, String) = (r.get(0)?, r.get(1)?);
-            if sha == rec.sha256 {
+            if sha == rec.document.sha256 {
                 return Ok(Some(Stored::Duplicate(id)));
             }
             found = Some(Stored::Conflict);
@@ -345,19 +337,8 @@ impl Records {
         let dossier_id = self.ensure_dossier(&rec.dossier)?;
         let doc = NewDocument {
             dossier_id,
-            kind: rec.kind,
-            name: rec.name.clone(),
-            version: rec.version,
             archive_path: archive_path.to_string(),
-            bytes: rec.bytes,
-            sha256: rec.sha256.clone(),
-            input_sha256: rec.input_sha256.clone(),
-            inputs: rec.inputs.clone(),
-            ocr_engine: rec.ocr_engine.clone(),
-            ocr_version: rec.ocr_version.clone(),
-            ocr_languages: rec.ocr_languages.clone(),
-            mean_confidence: rec.mean_confidence,
-            pages: rec.pages.clone(),
+            ..rec.document.clone()
         };
         Ok(self.db.transaction(|e| {
             let id = insert_document_in(e, &doc)?;
@@ -365,7 +346,7 @@ impl Records {
                 "UPDATE documents SET current = CASE WHEN version = (SELECT MAX(version) FROM documents
                         WHERE dossier_id = $1 AND kind = $2 AND name = $3) THEN 1 ELSE 0 END
                   WHERE dossier_id = $1 AND kind = $2 AND name = $3",
-                vals![dossier_id, rec.kind.as_str(), &rec.name],
+                vals![dossier_id, rec.document.kind.as_str(), &rec.document.name],
             )?;
             e.execute(
                 "INSERT INTO uploads (document_id, station_id, received_at) VALUES ($1, $2, $3)",

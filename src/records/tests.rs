@@ -306,25 +306,40 @@ fn sync_scenario(r: &mut Records) {
     assert_eq!(r.enqueue_outbox().unwrap(), 2);
     assert_eq!(r.enqueue_outbox().unwrap(), 0);
     assert_eq!(r.outbox_due(later, 10).unwrap(), vec![(d1, 0), (d2, 0)]);
-    let (rec, path) = r.upload_record(d1).unwrap().unwrap();
-    assert_eq!(path, "archive/01-don.v1.pdf");
+    let rec = r.upload_record(d1).unwrap().unwrap();
+    assert_eq!(rec.document.archive_path, "archive/01-don.v1.pdf");
+    assert_eq!(rec.document.dossier_id, dossier);
+    // On the wire: neither the station's archive path nor its dossier id.
+    let wire = serde_json::to_value(&rec).unwrap();
+    assert!(wire.get("archive_path").is_none() && wire.get("dossier_id").is_none());
     assert_eq!(
-        (rec.dossier.clone(), rec.kind, rec.version),
+        (
+            wire["name"].as_str(),
+            wire["pages"].as_array().map(Vec::len)
+        ),
+        (Some("01-don"), Some(2))
+    );
+    assert_eq!(
+        (rec.dossier.clone(), rec.document.kind, rec.document.version),
         (code.clone(), DocKind::ThanhPhan, 1)
     );
     assert_eq!(
-        (rec.sha256.as_str(), rec.bytes, rec.pages.len()),
+        (
+            rec.document.sha256.as_str(),
+            rec.document.bytes,
+            rec.document.pages.len()
+        ),
         ("pdf-a", 123_456, 2)
     );
     assert_eq!(
         (
-            rec.pages[1].page_no,
-            rec.pages[1].dpi,
-            rec.pages[1].ocr_seconds
+            rec.document.pages[1].page_no,
+            rec.document.pages[1].dpi,
+            rec.document.pages[1].ocr_seconds
         ),
         (2, Some((300.0, 300.0)), 1.5)
     );
-    assert_eq!(rec.inputs[0].path, "inbox/01-don.jpg");
+    assert_eq!(rec.document.inputs[0].path, "inbox/01-don.jpg");
     r.outbox_failed(d1, "máy chủ: không kết nối được", Some(later.into()))
         .unwrap();
     assert_eq!(
@@ -354,16 +369,16 @@ fn sync_scenario(r: &mut Records) {
         .unwrap();
     assert_eq!(r.uploaded(&rec).unwrap(), Some(Stored::Duplicate(d1)));
     let mut other = rec.clone();
-    other.sha256 = "pdf-other".into();
+    other.document.sha256 = "pdf-other".into();
     assert_eq!(r.uploaded(&other).unwrap(), Some(Stored::Conflict));
     // Version 3 then version 2 arrive: the highest stays current.
     let mut v3 = other.clone();
-    v3.version = 3;
+    v3.document.version = 3;
     let id3 = r
         .record_upload(&v3, "archive/x.v3.pdf", station.id)
         .unwrap();
     let mut v2 = rec.clone();
-    (v2.version, v2.sha256) = (2, "pdf-v2".into());
+    (v2.document.version, v2.document.sha256) = (2, "pdf-v2".into());
     assert_eq!(r.uploaded(&v2).unwrap(), None);
     r.record_upload(&v2, "archive/x.v2.pdf", station.id)
         .unwrap();
@@ -430,12 +445,63 @@ fn sync_scenario(r: &mut Records) {
         .is_empty());
 }
 
+/// The work queue, as batch workers and watchers on shared records use it.
+fn queue_scenario(r: &mut Records) {
+    let item = |f: &str| ("/in".to_string(), f.to_string(), format!("fp-{f}"));
+    assert_eq!(
+        r.enqueue(&[item("a"), item("b")]).unwrap(),
+        vec![false, false]
+    );
+    let got = r.claim("may-1:1", 1, 60).unwrap();
+    assert_eq!((got.len(), got[0].folder.as_str()), (1, "a"));
+    r.renew("may-1:1", &[got[0].id], 60).unwrap();
+    // A watcher elsewhere cannot take a folder held under a live lease...
+    assert_eq!(
+        r.claim_folder("may-2:9", ("/in", "a", "fp-a"), 60).unwrap(),
+        None
+    );
+    // ...but takes a queued one, queuing it first if needed.
+    let b = r
+        .claim_folder("may-2:9", ("/in", "b", "fp-b"), 60)
+        .unwrap()
+        .unwrap();
+    let c = r
+        .claim_folder("may-2:9", ("/in", "c", "fp-c"), 60)
+        .unwrap()
+        .unwrap();
+    r.finish_item("may-2:9", b, false).unwrap();
+    // A finished folder that is back in the inbox is claimed again.
+    assert_eq!(
+        r.claim_folder("may-2:9", ("/in", "b", "fp-b"), 60).unwrap(),
+        Some(b)
+    );
+    r.finish_item("may-2:9", b, false).unwrap();
+    assert_eq!(r.enqueue(&[item("b")]).unwrap(), vec![true]);
+    // Items of a dead process of one host are put back: queued, or done.
+    let held = r.claimed_on_host("may-2").unwrap();
+    assert_eq!(held.iter().map(|h| h.0).collect::<Vec<_>>(), vec![c]);
+    assert_eq!(
+        (held[0].1.as_str(), held[0].2.folder.as_str()),
+        ("may-2:9", "c")
+    );
+    assert!(r.claimed_on_host("may-3").unwrap().is_empty());
+    r.release_dead(c, "may-2:9", false).unwrap();
+    assert_eq!(r.unfinished_items().unwrap(), 2, "a held, c queued");
+    let again = r.claim("may-1:2", 5, 60).unwrap();
+    assert_eq!(again.iter().map(|i| i.id).collect::<Vec<_>>(), vec![c]);
+    r.release_dead(c, "may-1:2", true).unwrap();
+    r.finish_item("may-1:1", got[0].id, false).unwrap();
+    assert_eq!(r.unfinished_items().unwrap(), 0);
+}
+
 #[test]
 fn the_sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     scenario(&mut Records::open(&dir.path().join("sohoa.db")).unwrap());
     let other = tempfile::tempdir().unwrap();
     sync_scenario(&mut Records::open(&other.path().join("sohoa.db")).unwrap());
+    let third = tempfile::tempdir().unwrap();
+    queue_scenario(&mut Records::open(&third.path().join("sohoa.db")).unwrap());
     // Opening again applies no migration twice.
     Records::open(&dir.path().join("sohoa.db")).unwrap();
 }
@@ -445,6 +511,7 @@ fn the_postgres_store() {
     let mut r = postgres_records();
     scenario(&mut r);
     sync_scenario(&mut postgres_records());
+    queue_scenario(&mut postgres_records());
 }
 
 #[test]

@@ -87,10 +87,10 @@ pub(super) async fn upload(
             "cần hai phần 'record' và 'pdf' / both 'record' and 'pdf' parts are needed".into(),
         ));
     };
-    if rec.version == 0 || rec.name.trim().is_empty() {
+    if rec.document.version == 0 || rec.document.name.trim().is_empty() {
         return Err(bad(format!(
             "tên tài liệu hoặc phiên bản trống / empty name or version ({:?} v{})",
-            rec.name, rec.version
+            rec.document.name, rec.document.version
         )));
     }
     // The code names the unit when it follows the national pattern; trust it over the record.
@@ -108,17 +108,18 @@ pub(super) async fn upload(
 
     // The bytes are what the station recorded.
     let digest = sha256_hex(&pdf);
-    if !digest.eq_ignore_ascii_case(&rec.sha256) || pdf.len() as u64 != rec.bytes {
+    if !digest.eq_ignore_ascii_case(&rec.document.sha256) || pdf.len() as u64 != rec.document.bytes
+    {
         return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "E_HASH_MISMATCH",
             format!(
                 "Tệp PDF nhận được ({} byte, SHA-256 {}) không khớp với bản ghi ({} byte, SHA-256 {}): tệp đã bị hỏng khi truyền hoặc đã bị sửa. Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
-                pdf.len(), &digest[..12], rec.bytes, short(&rec.sha256)
+                pdf.len(), &digest[..12], rec.document.bytes, short(&rec.document.sha256)
             ),
             format!(
                 "The PDF received ({} bytes, SHA-256 {}) does not match its record ({} bytes, SHA-256 {}): damaged in transit or altered. Not stored; the station will send it again.",
-                pdf.len(), &digest[..12], rec.bytes, short(&rec.sha256)
+                pdf.len(), &digest[..12], rec.document.bytes, short(&rec.document.sha256)
             ),
             lang,
         ));
@@ -129,8 +130,8 @@ pub(super) async fn upload(
     let pages = tokio::task::spawn_blocking(move || crate::decode::pdf::page_count(&bytes))
         .await
         .map_err(|e| bad(e.to_string()))?;
-    if pages.as_ref().ok() != Some(&rec.pages.len()) {
-        let listed = rec.pages.len();
+    if pages.as_ref().ok() != Some(&rec.document.pages.len()) {
+        let listed = rec.document.pages.len();
         let (vi, en) = match pages {
             Ok(n) => (
                 format!("tệp có {n} trang, bản ghi kê {listed} trang"),
@@ -172,18 +173,18 @@ pub(super) async fn upload(
                     "E_VERSION_CONFLICT",
                     format!(
                         "Máy chủ đã có phiên bản {} của tài liệu {} (hồ sơ {}) với nội dung khác. Hãy kiểm tra xem hồ sơ có được số hóa ở hai nơi không.",
-                        rec.version, rec.name, rec.dossier.code
+                        rec.document.version, rec.document.name, rec.dossier.code
                     ),
                     format!(
                         "The server already has version {} of {} (dossier {}) with other content. Check whether the dossier was digitized in two places.",
-                        rec.version, rec.name, rec.dossier.code
+                        rec.document.version, rec.document.name, rec.dossier.code
                     ),
                     app.settings.ui_language,
                 ))
             }
             None => {}
         }
-        let rel = archive_rel_path(&rec.dossier, rec.kind, &rec.name, rec.version);
+        let rel = archive_rel_path(&rec.dossier, rec.document.kind, &rec.document.name, rec.document.version);
         write_atomic(&app.settings.data_dir.join(&rel), &pdf).map_err(|e| {
             tracing::error!(error = %e, "archive write");
             ApiError {

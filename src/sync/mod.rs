@@ -242,24 +242,25 @@ fn push(
     client: &Client,
     id: i64,
 ) -> Result<(Sent, String), RecordsError> {
-    let Some((rec, path)) = records.upload_record(id)? else {
+    let Some(rec) = records.upload_record(id)? else {
         return Ok((
             Sent::Refused(format!("document {id} not found")),
             String::new(),
         ));
     };
-    let label = format!("{} / {}", rec.dossier.code, rec.name);
-    Ok((send(client, rec, &path, data_dir), label))
+    let label = format!("{} / {}", rec.dossier.code, rec.document.name);
+    Ok((send(client, rec, data_dir), label))
 }
 
-fn send(client: &Client, rec: UploadRecord, path: &str, data_dir: &Path) -> Sent {
+fn send(client: &Client, rec: UploadRecord, data_dir: &Path) -> Sent {
     let lang = client.lang;
+    let path = rec.document.archive_path.as_str();
     // What goes out is what was recorded: a file changed or lost since is not sent.
     let bytes = match std::fs::read(data_dir.join(path)) {
         Ok(b) => b,
         Err(e) => return Sent::Refused(text::local_unreadable(lang, path, &e)),
     };
-    if sha256_hex(&bytes) != rec.sha256 {
+    if sha256_hex(&bytes) != rec.document.sha256 {
         return Sent::Refused(text::local_changed(lang, path));
     }
     let file_name = Path::new(path)

@@ -176,6 +176,24 @@ impl Watcher<'_> {
         Ok(claimed.map(Some))
     }
 
+    /// Queue items held by dead processes of this machine (a watcher killed
+    /// before it finished them): queued again while their folder is in the
+    /// inbox, done once it is gone, so the queue depth does not keep them.
+    fn release_dead_items(&mut self) -> Result<(), WatchError> {
+        let mut records = self.pipeline.records();
+        for (id, worker, item) in records.claimed_on_host(crate::store::host())? {
+            let alive = worker
+                .rsplit_once(':')
+                .and_then(|(_, pid)| pid.parse::<u32>().ok())
+                .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let gone = !Path::new(&item.inbox).join(&item.folder).exists();
+                records.release_dead(id, &worker, gone)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The item of a finished entry is done (shared records only).
     fn release(&mut self, item: Option<i64>) -> Result<(), WatchError> {
         if let (Some(q), Some(id)) = (&self.queue, item) {
@@ -197,6 +215,9 @@ impl Watcher<'_> {
     fn recover(&mut self) -> Result<(), WatchError> {
         self.pipeline.records().interrupt_jobs()?;
         let moves = self.finish_pending_moves()?;
+        if self.queue.is_some() {
+            self.release_dead_items()?;
+        }
         let temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
         if moves + temps > 0 {
             (self.say)(&text::recovered(self.lang, moves, temps));

@@ -149,7 +149,8 @@ impl Station {
     /// The record and PDF of one of its documents, as `sohoa sync` sends them.
     fn upload(&self, id: i64) -> (sohoa::records::UploadRecord, Vec<u8>) {
         let r = Records::open(&self.data().join("sohoa.db")).unwrap();
-        let (rec, path) = r.upload_record(id).unwrap().unwrap();
+        let rec = r.upload_record(id).unwrap().unwrap();
+        let path = rec.document.archive_path.clone();
         (rec, std::fs::read(self.data().join(path)).unwrap())
     }
 }
@@ -561,8 +562,9 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     // or a PDF with fewer pages than the record lists.
     let garbage = b"not a PDF at all".to_vec();
     let mut fake = rec.clone();
-    fake.name = "99-gia".into();
-    (fake.sha256, fake.bytes) = (sohoa::store::sha256_hex(&garbage), garbage.len() as u64);
+    fake.document.name = "99-gia".into();
+    (fake.document.sha256, fake.document.bytes) =
+        (sohoa::store::sha256_hex(&garbage), garbage.len() as u64);
     let (status, body) = post(&client, &server.base, Some(&token_b), &fake, garbage);
     assert_eq!(
         (status, body["error"].as_str()),
@@ -570,8 +572,11 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         "{body}"
     );
     let mut more_pages = rec.clone();
-    more_pages.name = "98-thieu-trang".into();
-    more_pages.pages.push(more_pages.pages[0].clone());
+    more_pages.document.name = "98-thieu-trang".into();
+    more_pages
+        .document
+        .pages
+        .push(more_pages.document.pages[0].clone());
     let (status, body) = post(
         &client,
         &server.base,
@@ -645,7 +650,7 @@ fn a_file_changed_on_the_station_is_not_sent() {
     dossiers(inbox.path(), UNIT_A, 1..3, 150);
     ok(&st.args(&["batch", inbox.path().to_str().unwrap()]));
     let r = Records::open(&st.data().join("sohoa.db")).unwrap();
-    let (_, path) = r.upload_record(2).unwrap().unwrap();
+    let path = r.upload_record(2).unwrap().unwrap().document.archive_path;
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(st.data().join(&path))
