@@ -23,20 +23,26 @@ pub(crate) fn fingerprint(dossier: &Dossier) -> String {
     let mut h = Sha256::new();
     for c in &dossier.components {
         for f in &c.files {
-            let meta = std::fs::metadata(f).ok();
-            let mtime = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            h.update(format!(
-                "{}\0{}\0{mtime}\n",
-                f.display(),
-                meta.map_or(0, |m| m.len())
-            ));
+            h.update(file_line(f));
+            h.update("\n");
         }
     }
     hex::encode(h.finalize())
+}
+
+/// `path\0size\0mtime` of one file, a line of a fingerprint.
+pub(crate) fn file_line(path: &Path) -> String {
+    let meta = std::fs::metadata(path).ok();
+    let mtime = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}\0{}\0{mtime}",
+        path.display(),
+        meta.map_or(0, |m| m.len())
+    )
 }
 
 /// `host:pid`, as the queue shows who holds an item.

@@ -809,19 +809,7 @@ fn entry_fingerprint(entry: &Path) -> String {
         .follow_links(false)
         .into_iter()
         .filter_map(Result::ok)
-        .map(|e| {
-            let meta = e.metadata().ok();
-            let mtime = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            format!(
-                "{}\0{}\0{mtime}",
-                e.path().display(),
-                meta.map_or(0, |m| m.len())
-            )
-        })
+        .map(|e| crate::pipeline::shared::file_line(e.path()))
         .collect();
     lines.sort();
     crate::store::sha256_hex(lines.join("\n").as_bytes())

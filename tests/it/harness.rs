@@ -207,6 +207,16 @@ pub fn cer(reference: &str, hypothesis: &str) -> (usize, usize) {
 }
 
 /// SHA-256 of every file under a folder, by relative path.
+/// Every file under `root` (none if it does not exist).
+pub fn files_under(root: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect()
+}
+
 pub fn tree_hashes(root: &Path) -> Vec<(String, String)> {
     use sha2::{Digest, Sha256};
     let mut out: Vec<(String, String)> = walkdir::WalkDir::new(root)

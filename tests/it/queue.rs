@@ -3,7 +3,7 @@
 //! made exactly once: the dead worker's dossiers are taken over when its
 //! lease runs out, and what it had already recorded is not made again.
 
-use crate::harness::{postgres_url, slips};
+use crate::harness::{files_under, postgres_url, slips};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -324,31 +324,16 @@ fn watchers_on_two_machines_share_an_inbox() {
         2,
         "both machines took dossiers"
     );
-    let processed: Vec<_> = walkdir(data.path().join("processed"))
+    let processed: Vec<_> = files_under(&data.path().join("processed"))
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "01-phieu.jpg"))
         .collect();
     assert_eq!(processed.len(), n, "every scan moved once: {processed:?}");
     assert!(!data.path().join("failed").exists());
-    let pdfs = walkdir(data.path().join("archive"));
+    let pdfs = files_under(&data.path().join("archive"));
     assert_eq!(
         pdfs.len(),
         n,
         "one PDF per dossier, no temporary files: {pdfs:?}"
     );
-}
-
-fn walkdir(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walkdir(p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }

@@ -6,7 +6,7 @@
 //! server holds each station document once, byte for byte, and its report
 //! equals the stations' reports.
 
-use crate::harness::{postgres_url, slips, sohoa, stderr, stdout, Server};
+use crate::harness::{files_under, postgres_url, slips, sohoa, stderr, stdout, Server};
 use serde_json::Value;
 use sohoa::records::Records;
 use std::collections::BTreeMap;
@@ -231,25 +231,10 @@ fn half_upload(
 }
 
 fn pdf_files(dir: &Path) -> Vec<PathBuf> {
-    walk(dir)
+    files_under(dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
         .collect()
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 fn sha256(path: &Path) -> String {
@@ -355,7 +340,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     server.kill();
     drop(conn);
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), 0);
-    let left = walk(&srv.path().join("archive"));
+    let left = files_under(&srv.path().join("archive"));
     assert!(
         left.is_empty(),
         "nothing in the archive after a cut upload: {left:?}"
@@ -444,7 +429,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         let (path, sha): (String, String) = (r.get(0), r.get(1));
         assert_eq!(sha256(&srv.path().join(&path)), sha, "{path}");
     }
-    let files = walk(&srv.path().join("archive"));
+    let files = files_under(&srv.path().join("archive"));
     assert_eq!(
         files.len(),
         rows.len(),
@@ -597,7 +582,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         "{body}"
     );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
-    assert_eq!(walk(&srv.path().join("archive")).len(), rows.len());
+    assert_eq!(files_under(&srv.path().join("archive")).len(), rows.len());
 
     // 9. A revoked station is refused; what it sent stays.
     let mut revoke = global.to_vec();
