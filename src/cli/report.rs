@@ -379,7 +379,7 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
             return ExitCode::InputsFailed;
         }
     };
-    let mut records = match open(settings) {
+    let records = match open(settings) {
         Ok(r) => r,
         Err(c) => return c,
     };
@@ -502,7 +502,7 @@ pub fn units_import(settings: &Settings, file: &Path) -> ExitCode {
             return ExitCode::InputsFailed;
         }
     };
-    let mut records = match open(settings) {
+    let records = match open(settings) {
         Ok(r) => r,
         Err(c) => return c,
     };

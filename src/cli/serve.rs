@@ -68,7 +68,7 @@ pub fn run(
 
 pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
     let lang = settings.ui_language;
-    let mut records = match Records::open_configured(settings) {
+    let records = match Records::open_configured(settings) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sohoa: {e}");
@@ -165,7 +165,7 @@ pub fn list_stations(settings: &Settings, json: bool) -> ExitCode {
 
 pub fn revoke_station(settings: &Settings, name: &str) -> ExitCode {
     let lang = settings.ui_language;
-    match Records::open_configured(settings).and_then(|mut r| r.revoke_station(name)) {
+    match Records::open_configured(settings).and_then(|r| r.revoke_station(name)) {
         Ok(true) => {
             println!(
                 "{}",

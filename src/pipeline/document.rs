@@ -202,7 +202,7 @@ fn feed(
 pub fn process_component(
     job: &Job,
     settings: &Settings,
-    records: &Mutex<Records>,
+    records: &Records,
     progress: &dyn Progress,
 ) -> Result<Done, Problem> {
     let shown = super::display_path(&job.inbox, &job.component.source);
@@ -267,7 +267,6 @@ pub fn process_component(
 
     let page_count = read.len();
     // Store, then record: the record points at a file that is already durable.
-    let mut records = lock(records);
     let version = records
         .next_version(job.dossier_id, job.component.kind, &job.component.name)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
@@ -301,7 +300,6 @@ pub fn process_component(
     records
         .insert_document(&doc)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
-    drop(records);
     progress.document_done(&job.code.code, &job.component.name, page_count);
     Ok(Done { pages: page_count })
 }

@@ -39,7 +39,7 @@ pub enum BatchError {
 /// the worker pool (one OCR engine per worker thread).
 pub struct Pipeline<'s> {
     settings: &'s Settings,
-    records: Mutex<Records>,
+    records: Records,
     pool: rayon::ThreadPool,
     /// Whether failures that are not the input's fault (a file still
     /// changing, a full disk, the database) leave the input for a later try
@@ -83,7 +83,7 @@ impl<'s> Pipeline<'s> {
     pub fn new(settings: &'s Settings) -> Result<Self, BatchError> {
         // Fail fast, before reading anything, when the OCR languages are missing.
         drop(Engine::new(&settings.ocr)?);
-        let records = Mutex::new(Records::open_configured(settings)?);
+        let records = Records::open_configured(settings)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.effective_jobs())
             .thread_name(|i| format!("sohoa-worker-{i}"))
@@ -97,8 +97,8 @@ impl<'s> Pipeline<'s> {
         })
     }
 
-    pub fn records(&self) -> std::sync::MutexGuard<'_, Records> {
-        lock(&self.records)
+    pub fn records(&self) -> &Records {
+        &self.records
     }
 
     /// Records an input that cannot become a document and returns what the
@@ -277,7 +277,7 @@ enum Planned {
 
 /// Hashes a component's files and decides whether it needs processing.
 fn plan_component(
-    records: &Mutex<Records>,
+    records: &Records,
     dossier_id: i64,
     code: &crate::codes::DossierCode,
     component: &Component,
@@ -302,7 +302,7 @@ fn plan_component(
         .collect();
     let digest = component_digest(&pairs);
     let mut component = component.clone();
-    let current = lock(records).current_document(dossier_id, component.kind, &component.name)?;
+    let current = records.current_document(dossier_id, component.kind, &component.name)?;
     if let Some(c) = current {
         if c.input_sha256 == digest {
             return Ok(Planned::Skip);
@@ -311,12 +311,12 @@ fn plan_component(
         // (watch mode moved those pages away): none of the files is one it
         // was made from, so this is more of the document, not a rescan of
         // it. It becomes `name (2)`, … beside it, never a version replacing it.
-        let before = lock(records).input_paths(c.id)?;
+        let before = records.input_paths(c.id)?;
         let added = component.source.is_dir() && !pairs.iter().any(|(p, _)| before.contains(p));
         if added {
             for n in 2.. {
                 let name = format!("{} ({n})", component.name);
-                match lock(records).current_document(dossier_id, component.kind, &name)? {
+                match records.current_document(dossier_id, component.kind, &name)? {
                     Some(other) if other.input_sha256 == digest => return Ok(Planned::Skip),
                     Some(_) => continue,
                     None => {

@@ -58,7 +58,7 @@ pub(crate) fn heartbeat(
     held: Arc<Mutex<Vec<i64>>>,
     stop: Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>, BatchError> {
-    let mut records = Records::open_configured(settings)?;
+    let records = Records::open_configured(settings)?;
     let lease = settings.queue.lease_seconds;
     let every = Duration::from_secs_f64((lease as f64 / 3.0).max(0.2));
     Ok(std::thread::spawn(move || {

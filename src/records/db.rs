@@ -5,7 +5,8 @@
 //! travel as [`Value`]; PostgreSQL columns are BIGINT, DOUBLE PRECISION or TEXT.
 
 use postgres::types::{IsNull, ToSql, Type};
-use std::sync::Mutex;
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_sqlite::SqliteConnectionManager;
 
 /// A parameter or a column value.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,6 +190,10 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Postgres(#[from] postgres::Error),
+    /// No connection could be had from the pool in time (the database is
+    /// down or every connection is busy); the last connection error is inside.
+    #[error("{0}")]
+    Pool(#[from] r2d2::Error),
     #[error("column {index} of a row is {value:?}, not {wanted}")]
     Type {
         index: usize,
@@ -360,13 +365,68 @@ pub(crate) fn sqlite_param(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-/// An open database.
+/// Connections to one database. Each call takes a connection from a pool and
+/// gives it back: callers share `&Db` across threads, a broken connection (the
+/// server restarted) is dropped and replaced by a new one on the next call.
+#[derive(Clone)]
 pub enum Db {
-    Sqlite(rusqlite::Connection),
-    Postgres(Box<Mutex<postgres::Client>>),
+    Sqlite(r2d2::Pool<SqliteConnectionManager>),
+    Postgres(r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>),
+}
+
+/// How many connections a process keeps at most, and how long a call waits
+/// for one before it fails (and, for a worker, is retried).
+pub struct PoolSize {
+    pub max: u32,
+    pub wait: std::time::Duration,
+}
+
+impl Default for PoolSize {
+    fn default() -> PoolSize {
+        PoolSize {
+            max: 16,
+            wait: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 impl Db {
+    /// A pool of SQLite connections to `path`, each set up the same way
+    /// (WAL, full sync, foreign keys, a 30 s busy wait for the write lock).
+    pub fn sqlite(path: &std::path::Path, size: &PoolSize) -> Result<Db, DbError> {
+        let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(30))?;
+            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.pragma_update(None, "synchronous", "FULL")?;
+            c.pragma_update(None, "foreign_keys", "ON")
+        });
+        // One connection at once, so a file that cannot be opened says why.
+        let pool = r2d2::Pool::builder()
+            .max_size(size.max.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(size.wait)
+            .build_unchecked(manager);
+        drop(pool.get()?);
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// A pool of PostgreSQL connections. The first connection is made here,
+    /// so a wrong URL or a server down is told at once with its own error.
+    pub fn postgres(url: &str, size: &PoolSize) -> Result<Db, DbError> {
+        let config: postgres::Config = url.parse()?;
+        drop(config.connect(postgres::NoTls)?);
+        let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(size.max.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(size.wait)
+            // Each call runs its statements on a connection checked to work.
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build_unchecked(manager);
+        Ok(Db::Postgres(pool))
+    }
+
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Db::Sqlite(_))
     }
@@ -374,9 +434,12 @@ impl Db {
     /// Runs `f` outside a transaction (each statement commits on its own).
     pub fn run<T>(&self, f: impl FnOnce(&mut Exec) -> Result<T, DbError>) -> Result<T, DbError> {
         match self {
-            Db::Sqlite(c) => f(&mut Exec::Sqlite(c)),
-            Db::Postgres(m) => {
-                let mut c = m.lock().unwrap_or_else(|p| p.into_inner());
+            Db::Sqlite(p) => {
+                let c = p.get()?;
+                f(&mut Exec::Sqlite(&c))
+            }
+            Db::Postgres(p) => {
+                let mut c = p.get()?;
                 f(&mut Exec::Postgres(&mut c))
             }
         }
@@ -390,22 +453,33 @@ impl Db {
         f: impl FnOnce(&mut Exec) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         match self {
-            Db::Sqlite(c) => {
+            Db::Sqlite(p) => {
+                let c = p.get()?;
                 let tx = rusqlite::Transaction::new_unchecked(
-                    c,
+                    &c,
                     rusqlite::TransactionBehavior::Immediate,
                 )?;
                 let out = f(&mut Exec::Sqlite(&tx))?;
                 tx.commit()?;
                 Ok(out)
             }
-            Db::Postgres(m) => {
-                let mut c = m.lock().unwrap_or_else(|p| p.into_inner());
+            Db::Postgres(p) => {
+                let mut c = p.get()?;
                 let mut tx = c.transaction()?;
                 let out = f(&mut Exec::PostgresTx(&mut tx))?;
                 tx.commit()?;
                 Ok(out)
             }
+        }
+    }
+
+    /// A SQLite connection of the pool, for the one hot path that reads rows in place.
+    pub fn sqlite_conn(
+        &self,
+    ) -> Option<Result<r2d2::PooledConnection<SqliteConnectionManager>, DbError>> {
+        match self {
+            Db::Sqlite(p) => Some(p.get().map_err(DbError::from)),
+            Db::Postgres(_) => None,
         }
     }
 }
@@ -424,7 +498,8 @@ mod tests {
 
     #[test]
     fn values_round_trip_through_sqlite() {
-        let db = Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::sqlite(&dir.path().join("t.db"), &PoolSize::default()).unwrap();
         db.run(|e| {
             e.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, x REAL, s TEXT)")?;
             let id: i64 = e.value(

@@ -20,8 +20,7 @@ pub use sync::{OutboxSummary, Refused, RegisterCursor, Stored, UploadRecord};
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
-use db::{vals, Db, DbError};
-use rusqlite::Connection;
+use db::{vals, Db, DbError, PoolSize};
 use std::path::Path;
 use thiserror::Error;
 pub use watch::{InboxStatus, JobEnd, PendingMove, PlannedMove, RecentFailure};
@@ -143,6 +142,9 @@ pub struct CurrentDocument {
     pub input_sha256: String,
 }
 
+/// The records; cheap to clone (a handle on a pool of connections) and
+/// shared between threads.
+#[derive(Clone)]
 pub struct Records {
     db: Db,
 }
@@ -171,22 +173,11 @@ impl Records {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let open_err = |source: rusqlite::Error| RecordsError::Open {
+        let db = Db::sqlite(path, &PoolSize::default()).map_err(|source| RecordsError::Open {
             path: path.display().to_string(),
-            source: source.into(),
-        };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_err)?;
-        let records = Records {
-            db: Db::Sqlite(conn),
-        };
+            source,
+        })?;
+        let records = Records { db };
         migrations::apply(&records.db)?;
         Ok(records)
     }
@@ -200,22 +191,21 @@ impl Records {
         }
     }
 
-    /// Connects to PostgreSQL (`postgres://user@host:port/db`) and applies pending migrations.
+    /// Connects to PostgreSQL (`postgres://user@host:port/db`) and applies pending
+    /// migrations. Connections come from a pool: one lost (the server restarted)
+    /// is replaced on the next call, so a long-running process outlives restarts.
     pub fn connect(url: &str) -> Result<Records, RecordsError> {
-        let open_err = |source: postgres::Error| RecordsError::Open {
+        let db = Db::postgres(url, &PoolSize::default()).map_err(|source| RecordsError::Open {
             path: redact_url(url),
-            source: source.into(),
-        };
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(open_err)?;
-        let records = Records {
-            db: Db::Postgres(Box::new(std::sync::Mutex::new(client))),
-        };
+            source,
+        })?;
+        let records = Records { db };
         migrations::apply(&records.db)?;
         Ok(records)
     }
 
     /// The dossier's id, creating the record on first sight.
-    pub fn ensure_dossier(&mut self, code: &DossierCode) -> Result<i64, RecordsError> {
+    pub fn ensure_dossier(&self, code: &DossierCode) -> Result<i64, RecordsError> {
         Ok(self.db.run(|e| {
             if let Some(row) =
                 e.query_opt("SELECT id FROM dossiers WHERE code = $1", vals![&code.code])?
@@ -290,7 +280,7 @@ impl Records {
     /// Records a stored document in one transaction: the row, its pages and
     /// inputs; the previous version stops being current; earlier failures of
     /// this component are marked resolved.
-    pub fn insert_document(&mut self, doc: &NewDocument) -> Result<i64, RecordsError> {
+    pub fn insert_document(&self, doc: &NewDocument) -> Result<i64, RecordsError> {
         Ok(self.db.transaction(|e| insert_document_in(e, doc))?)
     }
 
@@ -307,7 +297,7 @@ impl Records {
     }
 
     /// Records a failed document (or folder) unless the same failure is known.
-    pub fn insert_failure(&mut self, f: &NewFailure) -> Result<(), RecordsError> {
+    pub fn insert_failure(&self, f: &NewFailure) -> Result<(), RecordsError> {
         if self.failure_known(f)? {
             return Ok(());
         }

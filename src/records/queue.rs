@@ -22,10 +22,7 @@ fn epoch() -> i64 {
 impl Records {
     /// Adds folders (inbox, folder, fingerprint) not already queued with the
     /// same fingerprint; for each, whether it was already finished (nothing to do).
-    pub fn enqueue(
-        &mut self,
-        items: &[(String, String, String)],
-    ) -> Result<Vec<bool>, RecordsError> {
+    pub fn enqueue(&self, items: &[(String, String, String)]) -> Result<Vec<bool>, RecordsError> {
         Ok(self.db.transaction(|e| {
             let mut finished = Vec::with_capacity(items.len());
             for (inbox, folder, fingerprint) in items {
@@ -47,7 +44,7 @@ impl Records {
     /// Claims up to `n` items that are queued or whose lease ran out, for
     /// `lease_secs` seconds.
     pub fn claim(
-        &mut self,
+        &self,
         worker: &str,
         n: usize,
         lease_secs: i64,
@@ -87,7 +84,7 @@ impl Records {
     /// again: its folder is still in the inbox, so it came back (watchers move
     /// a folder's files out before they finish its item).
     pub fn claim_folder(
-        &mut self,
+        &self,
         worker: &str,
         (inbox, folder, fingerprint): (&str, &str, &str),
         lease_secs: i64,
@@ -111,12 +108,7 @@ impl Records {
     }
 
     /// Extends the lease of the items this worker still holds (the heartbeat).
-    pub fn renew(
-        &mut self,
-        worker: &str,
-        ids: &[i64],
-        lease_secs: i64,
-    ) -> Result<(), RecordsError> {
+    pub fn renew(&self, worker: &str, ids: &[i64], lease_secs: i64) -> Result<(), RecordsError> {
         let until = epoch() + lease_secs;
         self.db.transaction(|e| {
             for id in ids {
@@ -132,7 +124,7 @@ impl Records {
 
     /// Marks an item finished (by this worker only: a lease taken over by
     /// another worker stays theirs).
-    pub fn finish_item(&mut self, worker: &str, id: i64, failed: bool) -> Result<(), RecordsError> {
+    pub fn finish_item(&self, worker: &str, id: i64, failed: bool) -> Result<(), RecordsError> {
         self.db.run(|e| {
             e.execute(
                 "UPDATE work_queue SET state = $3, finished_at = $4 WHERE id = $1 AND worker = $2",
@@ -172,7 +164,7 @@ impl Records {
 
     /// Puts back an item whose worker died: queued again, or done when its
     /// folder is gone (its scans were moved out after it was archived).
-    pub fn release_dead(&mut self, id: i64, worker: &str, done: bool) -> Result<(), RecordsError> {
+    pub fn release_dead(&self, id: i64, worker: &str, done: bool) -> Result<(), RecordsError> {
         self.db.run(|e| {
             e.execute(
                 "UPDATE work_queue SET state = $3, finished_at = $4 WHERE id = $1 AND worker = $2 AND state = 'claimed'",

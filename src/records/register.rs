@@ -220,7 +220,7 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
 impl Records {
     /// Upserts register rows by dossier code in one transaction. A row equal
     /// to what is recorded changes nothing, so importing twice is a no-op.
-    pub fn upsert_register(&mut self, rows: &[RegisterRow]) -> Result<ImportCounts, RecordsError> {
+    pub fn upsert_register(&self, rows: &[RegisterRow]) -> Result<ImportCounts, RecordsError> {
         let at = now();
         Ok(self.db.transaction(|e| {
             // One number per import, taken under a lock on PostgreSQL, so a station
@@ -295,7 +295,7 @@ impl Records {
     }
 
     /// Replaces the unit tree.
-    pub fn replace_units(&mut self, units: &[Unit]) -> Result<(), RecordsError> {
+    pub fn replace_units(&self, units: &[Unit]) -> Result<(), RecordsError> {
         self.db.transaction(|e| {
             e.execute("DELETE FROM units", &[])?;
             for u in units {
@@ -360,9 +360,10 @@ impl Records {
             breakpoints: breakpoints.iter().map(|d| d.to_string()).collect(),
             ..Fold::default()
         };
-        match &self.db {
+        match self.db.sqlite_conn() {
             // A million rows: read them in place rather than as owned values.
-            super::db::Db::Sqlite(conn) => {
+            Some(conn) => {
+                let conn = conn?;
                 let mut stmt = conn.prepare(&super::db::for_sqlite(&sql))?;
                 let params = args.iter().map(super::db::sqlite_param);
                 let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
@@ -378,7 +379,7 @@ impl Records {
                     fold.row(unit, received, k.as_deref(), by_month, r.get(3)?);
                 }
             }
-            db => db.run(|e| {
+            None => self.db.run(|e| {
                 e.scan(&sql, &args, |r| {
                     let unit: String = r.get(0)?;
                     let received: String = r.get(1)?;

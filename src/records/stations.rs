@@ -24,7 +24,7 @@ pub struct StationLine {
 impl Records {
     /// Adds a station with the digest of its token; `None` if the name is taken.
     pub fn add_station(
-        &mut self,
+        &self,
         name: &str,
         unit_code: &str,
         token_sha256: &str,
@@ -91,7 +91,7 @@ impl Records {
     }
 
     /// Revokes a station's token; false if no such station is active.
-    pub fn revoke_station(&mut self, name: &str) -> Result<bool, RecordsError> {
+    pub fn revoke_station(&self, name: &str) -> Result<bool, RecordsError> {
         let n = self.db.run(|e| {
             e.execute(
                 "UPDATE stations SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",

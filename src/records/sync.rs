@@ -60,7 +60,7 @@ impl Records {
     // ---- station side ----
 
     /// Adds the documents recorded since the last pass to the outbox; returns how many.
-    pub fn enqueue_outbox(&mut self) -> Result<u64, RecordsError> {
+    pub fn enqueue_outbox(&self) -> Result<u64, RecordsError> {
         Ok(self.db.run(|e| {
             e.execute(
                 "INSERT INTO outbox (document_id, queued_at)
@@ -171,7 +171,7 @@ impl Records {
     }
 
     /// The server acknowledged the document.
-    pub fn outbox_sent(&mut self, id: i64, server_id: i64) -> Result<(), RecordsError> {
+    pub fn outbox_sent(&self, id: i64, server_id: i64) -> Result<(), RecordsError> {
         self.outbox_update(
             "UPDATE outbox SET state = 'sent', sent_at = $2, server_document_id = $3, attempts = attempts + 1,
                     last_error = NULL, next_try_at = NULL WHERE document_id = $1",
@@ -181,7 +181,7 @@ impl Records {
 
     /// A try that may work later; not before `next_try_at` (None: at the next pass).
     pub fn outbox_failed(
-        &mut self,
+        &self,
         id: i64,
         error: &str,
         next_try_at: Option<String>,
@@ -194,7 +194,7 @@ impl Records {
     }
 
     /// Refused for a reason retrying will not change; kept for the operator.
-    pub fn outbox_refused(&mut self, id: i64, error: &str) -> Result<(), RecordsError> {
+    pub fn outbox_refused(&self, id: i64, error: &str) -> Result<(), RecordsError> {
         self.outbox_update(
             "UPDATE outbox SET state = 'refused', attempts = attempts + 1, last_error = $2, next_try_at = NULL
               WHERE document_id = $1",
@@ -203,7 +203,7 @@ impl Records {
     }
 
     /// Puts refused documents back in line (`sohoa sync --retry-refused`); returns how many.
-    pub fn outbox_retry_refused(&mut self) -> Result<u64, RecordsError> {
+    pub fn outbox_retry_refused(&self) -> Result<u64, RecordsError> {
         Ok(self.db.run(|e| {
             e.execute(
                 "UPDATE outbox SET state = 'waiting', next_try_at = NULL WHERE state = 'refused'",
@@ -212,7 +212,7 @@ impl Records {
         })?)
     }
 
-    fn outbox_update(&mut self, sql: &str, args: &[Value]) -> Result<(), RecordsError> {
+    fn outbox_update(&self, sql: &str, args: &[Value]) -> Result<(), RecordsError> {
         self.db.run(|e| e.execute(sql, args))?;
         Ok(())
     }
@@ -280,7 +280,7 @@ impl Records {
         Ok(row.map(|r| r.get(0)).transpose()?)
     }
 
-    pub fn sync_set(&mut self, key: &str, value: &str) -> Result<(), RecordsError> {
+    pub fn sync_set(&self, key: &str, value: &str) -> Result<(), RecordsError> {
         self.db.run(|e| {
             e.execute(
                 "INSERT INTO sync_state (key, value) VALUES ($1, $2)
@@ -329,7 +329,7 @@ impl Records {
     /// highest version of the component is the current one, whatever the order
     /// of arrival.
     pub fn record_upload(
-        &mut self,
+        &self,
         rec: &UploadRecord,
         archive_path: &str,
         station_id: i64,

@@ -61,7 +61,7 @@ fn today() -> String {
 impl Records {
     /// Marks jobs a previous watcher left in progress (it was killed) as
     /// interrupted; their folders are still in the inbox and are taken again.
-    pub fn interrupt_jobs(&mut self) -> Result<usize, RecordsError> {
+    pub fn interrupt_jobs(&self) -> Result<usize, RecordsError> {
         let n = self.db.run(|e| {
             e.execute(
                 "UPDATE watch_jobs SET state = 'interrupted', finished_at = $1
@@ -73,7 +73,7 @@ impl Records {
     }
 
     pub fn start_job(
-        &mut self,
+        &self,
         inbox: &str,
         folder: &str,
         dossier_code: &str,
@@ -88,7 +88,7 @@ impl Records {
     }
 
     /// Writes down all moves of a job at once, before any is made.
-    pub fn plan_moves(&mut self, job_id: i64, moves: &[PlannedMove]) -> Result<(), RecordsError> {
+    pub fn plan_moves(&self, job_id: i64, moves: &[PlannedMove]) -> Result<(), RecordsError> {
         self.db.transaction(|e| {
             for m in moves {
                 e.execute(
@@ -134,13 +134,13 @@ impl Records {
         Ok(row.is_some())
     }
 
-    pub fn move_done(&mut self, id: i64) -> Result<(), RecordsError> {
+    pub fn move_done(&self, id: i64) -> Result<(), RecordsError> {
         self.db
             .run(|e| e.execute("DELETE FROM watch_moves WHERE id = $1", vals![id]))?;
         Ok(())
     }
 
-    pub fn finish_job(&mut self, job_id: i64, end: JobEnd) -> Result<(), RecordsError> {
+    pub fn finish_job(&self, job_id: i64, end: JobEnd) -> Result<(), RecordsError> {
         self.db.run(|e| {
             e.execute(
                 "UPDATE watch_jobs SET state = $2, files = $3, documents = $4, failed_files = $5,
@@ -161,10 +161,7 @@ impl Records {
     }
 
     /// Replaces the list of inboxes served (at watcher start).
-    pub fn register_inboxes(
-        &mut self,
-        inboxes: &[(String, &str, f64)],
-    ) -> Result<(), RecordsError> {
+    pub fn register_inboxes(&self, inboxes: &[(String, &str, f64)]) -> Result<(), RecordsError> {
         self.db.transaction(|e| {
             e.execute("DELETE FROM watch_inboxes", &[])?;
             for (path, mode, settle) in inboxes {
@@ -178,7 +175,7 @@ impl Records {
         Ok(())
     }
 
-    pub fn inbox_scanned(&mut self, path: &str) -> Result<(), RecordsError> {
+    pub fn inbox_scanned(&self, path: &str) -> Result<(), RecordsError> {
         self.db.run(|e| {
             e.execute(
                 "UPDATE watch_inboxes SET last_scan_at = $2 WHERE path = $1",
@@ -245,7 +242,7 @@ mod tests {
     #[test]
     fn jobs_moves_and_status_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = Records::open(&dir.path().join("db")).unwrap();
+        let r = Records::open(&dir.path().join("db")).unwrap();
         r.register_inboxes(&[("/in".into(), "events", 10.0)])
             .unwrap();
         let a = r.start_job("/in", "X", "X").unwrap();

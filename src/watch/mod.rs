@@ -180,7 +180,7 @@ impl Watcher<'_> {
     /// before it finished them): queued again while their folder is in the
     /// inbox, done once it is gone, so the queue depth does not keep them.
     fn release_dead_items(&mut self) -> Result<(), WatchError> {
-        let mut records = self.pipeline.records();
+        let records = self.pipeline.records();
         for (id, worker, item) in records.claimed_on_host(crate::store::host())? {
             let alive = worker
                 .rsplit_once(':')
