@@ -16,6 +16,8 @@ mod passthrough;
 mod render;
 mod scan;
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;
 
 use super::{DecodeError, Limits, Page};
