@@ -73,12 +73,26 @@ fn check_pixels(w: u32, h: u32, limits: &Limits) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// The decoder's own buffer may hold 16-bit samples: twice the 8-bit raster.
 fn image_limits(limits: &Limits) -> image::Limits {
     let mut l = image::Limits::default();
-    l.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    l.max_alloc = Some(limits.max_raster_bytes.saturating_mul(2));
     l
 }
 
+fn image_error(e: image::ImageError, limits: &Limits) -> DecodeError {
+    match e {
+        image::ImageError::Limits(_) => DecodeError::TooLarge {
+            what: "decoded raster bytes",
+            actual: 0,
+            limit: limits.max_raster_bytes,
+        },
+        other => DecodeError::Corrupt(other.to_string()),
+    }
+}
+
+/// Decodes the pixels once the header's size and colour have been checked
+/// against the limits.
 fn decode_pixels(
     bytes: &[u8],
     format: image::ImageFormat,
@@ -86,14 +100,12 @@ fn decode_pixels(
 ) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(image_limits(limits));
-    reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => DecodeError::TooLarge {
-            what: "pixels",
-            actual: 0,
-            limit: limits.max_pixels,
-        },
-        other => DecodeError::Corrupt(other.to_string()),
-    })
+    let decoder = reader.into_decoder().map_err(|e| image_error(e, limits))?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    check_pixels(w, h, limits)?;
+    let colour = image::ImageDecoder::color_type(&decoder).has_color();
+    limits.check_raster(w, h, if colour { 3 } else { 1 })?;
+    DynamicImage::from_decoder(decoder).map_err(|e| image_error(e, limits))
 }
 
 /// A JPEG page: stored as it is, decoded for OCR.
@@ -101,6 +113,8 @@ pub fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
     let info =
         jpeg_info(bytes).ok_or_else(|| DecodeError::Corrupt("no JPEG frame header".into()))?;
     check_pixels(info.width, info.height, limits)?;
+    let samples = if info.components == 1 { 1 } else { 3 };
+    limits.check_raster(info.width, info.height, samples)?;
     // Decoders fill a cut-off JPEG with grey and call it fine; a scan without
     // its end marker was not completely written, so it is refused.
     let tail = &bytes[bytes.len().saturating_sub(4096)..];
@@ -139,10 +153,6 @@ pub fn decode_other(bytes: &[u8], format: Format, limits: &Limits) -> Result<Pag
         Format::Webp => image::ImageFormat::WebP,
         other => return Err(DecodeError::Unsupported(format!("{other:?}"))),
     };
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), fmt)
-        .into_dimensions()
-        .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
-    check_pixels(w, h, limits)?;
     let img = decode_pixels(bytes, fmt, limits)?;
     let dpi = if format == Format::Png {
         png_dpi(bytes)
@@ -302,6 +312,97 @@ mod tests {
             let r = decode_jpeg(&b[..cut], &Limits::default());
             assert!(r.is_err(), "cut at {cut}");
         }
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    crc >> 1 ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// A valid `w`×`h` PNG of black pixels, colour or grey: every row is a
+    /// filter byte and zeros, so 144 megapixels deflate to a few hundred KB.
+    fn black_png(w: u32, h: u32, colour: bool) -> Vec<u8> {
+        let samples = if colour { 3 } else { 1 };
+        let rows = u64::from(h) * (1 + u64::from(w) * samples);
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let body = [kind, data].concat();
+            let len = (data.len() as u32).to_be_bytes();
+            [&len[..], &body, &crc32(&body).to_be_bytes()].concat()
+        };
+        let ihdr = [
+            &w.to_be_bytes()[..],
+            &h.to_be_bytes(),
+            &[8, if colour { 2 } else { 0 }, 0, 0, 0],
+        ]
+        .concat();
+        let idat = crate::decode::test_support::zlib_zeros(b"", rows);
+        [
+            &b"\x89PNG\r\n\x1a\n"[..],
+            &chunk(b"IHDR", &ihdr),
+            &chunk(b"IDAT", &idat),
+            &chunk(b"IEND", b""),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn a_colour_png_beyond_the_raster_limit_is_refused_before_decoding() {
+        let png = black_png(12_000, 12_000, true);
+        eprintln!("144 MP colour PNG: {} KB", png.len() / 1000);
+        let before = crate::decode::test_support::resident_bytes();
+        let start = std::time::Instant::now();
+        let result = decode_other(&png, Format::Png, &Limits::default());
+        let took = start.elapsed();
+        let grew = crate::decode::test_support::resident_bytes() as i64 - before as i64;
+        eprintln!("refused in {took:?}, resident memory {:+} MB", grew >> 20);
+        assert!(
+            matches!(
+                result,
+                Err(DecodeError::TooLarge {
+                    what: "decoded raster bytes",
+                    actual: 432_000_000,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+        assert!(grew < 64 << 20, "grew {} MB", grew >> 20);
+    }
+
+    #[test]
+    fn grey_pages_get_three_times_the_pixels_of_colour_ones() {
+        let limits = Limits {
+            max_raster_bytes: 30_000,
+            ..Limits::default()
+        };
+        let grey =
+            decode_other(&black_png(150, 150, false), Format::Png, &limits).expect("22,500 bytes");
+        assert_eq!(grey.pixels.data.len(), 22_500);
+        assert!(matches!(
+            decode_other(&black_png(150, 150, true), Format::Png, &limits),
+            Err(DecodeError::TooLarge {
+                what: "decoded raster bytes",
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_jpeg(&jpeg(200, 200), &limits),
+            Err(DecodeError::TooLarge {
+                what: "decoded raster bytes",
+                ..
+            })
+        ));
     }
 
     #[test]

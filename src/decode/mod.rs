@@ -9,16 +9,30 @@
 mod error;
 mod image_file;
 pub mod pdf;
+#[cfg(test)]
+mod test_support;
 mod tiff_file;
 
 pub use error::DecodeError;
 
 /// Bounds on what one input file may cost. Checked before pixels are allocated.
+///
+/// A page's decoded pixels are held about twice while it is decoded (the
+/// pixels for OCR and the stored copy) and once more by the decoder, on each
+/// of `jobs` workers, so the bound that matters for memory is bytes, not
+/// pixels: [`Limits::max_raster_bytes`], 256 MiB, takes an A3 page scanned at
+/// 600 dpi in colour (7016 × 9921 × 3 = 209 MB) and any grey or bilevel page
+/// up to `max_pixels` (150 MP: A0 at 300 dpi, A2 at 600 dpi), and refuses the
+/// colour pages beyond (a 144 MP RGB PNG is 432 MB of pixels). A rendered
+/// PDF page is drawn into 4 bytes a pixel, so its resolution is lowered to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Limits {
     /// Largest accepted page, in pixels (width × height).
     pub max_pixels: u64,
+    /// Largest decoded page, in bytes of 8-bit samples (width × height ×
+    /// 1 for grey and bilevel, 3 for colour).
+    pub max_raster_bytes: u64,
     /// Largest accepted number of pages in one file.
     pub max_pages: usize,
     /// Largest accepted input file, in bytes.
@@ -29,6 +43,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_pixels: 150_000_000,
+            max_raster_bytes: 256 << 20,
             max_pages: 2_000,
             max_bytes: 1 << 30,
         }
@@ -44,6 +59,21 @@ impl Limits {
                 what: "pixels",
                 actual: px,
                 limit: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a `w`×`h` page of `samples` 8-bit samples a pixel before its
+    /// pixels are allocated.
+    pub fn check_raster(&self, w: u32, h: u32, samples: u8) -> Result<(), DecodeError> {
+        self.check_pixels(w, h)?;
+        let bytes = w as u64 * h as u64 * samples as u64;
+        if bytes > self.max_raster_bytes {
+            return Err(DecodeError::TooLarge {
+                what: "decoded raster bytes",
+                actual: bytes,
+                limit: self.max_raster_bytes,
             });
         }
         Ok(())

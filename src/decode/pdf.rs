@@ -106,7 +106,7 @@ fn decode_page<'a>(
         return Err(passthrough::too_many_pixels(big.width, big.height, limits));
     }
     if let Some(image) = single_full_page_image(page, &drawn) {
-        if let Some(decoded) = passthrough::extract(page, image, limits) {
+        if let Some(decoded) = passthrough::extract(page, image, limits)? {
             return Ok(decoded);
         }
     }

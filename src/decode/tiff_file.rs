@@ -24,7 +24,9 @@ pub fn decode_tiff(
     on_page: &mut dyn FnMut(Page) -> bool,
 ) -> Result<usize, DecodeError> {
     let mut tl = tiff::decoder::Limits::default();
-    tl.decoding_buffer_size = (limits.max_pixels as usize).saturating_mul(4);
+    // The decoder's buffer may hold 16-bit samples: twice the 8-bit raster.
+    tl.decoding_buffer_size =
+        usize::try_from(limits.max_raster_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
     let mut dec = Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
         .with_limits(tl);
@@ -58,6 +60,8 @@ fn decode_page(
         .flatten()
         .unwrap_or(1);
     let color_type = dec.colortype().map_err(corrupt)?;
+    let grey = matches!(color_type, ColorType::Gray(_) | ColorType::GrayA(_));
+    limits.check_raster(w, h, if grey { 1 } else { 3 })?;
     let passthrough = if compression == COMPRESSION_G4 {
         single_strip(dec, bytes)
     } else {

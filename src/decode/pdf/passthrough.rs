@@ -13,16 +13,38 @@ use hayro::hayro_interpret::hayro_syntax::object::{Array, Dict, Name, Object, St
 use hayro::hayro_interpret::hayro_syntax::page::{Page as PdfPage, Rotation};
 use hayro::hayro_interpret::hayro_syntax::Filter;
 
-/// The stored image and its pixels for OCR, when the image can be kept as is.
-pub(super) fn extract(page: &PdfPage<'_>, image: &DrawnImage, limits: &Limits) -> Option<Page> {
-    let stream = image.id.and_then(|id| page.xref().get::<Stream<'_>>(id))?;
+/// The stored image and its pixels for OCR, when the image can be kept as
+/// is; an error when its pixels would not fit the limits.
+pub(super) fn extract(
+    page: &PdfPage<'_>,
+    image: &DrawnImage,
+    limits: &Limits,
+) -> Result<Option<Page>, DecodeError> {
+    let Some(stream) = image.id.and_then(|id| page.xref().get::<Stream<'_>>(id)) else {
+        return Ok(None);
+    };
     let dict = stream.dict();
     let masked = dict.contains_key("SMask")
         || dict.contains_key("Mask")
         || dict.get::<i32>("SMaskInData").unwrap_or(0) != 0;
     if masked {
-        return None;
+        return Ok(None);
     }
+    let (w, h) = (image.width, image.height);
+    // OCR gets grey for grey and bilevel images, RGB for the others.
+    let grey = matches!(stream.filters().as_slice(), [Filter::CcittFaxDecode])
+        || color_components(dict) == Some(Some(1));
+    limits.check_raster(w, h, if grey { 1 } else { 3 })?;
+    Ok(pass(page, &stream, image, limits))
+}
+
+fn pass(
+    page: &PdfPage<'_>,
+    stream: &Stream<'_>,
+    image: &DrawnImage,
+    limits: &Limits,
+) -> Option<Page> {
+    let dict = stream.dict();
     let (w, h) = (image.width, image.height);
     let stored = match stream.filters().as_slice() {
         [Filter::DctDecode] => jpeg(stream.raw_data().into_owned(), dict, w, h),
@@ -38,7 +60,7 @@ pub(super) fn extract(page: &PdfPage<'_>, image: &DrawnImage, limits: &Limits) -
                 miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&stream.raw_data(), limit);
             jpeg(inflated.ok()?, dict, w, h)
         }
-        [Filter::CcittFaxDecode] => ccitt(&stream, w, h),
+        [Filter::CcittFaxDecode] => ccitt(stream, w, h),
         _ => None,
     };
     let (stored, color, pixels) = stored?;

@@ -36,10 +36,9 @@ pub(super) fn render<'a>(
     let (mut dpi_x, mut dpi_y) = wanted_dpi(page, drawn);
     let exact = |dx: f64, dy: f64| (page_w * dx / 72.0, page_h * dy / 72.0);
     let (w, h) = exact(dpi_x, dpi_y);
-    let fit = (limits.max_pixels as f64 / (w * h))
-        .sqrt()
-        .min(MAX_SIDE / w)
-        .min(MAX_SIDE / h);
+    // hayro draws into 4 bytes a pixel.
+    let most = (limits.max_pixels as f64).min(limits.max_raster_bytes as f64 / 4.0);
+    let fit = (most / (w * h)).sqrt().min(MAX_SIDE / w).min(MAX_SIDE / h);
     let reduced = fit < 1.0;
     if reduced {
         dpi_x *= fit;
