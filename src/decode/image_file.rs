@@ -377,7 +377,6 @@ mod tests {
             "{result:?}"
         );
         assert!(took < std::time::Duration::from_millis(500), "{took:?}");
-        assert!(grew < 64 << 20, "grew {} MB", grew >> 20);
     }
 
     #[test]

@@ -7,11 +7,20 @@
 //! streams and renders what cannot pass through, so the two paths never
 //! disagree about a page's content.
 //!
-//! Untrusted input rules: pixel counts are checked from image dictionaries
-//! before anything is decoded, encrypted files are refused rather than opened
-//! with the empty password, and a panic inside the third-party parser becomes
-//! a `Corrupt` error for this file instead of taking the worker down.
+//! Untrusted input rules: hayro decodes nothing that has not been measured
+//! first (`xref` before the file is opened, `content` and `budget` before a
+//! page is read: every stream against a cap that follows from what it is,
+//! nested content counted and refused when it draws itself), pixel counts
+//! are checked from image dictionaries before anything is decoded, encrypted
+//! files are refused rather than opened with the empty password, and a panic
+//! inside the third-party parser becomes a `Corrupt` error for this file
+//! instead of taking the worker down. `archive` checks the PDFs the server
+//! receives by the same rules, strictly.
 
+mod archive;
+mod budget;
+mod content;
+mod filters;
 mod passthrough;
 mod render;
 mod scan;
@@ -19,14 +28,25 @@ mod scan;
 mod testing;
 #[cfg(test)]
 mod tests;
+mod tree;
+mod xref;
+
+pub use archive::check_archive;
+pub use budget::{IMAGE_SLACK, MAX_DOCUMENT_STREAM_BYTES, MAX_FUNCTION_BYTES, MAX_STREAM_BYTES};
+pub use content::{MAX_NESTING, MAX_PAGE_OPERATIONS};
+pub use tree::MAX_TREE_DEPTH;
+pub use xref::MAX_OBJECTS;
 
 use super::{DecodeError, Limits, Page};
+use budget::{Budget, Depth};
 use hayro::hayro_interpret::hayro_syntax::page::Page as PdfPage;
 use hayro::hayro_interpret::hayro_syntax::{LoadPdfError, Pdf};
 use hayro::hayro_interpret::InterpreterCache;
 use hayro::RenderCache;
 use scan::{Drawn, DrawnImage};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use xref::Strictness;
 
 /// hayro silently opens files encrypted with an empty user password. Opening
 /// with a password nobody sets makes every encrypted file fail to load, which
@@ -44,7 +64,8 @@ pub fn decode_pdf(
     limits: &Limits,
     on_page: &mut dyn FnMut(Page) -> bool,
 ) -> Result<usize, DecodeError> {
-    let pdf = guarded("the PDF structure", || open(bytes))?;
+    let mut budget = Budget::new(*limits, Depth::Render);
+    let pdf = open_checked(bytes, Strictness::Lenient, &mut budget)?;
     let pages = pdf.pages();
     if pages.is_empty() {
         return Err(DecodeError::NoPages);
@@ -55,6 +76,7 @@ pub fn decode_pdf(
     for (i, page) in pages.iter().enumerate() {
         let what = format!("page {}", i + 1);
         let decoded = guarded(&what, || {
+            content::check_page(&mut budget, page)?;
             decode_page(page, &scan_cache, &render_cache, limits)
         })?;
         if !on_page(decoded) {
@@ -64,23 +86,39 @@ pub fn decode_pdf(
     Ok(pages.len())
 }
 
-/// Opens a PDF the way decoding does (end marker, not encrypted, readable page
-/// tree) and counts its pages, without decoding any: how the server checks an
-/// uploaded archive PDF.
+/// Opens a PDF the way decoding does (end marker, not encrypted, streams hayro
+/// decodes on opening measured first) and counts its pages, without decoding
+/// any. Lenient about the page tree: [`check_archive`] is the server's check.
 pub fn page_count(bytes: &super::FileBytes) -> Result<usize, DecodeError> {
-    guarded("the PDF structure", || Ok(open(bytes)?.pages().len()))
+    let mut budget = Budget::new(Limits::default(), Depth::Interpret);
+    Ok(open_checked(bytes, Strictness::Lenient, &mut budget)?
+        .pages()
+        .len())
 }
 
-fn open(bytes: &super::FileBytes) -> Result<Pdf, DecodeError> {
+/// Opens a PDF once what opening it decodes has been measured (see `xref`).
+fn open_checked<T: AsRef<[u8]> + Send + Sync + 'static>(
+    bytes: &Arc<T>,
+    strictness: Strictness,
+    budget: &mut Budget,
+) -> Result<Pdf, DecodeError> {
+    let data: &[u8] = (**bytes).as_ref();
     // A scanner still writing, or a copy cut short, leaves no end marker; hayro
     // would repair what is there and silently drop the missing pages.
-    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    let tail = &data[data.len().saturating_sub(1024)..];
     if !tail.windows(5).any(|w| w == b"%%EOF") {
         return Err(DecodeError::Corrupt(
             "truncated: no %%EOF marker at the end".into(),
         ));
     }
-    match Pdf::new_with_password(std::sync::Arc::clone(bytes), NOT_A_PASSWORD) {
+    guarded("the PDF structure", || {
+        xref::check(data, strictness, budget)
+    })?;
+    guarded("the PDF structure", || open(bytes))
+}
+
+fn open<T: AsRef<[u8]> + Send + Sync + 'static>(bytes: &Arc<T>) -> Result<Pdf, DecodeError> {
+    match Pdf::new_with_password(Arc::clone(bytes), NOT_A_PASSWORD) {
         Ok(pdf) => Ok(pdf),
         Err(LoadPdfError::Decryption(_)) => Err(DecodeError::Encrypted),
         Err(LoadPdfError::Invalid) => Err(DecodeError::Corrupt(
