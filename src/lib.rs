@@ -5,6 +5,7 @@
 //! `pipeline` calls them in order, `watch` runs it as a service over hot
 //! folders, `cli` is the command-line glue.
 
+pub mod api;
 pub mod cli;
 pub mod codes;
 pub mod config;

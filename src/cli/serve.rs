@@ -94,7 +94,7 @@ pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
             return ExitCode::Internal;
         }
     };
-    match records.add_station(name, unit, &serve::token_digest(&token)) {
+    match records.add_station(name, unit, &serve::token_digest(&token), false) {
         Ok(Some(_)) => {
             println!(
                 "{}",

@@ -271,8 +271,14 @@ pub fn process_component(
         .next_version(job.dossier_id, job.component.kind, &job.component.name)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     let rel = store::archive_rel_path(&job.code, job.component.kind, &job.component.name, version);
-    store::write_atomic(&settings.data_dir.join(&rel), &pdf)
+    // Never over an existing file: an orphan of a crash keeps its place, and
+    // this copy goes beside it under the next free name.
+    let placed = store::write_new(&settings.data_dir.join(&rel), &pdf)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    let rel = placed
+        .strip_prefix(&settings.data_dir)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or(rel);
     let doc = NewDocument {
         dossier_id: job.dossier_id,
         kind: job.component.kind,

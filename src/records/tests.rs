@@ -364,7 +364,7 @@ fn sync_scenario(r: &mut Records) {
 
     // Server: the same PDF is a duplicate, another PDF under a taken version a conflict.
     let station = r
-        .add_station("xa-a", "000.20.18.H44", "digest")
+        .add_station("xa-a", "000.20.18.H44", "digest", false)
         .unwrap()
         .unwrap();
     assert_eq!(r.uploaded(&rec).unwrap(), Some(Stored::Duplicate(d1)));

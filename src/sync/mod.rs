@@ -15,10 +15,10 @@ pub mod text;
 
 pub use text::{pass_line, waiting_line};
 
+use crate::api::{paths, RegisterPage, Upload, UploadReply};
 use crate::config::Settings;
 use crate::format::UiLanguage;
 use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor, UploadRecord};
-use crate::serve::{paths, RegisterPage, UploadReply};
 use crate::store::sha256_hex;
 use reqwest::blocking::multipart::{Form, Part};
 use reqwest::StatusCode;
@@ -267,7 +267,8 @@ fn send(client: &Client, rec: UploadRecord, data_dir: &Path) -> Sent {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "document.pdf".into());
-    let record = match serde_json::to_string(&rec) {
+    let upload = Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+    let record = match serde_json::to_string(&upload) {
         Ok(r) => r,
         Err(e) => return Sent::Refused(e.to_string()),
     };
