@@ -91,6 +91,29 @@ impl RecordsError {
     }
 }
 
+/// Runs `f` again while it fails with a transient error (the database
+/// restarting, busy, a connection lost), waiting longer each time, for up to
+/// `patience`; for a worker's idempotent steps (claiming, finishing, renewing),
+/// so a database restart makes it wait instead of dying mid-lease.
+pub fn retry_transient<T>(
+    what: &str,
+    patience: std::time::Duration,
+    mut f: impl FnMut() -> Result<T, RecordsError>,
+) -> Result<T, RecordsError> {
+    let start = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match f() {
+            Err(e) if e.is_transient() && start.elapsed() < patience => {
+                tracing::warn!(error = %e, what, "database unavailable; trying again");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// One page's measurements, kept for the rules (≥ 200 dpi, colour, 100 % pages).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
