@@ -331,6 +331,8 @@ fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
         401 => Sent::Unauthorized(message),
         // Damaged in transit, or a body cut short: the same document may go next time.
         422 if code == "E_HASH_MISMATCH" => Sent::Retry(message),
+        // The server is receiving too many uploads at once: this one later.
+        503 if code == "E_BUSY" => Sent::Retry(message),
         400 | 408 | 429 => Sent::Retry(message),
         403 | 409 | 413 | 422 => Sent::Refused(message),
         _ => Sent::Offline(message),
@@ -523,6 +525,10 @@ mod tests {
         assert!(matches!(
             classify(StatusCode::SERVICE_UNAVAILABLE, m("E_DATABASE")),
             Sent::Offline(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, m("E_BUSY")),
+            Sent::Retry(_)
         ));
         assert!(matches!(
             classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())),
