@@ -6,6 +6,8 @@ use crate::register::{Channel, RegisterRow};
 use crate::units::{Level, Unit};
 use chrono::NaiveDate;
 
+mod register_import;
+
 pub(crate) fn postgres_records() -> Records {
     Records::connect(&super::testing::postgres_url()).expect("open the test database")
 }
