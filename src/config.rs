@@ -110,7 +110,7 @@ impl Default for ServeSettings {
     fn default() -> Self {
         ServeSettings {
             max_upload_mib: 1024,
-            max_concurrent_uploads: 4,
+            max_concurrent_uploads: 8,
             upload_wait_seconds: 30.0,
             header_timeout_seconds: 10.0,
             body_idle_seconds: 30.0,

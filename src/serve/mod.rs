@@ -52,6 +52,9 @@ struct App {
     tree: UnitTree,
     /// Turns for uploads being received (`[serve] max_concurrent_uploads`).
     uploads: tokio::sync::Semaphore,
+    /// Turns for scans of many rows (reports, metrics): leaders asking for
+    /// reports in a loop queue here instead of taking every core from uploads.
+    scans: tokio::sync::Semaphore,
 }
 
 type Shared = Arc<App>;
@@ -420,6 +423,7 @@ async fn reports(
         unit: Some(unit),
         lang,
     };
+    let _turn = app.scans.acquire().await.map_err(|e| ApiError::internal(e, lang))?;
     let made = blocking(&app, move |r, app| {
         report::make(r, &app.tree, &req).map_err(|e| ApiError::records(e, lang))
     })
@@ -493,11 +497,14 @@ pub fn serve(
     }
     let uploads =
         tokio::sync::Semaphore::new(settings.serve.max_concurrent_uploads.max(1) as usize);
+    // Half the cores for scans, the rest for uploads and quick reads.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let app = Arc::new(App {
         settings,
         records,
         tree,
         uploads,
+        scans: tokio::sync::Semaphore::new((cores / 2).max(1)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
