@@ -40,8 +40,8 @@ impl From<rusqlite::Error> for RecordsError {
 }
 
 impl RecordsError {
-    pub fn code(&self) -> &'static str {
-        "E_DATABASE"
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        crate::errors::ErrorCode::Database
     }
     /// Busy/locked errors are worth retrying.
     pub fn is_transient(&self) -> bool {
