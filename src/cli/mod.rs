@@ -3,6 +3,7 @@
 
 mod dossier;
 mod exit;
+mod logging;
 mod progress;
 mod report;
 mod serve;
@@ -10,6 +11,7 @@ mod sync;
 mod watch;
 
 pub use exit::{CliError, CliResult, ExitCode, Outcome};
+pub use logging::{env_filter, log_filter};
 
 use crate::config::Settings;
 use crate::format::UiLanguage;
