@@ -10,6 +10,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod decode;
+pub mod errors;
 pub mod format;
 pub mod intake;
 pub mod messages;

@@ -3,6 +3,7 @@
 use super::{lock, Progress};
 use crate::config::Settings;
 use crate::decode::{self, Page};
+use crate::errors::ErrorCode;
 use crate::intake::Component;
 use crate::messages::Problem;
 use crate::ocr::{detect_orientation, Engine, OcrPage};
@@ -63,7 +64,7 @@ impl Job {
             name: component.name.clone(),
             input_path,
             input_sha256: digest,
-            error_code: problem.code.into(),
+            error_code: problem.code.as_wire().into(),
             message: problem.message(crate::format::UiLanguage::Vi),
         }
     }
@@ -167,16 +168,16 @@ fn feed(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let problem = |code: &'static str, why: String| Problem::new(code, shown.clone(), why);
+        let problem = |code: ErrorCode, why: String| Problem::new(code, shown.clone(), why);
         let bytes = match std::fs::read(path) {
             Ok(b) if &store::sha256_hex(&b) == hash => decode::FileBytes::new(b),
             Ok(_) => {
                 let why = "file changed while being processed; it will be taken next run";
-                let _ = tx.send(Err(problem("E_CHANGED", why.into())));
+                let _ = tx.send(Err(problem(ErrorCode::Changed, why.into())));
                 return;
             }
             Err(e) => {
-                let _ = tx.send(Err(problem("E_READ", e.to_string())));
+                let _ = tx.send(Err(problem(ErrorCode::Read, e.to_string())));
                 return;
             }
         };

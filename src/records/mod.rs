@@ -40,8 +40,8 @@ impl From<rusqlite::Error> for RecordsError {
 }
 
 impl RecordsError {
-    pub fn code(&self) -> &'static str {
-        "E_DATABASE"
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        crate::errors::ErrorCode::Database
     }
     /// A `UNIQUE` constraint refused the statement (its transaction rolled back).
     pub fn is_unique_violation(&self) -> bool {

@@ -20,8 +20,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn code(&self) -> &'static str {
-        "E_STORE"
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        crate::errors::ErrorCode::Store
     }
 }
 
