@@ -136,6 +136,8 @@ error_codes! {
     TooLargeUpload = "E_TOO_LARGE", false, Some(413);
     /// Too many uploads at once: come back a little later.
     Busy = "E_BUSY", true, Some(503);
+    /// An upload body that stalled for `[serve] body_idle_seconds`.
+    TooSlow = "E_TOO_SLOW", true, Some(408);
     /// No such dossier or document.
     NotFound = "E_NOT_FOUND", false, Some(404);
     /// Bad query parameters.

@@ -321,11 +321,12 @@ pub fn try_run(cli: Cli) -> CliResult {
             tls_key,
         } => serve::run(&settings, &listen, tls_cert, tls_key),
         Command::Station {
-            command: StationCommand::Add {
-                name,
-                unit,
-                monitor,
-            },
+            command:
+                StationCommand::Add {
+                    name,
+                    unit,
+                    monitor,
+                },
         } => serve::add_station(&settings, &name, &unit, monitor),
         Command::Station {
             command: StationCommand::List { json },

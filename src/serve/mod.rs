@@ -10,6 +10,7 @@ mod limits;
 
 use crate::api::paths;
 use crate::config::Settings;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
 use crate::records::{Records, RecordsError, Station};
 use crate::report::{self, By, Period, PeriodSpec, Request};
@@ -63,19 +64,23 @@ type Shared = Arc<App>;
 /// code and a message in the server's language. Never a server path: what
 /// IT staff need goes to the log.
 struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self
+            .code
+            .http_status()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = crate::api::ErrorBody {
-            error: self.code.to_string(),
+            error: self.code.as_wire().to_string(),
             message: self.message,
         };
-        let mut r = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let mut r = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
@@ -84,15 +89,9 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        vi: &str,
-        en: &str,
-        lang: UiLanguage,
-    ) -> ApiError {
+    /// `code` with the message for the server's language (the status is the code's).
+    fn new(code: ErrorCode, vi: &str, en: &str, lang: UiLanguage) -> ApiError {
         ApiError {
-            status,
             code,
             message: if lang == UiLanguage::Vi { vi } else { en }.to_string(),
         }
@@ -101,8 +100,7 @@ impl ApiError {
     fn records(e: RecordsError, lang: UiLanguage) -> ApiError {
         tracing::error!(error = %e, "records");
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "E_DATABASE",
+            ErrorCode::Database,
             "Cơ sở dữ liệu của máy chủ đang không dùng được; hãy thử lại sau ít phút.",
             "The server's database is unavailable; try again in a few minutes.",
             lang,
@@ -112,8 +110,7 @@ impl ApiError {
     fn internal(what: impl std::fmt::Display, lang: UiLanguage) -> ApiError {
         tracing::error!(error = %what, "internal");
         ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "E_INTERNAL",
+            ErrorCode::Internal,
             "Lỗi nội bộ của máy chủ; hãy báo cho bộ phận CNTT.",
             "Internal server error; tell the IT staff.",
             lang,
@@ -122,8 +119,7 @@ impl ApiError {
 
     fn not_found(lang: UiLanguage) -> ApiError {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "E_NOT_FOUND",
+            ErrorCode::NotFound,
             "Không có mục này trên máy chủ, hoặc trạm không được xem.",
             "Not on the server, or not this station's to see.",
             lang,
@@ -177,8 +173,7 @@ async fn authenticate(app: &Shared, headers: &HeaderMap) -> Result<Caller, ApiEr
         .map(str::to_string);
     let Some(token) = token else {
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E_NO_TOKEN",
+            ErrorCode::NoToken,
             "Thiếu mã truy cập của trạm (Authorization: Bearer …). Hãy tạo bằng lệnh sohoa station add.",
             "Missing station token (Authorization: Bearer …). Create one with sohoa station add.",
             lang,
@@ -192,8 +187,7 @@ async fn authenticate(app: &Shared, headers: &HeaderMap) -> Result<Caller, ApiEr
     .await?;
     let station = found.ok_or_else(|| {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E_BAD_TOKEN",
+            ErrorCode::BadToken,
             "Mã truy cập của trạm không đúng hoặc đã bị thu hồi.",
             "The station token is wrong or was revoked.",
             lang,
@@ -242,8 +236,7 @@ async fn metrics(
         let caller = authenticate(&app, &headers).await?;
         if !caller.station.monitor {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "E_SCOPE",
+                ErrorCode::Forbidden,
                 "Mã truy cập này không được xem số liệu của máy chủ; hãy dùng mã tạo bằng sohoa station add … --monitor.",
                 "This token may not read the server's figures; use one made with sohoa station add … --monitor.",
                 lang,
@@ -374,10 +367,9 @@ async fn reports(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let lang = app.settings.ui_language;
-    let bad = |msg: String| ApiError {
-        status: StatusCode::BAD_REQUEST,
-        code: "E_USAGE",
-        message: msg,
+    let bad = |message: String| ApiError {
+        code: ErrorCode::Usage,
+        message,
     };
     let unit = match q.unit.clone() {
         None => caller.station.unit_code.clone(),
@@ -423,7 +415,11 @@ async fn reports(
         unit: Some(unit),
         lang,
     };
-    let _turn = app.scans.acquire().await.map_err(|e| ApiError::internal(e, lang))?;
+    let _turn = app
+        .scans
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(e, lang))?;
     let made = blocking(&app, move |r, app| {
         report::make(r, &app.tree, &req).map_err(|e| ApiError::records(e, lang))
     })

@@ -15,6 +15,7 @@
 use super::{authenticate, blocking, ApiError, Caller, Shared};
 use crate::api::{RegisterPage, Upload, UploadReply};
 use crate::codes::DossierCode;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
 use crate::records::{RegisterCursor, Stored, UploadRecord};
 use crate::store::{archive_rel_path, place_new, refuse_name, temp_path};
@@ -27,20 +28,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-fn refuse(
-    status: StatusCode,
-    code: &'static str,
-    vi: String,
-    en: String,
-    lang: UiLanguage,
-) -> ApiError {
-    ApiError::new(status, code, &vi, &en, lang)
+fn refuse(code: ErrorCode, vi: String, en: String, lang: UiLanguage) -> ApiError {
+    ApiError::new(code, &vi, &en, lang)
 }
 
 fn bad(why: &str, lang: UiLanguage) -> ApiError {
     refuse(
-        StatusCode::BAD_REQUEST,
-        "E_BAD_UPLOAD",
+        ErrorCode::BadUpload,
         format!("Yêu cầu gửi tài liệu không hợp lệ: {why}."),
         format!("Malformed upload: {why}."),
         lang,
@@ -83,8 +77,7 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
     let _turn = match tokio::time::timeout(wait, app.uploads.acquire()).await {
         Ok(Ok(turn)) => turn,
         _ => return Err(refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "E_BUSY",
+            ErrorCode::Busy,
             "Máy chủ đang nhận nhiều tài liệu cùng lúc; trạm sẽ gửi lại sau.".into(),
             "The server is receiving too many uploads at once; the station will try again later."
                 .into(),
@@ -141,8 +134,7 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
     // The bytes are what the station recorded.
     if pdf.sha256 != rec.document.sha256 || pdf.bytes != rec.document.bytes {
         return Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "E_HASH_MISMATCH",
+            ErrorCode::HashMismatch,
             format!(
                 "Tệp PDF nhận được ({} byte, SHA-256 {}) không khớp với bản ghi ({} byte, SHA-256 {}): tệp đã bị hỏng khi truyền hoặc đã bị sửa. Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
                 pdf.bytes, short(&pdf.sha256), rec.document.bytes, short(&rec.document.sha256)
@@ -169,8 +161,7 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
             Err(e) => (e.to_string(), e.to_string()),
         };
         return Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "E_BAD_PDF",
+            ErrorCode::BadPdf,
             format!("Tệp gửi lên không phải tệp PDF lưu trữ đọc được ({vi}). Máy chủ không lưu tệp này."),
             format!("The upload is not a readable archive PDF ({en}). Not stored."),
             lang,
@@ -353,8 +344,7 @@ fn check_pdf(
 
 fn conflict(rec: &UploadRecord, lang: UiLanguage) -> ApiError {
     refuse(
-        StatusCode::CONFLICT,
-        "E_VERSION_CONFLICT",
+        ErrorCode::VersionConflict,
         format!(
             "Máy chủ đã có phiên bản {} của tài liệu {} (hồ sơ {}) với nội dung khác. Hãy kiểm tra xem hồ sơ có được số hóa ở hai nơi không.",
             rec.document.version, rec.document.name, rec.dossier.code
@@ -369,8 +359,7 @@ fn conflict(rec: &UploadRecord, lang: UiLanguage) -> ApiError {
 
 fn store_failed(lang: UiLanguage) -> ApiError {
     ApiError::new(
-        StatusCode::INSUFFICIENT_STORAGE,
-        "E_STORE",
+        ErrorCode::Store,
         "Máy chủ không ghi được tệp vào kho lưu trữ (đĩa đầy hoặc không có quyền ghi); trạm sẽ gửi lại sau. Hãy báo cho bộ phận CNTT của máy chủ.",
         "The server cannot write to its archive (disk full or no permission); the station will try again later. Tell the server's IT staff.",
         lang,
@@ -379,8 +368,7 @@ fn store_failed(lang: UiLanguage) -> ApiError {
 
 fn too_slow(lang: UiLanguage) -> ApiError {
     ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "E_TOO_SLOW",
+        ErrorCode::TooSlow,
         "Kết nối gửi dữ liệu quá chậm hoặc bị treo; trạm sẽ gửi lại.",
         "The upload stalled; the station will send it again.",
         lang,
@@ -390,8 +378,7 @@ fn too_slow(lang: UiLanguage) -> ApiError {
 fn other_unit(caller: &Caller, code: &str, unit: &str, lang: UiLanguage) -> ApiError {
     let station = &caller.station;
     refuse(
-        StatusCode::FORBIDDEN,
-        "E_OTHER_UNIT",
+        ErrorCode::OtherUnit,
         format!(
             "Trạm {} chỉ được gửi hồ sơ của đơn vị {} và các đơn vị trực thuộc; hồ sơ {code} thuộc đơn vị {unit}. Hãy chuyển hồ sơ cho đúng đơn vị.",
             station.name, station.unit_code
@@ -415,19 +402,16 @@ fn short(s: &str) -> &str {
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, lang: UiLanguage) -> ApiError {
-    let status = e.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         refuse(
-            status,
-            "E_TOO_LARGE",
+            ErrorCode::TooLargeUpload,
             format!("Tệp gửi lên vượt giới hạn của máy chủ ({e}). Hãy tăng [serve] max_upload_mib trên máy chủ."),
             format!("The upload exceeds the server's limit ({e}). Raise [serve] max_upload_mib on the server."),
             lang,
         )
     } else {
         refuse(
-            StatusCode::BAD_REQUEST,
-            "E_BAD_UPLOAD",
+            ErrorCode::BadUpload,
             format!("Không đọc được dữ liệu gửi lên ({e}); kết nối có thể đã bị ngắt. Trạm sẽ gửi lại."),
             format!("Cannot read the upload ({e}); the connection may have dropped. The station will send it again."),
             lang,

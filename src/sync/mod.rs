@@ -17,6 +17,7 @@ pub use text::{pass_line, waiting_line};
 
 use crate::api::{paths, RegisterPage, Upload, UploadReply};
 use crate::config::Settings;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
 use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor, UploadRecord};
 use crate::store::sha256_hex;
@@ -330,9 +331,10 @@ fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
     match status.as_u16() {
         401 => Sent::Unauthorized(message),
         // Damaged in transit, or a body cut short: the same document may go next time.
-        422 if code == "E_HASH_MISMATCH" => Sent::Retry(message),
-        // The server is receiving too many uploads at once: this one later.
-        503 if code == "E_BUSY" => Sent::Retry(message),
+        // Damaged in transit, the server too busy, a body stalled: this one later.
+        422 | 503 | 408 if ErrorCode::from_api_wire(&code).is_some_and(ErrorCode::retryable) => {
+            Sent::Retry(message)
+        }
         400 | 408 | 429 => Sent::Retry(message),
         403 | 409 | 413 | 422 => Sent::Refused(message),
         _ => Sent::Offline(message),

@@ -231,7 +231,7 @@ fn scope_on(postgres: bool) {
     for t in [&a, &district] {
         let (s, body) = get(&client, &url("/metrics"), t);
         assert_eq!(s, 403, "{body}");
-        assert!(body.contains("E_SCOPE"), "{body}");
+        assert!(body.contains("E_FORBIDDEN"), "{body}");
     }
     let (s, metrics) = get(&client, &url("/metrics"), &monitor);
     assert_eq!(s, 200);
