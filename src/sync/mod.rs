@@ -331,8 +331,15 @@ fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
     match status.as_u16() {
         401 => Sent::Unauthorized(message),
         // Damaged in transit, or a body cut short: the same document may go next time.
-        // Damaged in transit, the server too busy, a body stalled: this one later.
-        422 | 503 | 408 if ErrorCode::from_api_wire(&code).is_some_and(ErrorCode::retryable) => {
+        // Damaged in transit, the server too busy for one more upload, a body
+        // stalled: this document later, the others now (a 503 for the database
+        // is the whole server out of reach, below).
+        422 | 503 | 408
+            if matches!(
+                ErrorCode::from_api_wire(&code),
+                Some(ErrorCode::HashMismatch | ErrorCode::Busy | ErrorCode::TooSlow)
+            ) =>
+        {
             Sent::Retry(message)
         }
         400 | 408 | 429 => Sent::Retry(message),
