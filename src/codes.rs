@@ -40,6 +40,16 @@ impl DossierCode {
         })
     }
 
+    /// True when the text starts like a national code (`<unit code>-`), so it
+    /// must parse as one and may not be taken as a local code.
+    pub fn looks_standard(text: &str) -> bool {
+        static RE: OnceLock<Regex> = OnceLock::new();
+        RE.get_or_init(|| {
+            Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2}(-|$)").expect("static regex")
+        })
+        .is_match(text.trim())
+    }
+
     /// A local or non-standard name, accepted with the inbox's unit.
     pub fn opaque(text: &str, unit: &str) -> DossierCode {
         DossierCode {
@@ -82,5 +92,14 @@ mod tests {
         ] {
             assert!(DossierCode::parse(t).is_none(), "{t}");
         }
+        for t in [
+            "000.00.18.H44-231314-0027",
+            "000.00.18.h44-230314-0027",
+            " 000.00.18.H44-230314-27",
+            "000.00.18.H44",
+        ] {
+            assert!(DossierCode::looks_standard(t), "{t}");
+        }
+        assert!(!DossierCode::looks_standard("HS-2023-001"));
     }
 }

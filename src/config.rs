@@ -90,12 +90,32 @@ impl Default for QueueSettings {
 pub struct ServeSettings {
     /// Largest PDF a station may upload, in MiB (a 200-page colour scan is ~100 MiB).
     pub max_upload_mib: u64,
+    /// Uploads received at once; more wait (up to `upload_wait_seconds`), then get 503.
+    pub max_concurrent_uploads: u32,
+    /// How long an upload waits for its turn before 503 (the station retries later).
+    pub upload_wait_seconds: f64,
+    /// A client must send a request's headers within this many seconds (idle
+    /// keep-alive connections are closed after it too).
+    pub header_timeout_seconds: f64,
+    /// An upload whose body sends nothing for this many seconds is dropped.
+    pub body_idle_seconds: f64,
+    /// Connections one address may hold open at once.
+    pub max_connections_per_address: u32,
+    /// `/metrics` without a token from the server itself (127.0.0.1, ::1);
+    /// otherwise only with a token made by `sohoa station add … --monitor`.
+    pub metrics_from_loopback: bool,
 }
 
 impl Default for ServeSettings {
     fn default() -> Self {
         ServeSettings {
             max_upload_mib: 1024,
+            max_concurrent_uploads: 8,
+            upload_wait_seconds: 30.0,
+            header_timeout_seconds: 10.0,
+            body_idle_seconds: 30.0,
+            max_connections_per_address: 64,
+            metrics_from_loopback: false,
         }
     }
 }

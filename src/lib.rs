@@ -5,10 +5,12 @@
 //! `pipeline` calls them in order, `watch` runs it as a service over hot
 //! folders, `cli` is the command-line glue.
 
+pub mod api;
 pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod decode;
+pub mod errors;
 pub mod format;
 pub mod intake;
 pub mod messages;

@@ -19,10 +19,9 @@ fn main() -> std::process::ExitCode {
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SOHOA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(sohoa::cli::env_filter(
+            std::env::var("SOHOA_LOG").ok().as_deref(),
+        ))
         .init();
     let cli = sohoa::cli::Cli::parse();
     sohoa::cli::run(cli).into()

@@ -1,14 +1,34 @@
-//! What operators read when an input cannot be digitized: what is wrong and
-//! what to do, in Vietnamese by default (English as a setting). Every message
-//! is keyed by a stable error code, recorded with the failure.
+//! What operators read when something fails: what is wrong and what to do, in
+//! Vietnamese by default (English as a setting), for every `ErrorCode`. One
+//! exhaustive match per language, so no code can lack a text in either.
 
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
+
+impl ErrorCode {
+    /// What is wrong, as a clause an operator reads (no trailing period).
+    pub fn message(self, lang: UiLanguage) -> &'static str {
+        texts(self, lang).0
+    }
+
+    /// What to do about it: one or two sentences.
+    pub fn advice(self, lang: UiLanguage) -> &'static str {
+        texts(self, lang).1
+    }
+}
+
+fn texts(code: ErrorCode, lang: UiLanguage) -> (&'static str, &'static str) {
+    match lang {
+        UiLanguage::Vi => vi(code),
+        UiLanguage::En => en(code),
+    }
+}
 
 /// A failed input, ready to be shown and recorded.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Problem {
     /// Stable error code, e.g. `E_CORRUPT`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The file or folder concerned, as the operator sees it.
     pub file: String,
     /// Technical detail (English, for IT staff).
@@ -16,7 +36,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &'static str, file: impl Into<String>, detail: impl Into<String>) -> Problem {
+    pub fn new(code: ErrorCode, file: impl Into<String>, detail: impl Into<String>) -> Problem {
         Problem {
             code,
             file: file.into(),
@@ -26,15 +46,11 @@ impl Problem {
 
     /// The operator-facing sentence: what is wrong, naming the file, and what to do.
     pub fn message(&self, lang: UiLanguage) -> String {
-        let (what, todo) = match lang {
-            UiLanguage::Vi => vi(self.code),
-            UiLanguage::En => en(self.code),
-        };
         // The technical detail helps IT staff; where it only restates the
         // code in English it is left out of what the operator reads.
         let restates = matches!(
             self.code,
-            "E_EMPTY" | "E_NOT_IMAGE" | "E_ENCRYPTED" | "E_NO_PAGES"
+            ErrorCode::Empty | ErrorCode::NotImage | ErrorCode::Encrypted | ErrorCode::NoPages
         );
         let detail = if self.detail.is_empty() || restates {
             String::new()
@@ -44,134 +60,176 @@ impl Problem {
                 UiLanguage::En => format!(" (detail: {})", self.detail),
             }
         };
+        let (what, todo) = texts(self.code, lang);
         format!("{what}: {}{detail}. {todo}", self.file)
     }
 }
 
-fn vi(code: &str) -> (&'static str, &'static str) {
+fn vi(code: ErrorCode) -> (&'static str, &'static str) {
+    use ErrorCode::*;
     match code {
-        "E_EMPTY" => ("Tệp rỗng (0 byte)", "Hãy quét hoặc sao chép lại tệp này (máy quét chưa ghi xong hoặc sao chép bị lỗi)."),
-        "E_NOT_IMAGE" => ("Tệp không phải ảnh quét hay PDF", "Hãy lưu lại tài liệu dưới dạng JPEG, PNG, TIFF hoặc PDF rồi đặt lại vào thư mục hồ sơ."),
-        "E_CORRUPT" => ("Tệp bị hỏng hoặc chưa quét xong", "Hãy quét lại tài liệu này."),
-        "E_ENCRYPTED" => ("Tệp PDF có mật khẩu hoặc bị mã hóa", "Hãy bỏ mật khẩu (hoặc quét lại bản giấy) rồi đặt lại vào thư mục hồ sơ."),
-        "E_TOO_LARGE" => ("Tệp vượt quá giới hạn cho phép", "Hãy quét lại ở độ phân giải 200–300 dpi hoặc tách thành nhiều tệp nhỏ hơn."),
-        "E_NO_PAGES" => ("Tệp không có trang nào", "Hãy quét lại tài liệu này."),
-        "E_UNSUPPORTED" => ("Định dạng tệp chưa được hỗ trợ", "Hãy lưu lại dưới dạng JPEG, PNG, TIFF hoặc PDF."),
-        "E_CHANGED" => ("Tệp thay đổi trong lúc đang xử lý", "Tệp sẽ được xử lý lại khi máy quét ghi xong; không cần làm gì thêm."),
-        "E_READ" => ("Không đọc được tệp", "Hãy kiểm tra tệp còn tồn tại và máy chủ có quyền đọc thư mục."),
-        "E_INVALID_CODE" => (
+        Empty => ("Tệp rỗng (0 byte)", "Hãy quét hoặc sao chép lại tệp này (máy quét chưa ghi xong hoặc sao chép bị lỗi)."),
+        NotImage => ("Tệp không phải ảnh quét hay PDF", "Hãy lưu lại tài liệu dưới dạng JPEG, PNG, TIFF hoặc PDF rồi đặt lại vào thư mục hồ sơ."),
+        Corrupt => ("Tệp bị hỏng hoặc chưa quét xong", "Hãy quét lại tài liệu này."),
+        Encrypted => ("Tệp PDF có mật khẩu hoặc bị mã hóa", "Hãy bỏ mật khẩu (hoặc quét lại bản giấy) rồi đặt lại vào thư mục hồ sơ."),
+        TooLarge => ("Tệp vượt quá giới hạn cho phép", "Hãy quét lại ở độ phân giải 200–300 dpi hoặc tách thành nhiều tệp nhỏ hơn."),
+        NoPages => ("Tệp không có trang nào", "Hãy quét lại tài liệu này."),
+        Unsupported => ("Định dạng tệp chưa được hỗ trợ", "Hãy lưu lại dưới dạng JPEG, PNG, TIFF hoặc PDF."),
+        Changed => ("Tệp thay đổi trong lúc đang xử lý", "Tệp sẽ được xử lý lại khi máy quét ghi xong; không cần làm gì thêm."),
+        Read => ("Không đọc được tệp", "Hãy kiểm tra tệp còn tồn tại và máy chủ có quyền đọc thư mục."),
+        InvalidCode => (
             "Tên thư mục không phải mã hồ sơ hợp lệ",
             "Hãy đổi tên thư mục theo mẫu <mã đơn vị>-<yymmdd>-<số thứ tự>, ví dụ 000.00.18.H44-230314-0027, hoặc khai báo đơn vị mặc định cho thư mục tiếp nhận (--unit).",
         ),
-        "E_LOOSE_FILE" => ("Tệp nằm ngoài thư mục hồ sơ", "Hãy chuyển tệp vào thư mục mang mã hồ sơ."),
-        "E_SYMLINK" => ("Liên kết (symlink) bị bỏ qua vì lý do an toàn", "Hãy sao chép tệp thật vào thư mục hồ sơ."),
-        "E_UNREADABLE" => ("Không đọc được thư mục", "Hãy kiểm tra quyền truy cập thư mục."),
-        "E_OCR" | "E_OCR_INIT" => ("Lỗi nhận dạng chữ (OCR)", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT."),
-        c if c.starts_with("E_PACKAGE") => ("Không tạo được tệp PDF", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT kèm tệp này."),
-        "E_STORE" => ("Không ghi được vào kho lưu trữ", "Hãy kiểm tra dung lượng đĩa và quyền ghi thư mục dữ liệu rồi chạy lại."),
-        "E_DATABASE" => ("Không ghi được cơ sở dữ liệu", "Hãy kiểm tra thư mục dữ liệu rồi chạy lại."),
-        _ => ("Lỗi không xác định", "Hãy báo cho bộ phận CNTT."),
+        LooseFile => ("Tệp nằm ngoài thư mục hồ sơ", "Hãy chuyển tệp vào thư mục mang mã hồ sơ."),
+        Symlink => ("Liên kết (symlink) bị bỏ qua vì lý do an toàn", "Hãy sao chép tệp thật vào thư mục hồ sơ."),
+        Unreadable => ("Không đọc được thư mục", "Hãy kiểm tra quyền truy cập thư mục."),
+        Ocr | OcrInit => ("Lỗi nhận dạng chữ (OCR)", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT."),
+        Package | PackageNoPages | PackagePage | PackageImage | PackageOcr => {
+            ("Không tạo được tệp PDF", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT kèm tệp này.")
+        }
+        Store => ("Không ghi được vào kho lưu trữ", "Hãy kiểm tra dung lượng đĩa và quyền ghi thư mục dữ liệu rồi chạy lại."),
+        Database => ("Không ghi được cơ sở dữ liệu", "Hãy kiểm tra thư mục dữ liệu rồi chạy lại."),
+        LocalMissing => (
+            "Không đọc được tệp lưu trữ trên trạm; tài liệu không được gửi",
+            "Hãy khôi phục tệp hoặc số hóa lại hồ sơ, rồi chạy sohoa sync --retry-refused.",
+        ),
+        LocalChanged => (
+            "Tệp lưu trữ trên trạm đã bị thay đổi sau khi ghi (SHA-256 khác bản ghi); tài liệu không được gửi",
+            "Hãy số hóa lại hồ sơ, rồi chạy sohoa sync --retry-refused.",
+        ),
+        NoToken => ("Thiếu mã truy cập của trạm (Authorization: Bearer …)", "Hãy tạo mã bằng lệnh sohoa station add trên máy chủ."),
+        BadToken => ("Mã truy cập của trạm không đúng hoặc đã bị thu hồi", "Hãy kiểm tra [sync] token; lệnh sohoa station add trên máy chủ cấp mã mới."),
+        Forbidden => ("Trạm không được xem dữ liệu của đơn vị này", "Mỗi trạm chỉ xem được dữ liệu của đơn vị mình và các đơn vị trực thuộc."),
+        BadUpload => ("Yêu cầu gửi tài liệu không hợp lệ", "Trạm sẽ gửi lại; nếu lỗi lặp lại, báo cho bộ phận CNTT."),
+        HashMismatch => (
+            "Tệp PDF nhận được không khớp với bản ghi (bị hỏng khi truyền hoặc đã bị sửa)",
+            "Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
+        ),
+        BadPdf => ("Tệp gửi lên không phải tệp PDF lưu trữ đọc được", "Máy chủ không lưu tệp này; hãy báo cho bộ phận CNTT kèm tệp này."),
+        OtherUnit => ("Hồ sơ thuộc đơn vị mà trạm không được gửi", "Hãy chuyển hồ sơ cho đúng đơn vị."),
+        VersionConflict => (
+            "Máy chủ đã có phiên bản này của tài liệu với nội dung khác",
+            "Hãy kiểm tra xem hồ sơ có được số hóa ở hai nơi không.",
+        ),
+        TooLargeUpload => ("Tệp gửi lên vượt giới hạn của máy chủ", "Hãy tăng [serve] max_upload_mib trên máy chủ."),
+        Busy => ("Máy chủ đang nhận quá nhiều tệp cùng lúc", "Trạm sẽ gửi lại sau ít phút; không cần làm gì thêm."),
+        TooSlow => ("Kết nối gửi dữ liệu quá chậm hoặc bị treo", "Trạm sẽ gửi lại; nếu lỗi lặp lại, hãy kiểm tra đường truyền."),
+        NotFound => ("Không có bản ghi này trên máy chủ", "Hãy kiểm tra lại mã hồ sơ hoặc mã tài liệu."),
+        Usage => ("Yêu cầu không hợp lệ", "Hãy kiểm tra các tham số của yêu cầu (xem docs/openapi.yaml)."),
+        Internal => ("Lỗi nội bộ", "Hãy báo cho bộ phận CNTT."),
     }
 }
 
-fn en(code: &str) -> (&'static str, &'static str) {
+fn en(code: ErrorCode) -> (&'static str, &'static str) {
+    use ErrorCode::*;
     match code {
-        "E_EMPTY" => ("Empty file (0 bytes)", "The scanner did not finish writing or the copy failed: scan or copy this file again."),
-        "E_NOT_IMAGE" => ("Not a scanned image or PDF", "Save the document as JPEG, PNG, TIFF or PDF and put it back in the dossier folder."),
-        "E_CORRUPT" => ("File is damaged or was not completely scanned", "Scan this document again."),
-        "E_ENCRYPTED" => ("PDF is password-protected or encrypted", "Remove the password (or rescan the paper) and put it back in the dossier folder."),
-        "E_TOO_LARGE" => ("File exceeds the allowed limits", "Rescan at 200–300 dpi or split it into smaller files."),
-        "E_NO_PAGES" => ("File has no pages", "Scan this document again."),
-        "E_UNSUPPORTED" => ("File format not supported", "Save it as JPEG, PNG, TIFF or PDF."),
-        "E_CHANGED" => ("File changed while it was being processed", "It will be taken again once the scanner has finished writing; nothing to do."),
-        "E_READ" => ("Cannot read file", "Check that the file still exists and the folder is readable."),
-        "E_INVALID_CODE" => (
+        Empty => ("Empty file (0 bytes)", "The scanner did not finish writing or the copy failed: scan or copy this file again."),
+        NotImage => ("Not a scanned image or PDF", "Save the document as JPEG, PNG, TIFF or PDF and put it back in the dossier folder."),
+        Corrupt => ("File is damaged or was not completely scanned", "Scan this document again."),
+        Encrypted => ("PDF is password-protected or encrypted", "Remove the password (or rescan the paper) and put it back in the dossier folder."),
+        TooLarge => ("File exceeds the allowed limits", "Rescan at 200–300 dpi or split it into smaller files."),
+        NoPages => ("File has no pages", "Scan this document again."),
+        Unsupported => ("File format not supported", "Save it as JPEG, PNG, TIFF or PDF."),
+        Changed => ("File changed while it was being processed", "It will be taken again once the scanner has finished writing; nothing to do."),
+        Read => ("Cannot read file", "Check that the file still exists and the folder is readable."),
+        InvalidCode => (
             "Folder name is not a valid dossier code",
             "Rename the folder like <unit code>-<yymmdd>-<number>, e.g. 000.00.18.H44-230314-0027, or set a default unit for the inbox (--unit).",
         ),
-        "E_LOOSE_FILE" => ("File lies outside any dossier folder", "Move it into the folder named by its dossier code."),
-        "E_SYMLINK" => ("Symbolic link ignored for safety", "Copy the real file into the dossier folder."),
-        "E_UNREADABLE" => ("Cannot read folder", "Check the folder permissions."),
-        "E_OCR" | "E_OCR_INIT" => ("Text recognition (OCR) failed", "Run again; if it keeps failing, tell IT."),
-        c if c.starts_with("E_PACKAGE") => ("Could not build the PDF", "Run again; if it keeps failing, send this file to IT."),
-        "E_STORE" => ("Could not write to the archive", "Check disk space and write permission on the data folder, then run again."),
-        "E_DATABASE" => ("Could not write the database", "Check the data folder, then run again."),
-        _ => ("Unknown error", "Tell IT."),
+        LooseFile => ("File lies outside any dossier folder", "Move it into the folder named by its dossier code."),
+        Symlink => ("Symbolic link ignored for safety", "Copy the real file into the dossier folder."),
+        Unreadable => ("Cannot read folder", "Check the folder permissions."),
+        Ocr | OcrInit => ("Text recognition (OCR) failed", "Run again; if it keeps failing, tell IT."),
+        Package | PackageNoPages | PackagePage | PackageImage | PackageOcr => {
+            ("Could not build the PDF", "Run again; if it keeps failing, send this file to IT.")
+        }
+        Store => ("Could not write to the archive", "Check disk space and write permission on the data folder, then run again."),
+        Database => ("Could not write the database", "Check the data folder, then run again."),
+        LocalMissing => (
+            "Cannot read the archive file on this station; not sent",
+            "Restore it or digitize the dossier again, then run sohoa sync --retry-refused.",
+        ),
+        LocalChanged => (
+            "The archive file on this station changed after it was written (its SHA-256 differs from the record); not sent",
+            "Digitize the dossier again, then run sohoa sync --retry-refused.",
+        ),
+        NoToken => ("Missing station token (Authorization: Bearer …)", "Create one with sohoa station add on the server."),
+        BadToken => ("The station token is wrong or was revoked", "Check [sync] token; sohoa station add on the server makes a new one."),
+        Forbidden => ("This station may not see this unit's records", "A station sees only its own unit and the units under it."),
+        BadUpload => ("Malformed upload", "The station will send it again; if it keeps failing, tell IT."),
+        HashMismatch => (
+            "The PDF received does not match its record (damaged in transit or altered)",
+            "Not stored; the station will send it again.",
+        ),
+        BadPdf => ("The upload is not a readable archive PDF", "Not stored; send this file to IT."),
+        OtherUnit => ("The dossier belongs to a unit this station may not send for", "Pass the dossier on to its unit."),
+        VersionConflict => (
+            "The server already has this version of the document with other content",
+            "Check whether the dossier was digitized in two places.",
+        ),
+        TooLargeUpload => ("The upload exceeds the server's limit", "Raise [serve] max_upload_mib on the server."),
+        Busy => ("The server is receiving too many uploads at once", "The station will send it again in a few minutes; nothing to do."),
+        TooSlow => ("The upload stalled or was too slow", "The station will send it again; if it keeps happening, check the link."),
+        NotFound => ("No such record on the server", "Check the dossier or document code."),
+        Usage => ("Bad request", "Check the request's parameters (see docs/openapi.yaml)."),
+        Internal => ("Internal error", "Tell IT."),
     }
-}
-
-/// Every error code an input failure can carry.
-pub const CODES: [&str; 22] = [
-    "E_EMPTY",
-    "E_NOT_IMAGE",
-    "E_CORRUPT",
-    "E_ENCRYPTED",
-    "E_TOO_LARGE",
-    "E_NO_PAGES",
-    "E_UNSUPPORTED",
-    "E_READ",
-    "E_CHANGED",
-    "E_INVALID_CODE",
-    "E_LOOSE_FILE",
-    "E_SYMLINK",
-    "E_UNREADABLE",
-    "E_OCR",
-    "E_OCR_INIT",
-    "E_PACKAGE",
-    "E_PACKAGE_NO_PAGES",
-    "E_PACKAGE_PAGE",
-    "E_PACKAGE_IMAGE",
-    "E_PACKAGE_OCR",
-    "E_STORE",
-    "E_DATABASE",
-];
-/// Maps a recorded code back onto the closed set (for re-rendering in another language).
-pub fn known_code(code: &str) -> &'static str {
-    const CODES: [&str; 18] = [
-        "E_EMPTY",
-        "E_NOT_IMAGE",
-        "E_CORRUPT",
-        "E_ENCRYPTED",
-        "E_TOO_LARGE",
-        "E_NO_PAGES",
-        "E_UNSUPPORTED",
-        "E_READ",
-        "E_CHANGED",
-        "E_INVALID_CODE",
-        "E_LOOSE_FILE",
-        "E_SYMLINK",
-        "E_UNREADABLE",
-        "E_OCR",
-        "E_OCR_INIT",
-        "E_PACKAGE",
-        "E_STORE",
-        "E_DATABASE",
-    ];
-    CODES
-        .iter()
-        .find(|c| **c == code)
-        .copied()
-        .unwrap_or("E_UNKNOWN")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_normalization::is_nfc;
 
     #[test]
-    fn every_code_has_a_specific_message() {
-        for code in CODES {
-            assert_ne!(vi(code).0, vi("?").0, "{code}");
-            assert_ne!(en(code).0, en("?").0, "{code}");
+    fn every_code_has_texts_in_both_languages() {
+        for &code in ErrorCode::ALL {
+            for lang in [UiLanguage::Vi, UiLanguage::En] {
+                let (what, todo) = (code.message(lang), code.advice(lang));
+                assert!(
+                    !what.trim().is_empty() && !todo.trim().is_empty(),
+                    "{code} {lang:?}"
+                );
+                assert!(is_nfc(what) && is_nfc(todo), "{code} {lang:?} not NFC");
+                assert!(!what.ends_with('.'), "{code} {lang:?}: {what}");
+                assert!(todo.ends_with('.'), "{code} {lang:?}: {todo}");
+            }
+            assert_ne!(
+                code.message(UiLanguage::Vi),
+                code.message(UiLanguage::En),
+                "{code}"
+            );
+            assert_ne!(
+                code.advice(UiLanguage::Vi),
+                code.advice(UiLanguage::En),
+                "{code}"
+            );
         }
     }
 
     #[test]
     fn message_names_the_file_and_what_to_do() {
-        let p = Problem::new("E_CORRUPT", "03-cut.jpg", "");
+        let p = Problem::new(ErrorCode::Corrupt, "03-cut.jpg", "");
         assert_eq!(
             p.message(UiLanguage::Vi),
             "Tệp bị hỏng hoặc chưa quét xong: 03-cut.jpg. Hãy quét lại tài liệu này."
         );
+    }
+
+    #[test]
+    fn package_failures_have_their_own_text_in_english() {
+        // Regression: the English list fell back to "Unknown error" for them.
+        for code in [
+            ErrorCode::PackagePage,
+            ErrorCode::PackageImage,
+            ErrorCode::PackageOcr,
+        ] {
+            let p = Problem::new(code, "01.jpg", "page 1: bad");
+            assert_eq!(
+                p.message(UiLanguage::En),
+                "Could not build the PDF: 01.jpg (detail: page 1: bad). Run again; if it keeps failing, send this file to IT."
+            );
+        }
     }
 }

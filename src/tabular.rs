@@ -123,6 +123,7 @@ pub fn read_csv(bytes: &[u8], shown: &str) -> Result<Table, TableError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let (mut counted_to, mut newlines) = (0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(|e| TableError::Csv {
             path: shown.into(),
@@ -136,7 +137,14 @@ pub fn read_csv(bytes: &[u8], shown: &str) -> Result<Table, TableError> {
             while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
                 at += 1;
             }
-            bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+            // Count only what lies between the last record and this one:
+            // counting from the start each time made large registers quadratic.
+            newlines += bytes[counted_to.min(at)..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = counted_to.max(at);
+            newlines + 1
         });
         rows.push(Row {
             line,

@@ -1,31 +1,27 @@
 //! `sohoa dossier show`: one dossier record, its documents, page flags and failures.
 
-use super::ExitCode;
+use super::{print_out, say, CliError, CliResult, Outcome};
 use crate::config::Settings;
 use crate::format::{count, date as vn_date, decimal, UiLanguage};
 use crate::records::{DossierView, Records, RegisterView};
 
-pub fn show(settings: &Settings, code: &str, json: bool) -> ExitCode {
+pub fn show(settings: &Settings, code: &str, json: bool) -> CliResult {
     let lang = settings.ui_language;
-    let view = match Records::open_configured(settings).and_then(|r| r.dossier_view(code)) {
-        Ok(Some(v)) => v,
-        Ok(None) => {
-            match lang {
-                UiLanguage::Vi => eprintln!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
-                UiLanguage::En => eprintln!("No dossier {code} in the database."),
-            }
-            return ExitCode::NotFound;
-        }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let view = Records::open_configured(settings)?
+        .dossier_view(code)?
+        .ok_or_else(|| {
+            CliError::not_found(say(
+                lang,
+                &format!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
+                &format!("No dossier {code} in the database."),
+            ))
+        })?;
     if json {
-        return super::print_json(&view);
+        super::print_json(&view)?;
+    } else {
+        print_out(render(&view, lang).as_bytes())?;
     }
-    print!("{}", render(&view, lang));
-    ExitCode::Ok
+    Ok(Outcome::Done)
 }
 
 /// What the receipt register says, in two lines: the procedure, then how it was received and returned.

@@ -3,13 +3,15 @@
 
 mod dossier;
 mod exit;
+mod logging;
 mod progress;
 mod report;
 mod serve;
 mod sync;
 mod watch;
 
-pub use exit::ExitCode;
+pub use exit::{CliError, CliResult, ExitCode, Outcome};
+pub use logging::{env_filter, log_filter};
 
 use crate::config::Settings;
 use crate::format::UiLanguage;
@@ -179,6 +181,9 @@ pub enum StationCommand {
         name: String,
         #[arg(long)]
         unit: String,
+        /// The token may also read the server's own figures (/metrics), for monitoring.
+        #[arg(long)]
+        monitor: bool,
     },
     /// List the stations, their units, and how many documents each sent.
     List {
@@ -218,15 +223,22 @@ pub enum DossierCommand {
     },
 }
 
-/// Runs a parsed command line and returns the process exit code.
+/// Runs a parsed command line and returns the process exit code: the one
+/// place a command's error is printed.
 pub fn run(cli: Cli) -> ExitCode {
-    let mut settings = match Settings::load(cli.global.config.as_deref()) {
-        Ok(s) => s,
+    match try_run(cli) {
+        Ok(outcome) => outcome.exit_code(),
         Err(e) => {
             eprintln!("sohoa: {e}");
-            return ExitCode::Usage;
+            e.exit_code()
         }
-    };
+    }
+}
+
+/// Runs a parsed command line.
+pub fn try_run(cli: Cli) -> CliResult {
+    let mut settings =
+        Settings::load(cli.global.config.as_deref()).map_err(|e| CliError::usage(e.to_string()))?;
     if let Some(d) = cli.global.data_dir {
         settings.data_dir = d;
     }
@@ -309,8 +321,13 @@ pub fn run(cli: Cli) -> ExitCode {
             tls_key,
         } => serve::run(&settings, &listen, tls_cert, tls_key),
         Command::Station {
-            command: StationCommand::Add { name, unit },
-        } => serve::add_station(&settings, &name, &unit),
+            command:
+                StationCommand::Add {
+                    name,
+                    unit,
+                    monitor,
+                },
+        } => serve::add_station(&settings, &name, &unit, monitor),
         Command::Station {
             command: StationCommand::List { json },
         } => serve::list_stations(&settings, json),
@@ -332,7 +349,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             sync::run(&settings, wait, retry_refused, json)
         }
-        Command::Config => match toml::to_string_pretty(&{
+        Command::Config => {
             settle_model(&mut settings);
             // Printed settings end up in tickets and chats: no password.
             settings.database_url = settings
@@ -340,54 +357,43 @@ pub fn run(cli: Cli) -> ExitCode {
                 .as_deref()
                 .map(crate::records::redact_url);
             settings.sync.token = settings.sync.token.as_ref().map(|_| "***".into());
-            settings
-        }) {
-            Ok(t) => {
-                print!("{t}");
-                ExitCode::Ok
-            }
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                ExitCode::Internal
-            }
-        },
+            let text = toml::to_string_pretty(&settings).map_err(CliError::internal)?;
+            print_out(text.as_bytes())?;
+            Ok(Outcome::Done)
+        }
     }
 }
 
-fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> ExitCode {
+fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> CliResult {
     let lang = settings.ui_language;
     let progress = progress::for_stderr(lang);
-    match pipeline::run_batch(settings, inboxes, progress.as_ref()) {
-        Ok(summary) => {
-            if json {
-                print_json(&summary);
-            } else {
-                println!("{}", summary.render(lang));
-                for f in &summary.failures {
-                    println!("  [{}] {}", f.code, f.message);
-                }
-                report::print_digitization(settings);
-            }
-            if summary.failures.is_empty() {
-                ExitCode::Ok
-            } else {
-                ExitCode::InputsFailed
-            }
+    let summary = pipeline::run_batch(settings, inboxes, progress.as_ref())
+        .map_err(|e| batch_error(&e, lang))?;
+    if json {
+        print_json(&summary)?;
+    } else {
+        println!("{}", summary.render(lang));
+        for f in &summary.failures {
+            println!("  [{}] {}", f.code, f.message);
         }
-        Err(e) => {
-            eprintln!("sohoa: {}", fatal_message(&e, lang));
-            match e {
-                BatchError::Ocr(_) => ExitCode::MissingDependency,
-                BatchError::Records(_) => ExitCode::DataDir,
-                BatchError::Inbox(_) => ExitCode::Usage,
-                BatchError::Threads(_) => ExitCode::Internal,
-            }
-        }
+        report::print_digitization(settings);
     }
+    Ok(if summary.failures.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::InputsFailed
+    })
 }
 
-fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
-    match (e, lang) {
+/// Why a batch (or the watcher's pipeline) could not run, and its exit code.
+fn batch_error(e: &BatchError, lang: UiLanguage) -> CliError {
+    let exit = match e {
+        BatchError::Ocr(_) => ExitCode::MissingDependency,
+        BatchError::Records(_) => ExitCode::DataDir,
+        BatchError::Inbox(_) => ExitCode::Usage,
+        BatchError::Threads(_) => ExitCode::Internal,
+    };
+    let message = match (e, lang) {
         (BatchError::Ocr(_), UiLanguage::Vi) => format!(
             "Không khởi động được Tesseract ({e}). Hãy cài dữ liệu ngôn ngữ (ví dụ: apt-get install tesseract-ocr-vie) hoặc sửa cấu hình [ocr] languages."
         ),
@@ -396,7 +402,8 @@ fn fatal_message(e: &BatchError, lang: UiLanguage) -> String {
         }
         (BatchError::Inbox(p), UiLanguage::Vi) => format!("Không tìm thấy thư mục tiếp nhận: {}. Hãy kiểm tra lại đường dẫn.", p.display()),
         _ => e.to_string(),
-    }
+    };
+    CliError::new(exit, message)
 }
 
 /// The operator's language picks one of two texts.
@@ -407,16 +414,20 @@ pub(crate) fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
     }
 }
 
-/// Prints a value as pretty JSON on stdout (results go to stdout, logs to stderr).
-pub(crate) fn print_json(value: &impl serde::Serialize) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => {
-            println!("{s}");
-            ExitCode::Ok
-        }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::Internal
-        }
+/// Writes results on stdout (logs go to stderr). A reader that went away
+/// (`| head`) is a normal end, not an error.
+pub(crate) fn print_out(bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    print_out(&bytes)
 }

@@ -1,7 +1,7 @@
 //! `sohoa report`, `sohoa report missing`, `sohoa register import`,
 //! `sohoa units import|list`: the register, the unit tree and what leaders read.
 
-use super::{say, ExitCode};
+use super::{print_out, say, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::{count, UiLanguage};
 use crate::records::Records;
@@ -10,7 +10,7 @@ use crate::tabular::Table;
 use crate::units::{self, Level, TreeProblem, UnitTree};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Period options shared by `report` and `report missing` (by receipt date).
@@ -60,87 +60,81 @@ pub enum Format {
     Xlsx,
 }
 
-fn open(settings: &Settings) -> Result<Records, ExitCode> {
+fn open(settings: &Settings) -> Result<Records, CliError> {
     Records::open_configured(settings).map_err(|e| {
-        eprintln!(
-            "sohoa: {}",
-            say(
-                settings.ui_language,
-                &format!(
-                    "Không mở được cơ sở dữ liệu ({e}). Hãy kiểm tra thư mục dữ liệu và quyền ghi."
-                ),
-                &format!(
-                    "Cannot open the database ({e}). Check the data directory and its permissions."
-                ),
-            )
-        );
-        ExitCode::DataDir
+        CliError::data_dir(say(
+            settings.ui_language,
+            &format!(
+                "Không mở được cơ sở dữ liệu ({e}). Hãy kiểm tra thư mục dữ liệu và quyền ghi."
+            ),
+            &format!(
+                "Cannot open the database ({e}). Check the data directory and its permissions."
+            ),
+        ))
     })
 }
 
-fn print_problems(problems: &[TreeProblem], lang: UiLanguage) {
+/// A heading followed by the problems of a unit tree, one per line.
+fn tree_problems(heading: String, problems: &[TreeProblem], lang: UiLanguage) -> String {
+    let mut out = heading;
     for p in problems {
-        match (p.line, lang) {
-            (Some(l), UiLanguage::Vi) => eprintln!("  Dòng {l}: {}", p.message),
-            (Some(l), UiLanguage::En) => eprintln!("  Line {l}: {}", p.message),
-            (None, _) => eprintln!("  {}", p.message),
-        }
+        out += &match (p.line, lang) {
+            (Some(l), UiLanguage::Vi) => format!("\n  Dòng {l}: {}", p.message),
+            (Some(l), UiLanguage::En) => format!("\n  Line {l}: {}", p.message),
+            (None, _) => format!("\n  {}", p.message),
+        };
     }
+    out
 }
 
 /// The unit tree: the one imported into the database, else `units_file`.
-pub fn load_tree(settings: &Settings, records: &Records) -> Result<UnitTree, ExitCode> {
+pub fn load_tree(settings: &Settings, records: &Records) -> Result<UnitTree, CliError> {
     let lang = settings.ui_language;
-    let stored = records.units().map_err(|e| {
-        eprintln!("sohoa: {e}");
-        ExitCode::DataDir
-    })?;
+    let stored = records.units()?;
     let (list, source) = if !stored.is_empty() {
         (stored, say(lang, "cơ sở dữ liệu", "the database"))
     } else if settings.units_file.exists() {
+        let file = settings.units_file.display();
         match units::read_file(&settings.units_file, lang) {
-            Ok(u) => (u, settings.units_file.display().to_string()),
+            Ok(u) => (u, file.to_string()),
             Err(p) => {
-                eprintln!(
-                    "sohoa: {}",
-                    say(
-                        lang,
-                        &format!("Danh mục đơn vị {} có lỗi:", settings.units_file.display()),
-                        &format!(
-                            "The unit tree {} has errors:",
-                            settings.units_file.display()
-                        ),
-                    )
+                let heading = say(
+                    lang,
+                    &format!("Danh mục đơn vị {file} có lỗi:"),
+                    &format!("The unit tree {file} has errors:"),
                 );
-                print_problems(&p, lang);
-                return Err(ExitCode::Usage);
+                return Err(CliError::usage(tree_problems(heading, &p, lang)));
             }
         }
     } else {
         return Ok(UnitTree::default());
     };
     UnitTree::new(list, lang).map_err(|p| {
-        eprintln!(
-            "sohoa: {}",
-            say(
-                lang,
-                &format!("Danh mục đơn vị ({source}) có lỗi:"),
-                &format!("The unit tree ({source}) has errors:")
-            )
+        let heading = say(
+            lang,
+            &format!("Danh mục đơn vị ({source}) có lỗi:"),
+            &format!("The unit tree ({source}) has errors:"),
         );
-        print_problems(&p, lang);
-        ExitCode::Usage
+        CliError::usage(tree_problems(heading, &p, lang))
     })
 }
 
+/// The unit tree where a command can do without it: a broken tree is said
+/// (as a warning, the command goes on) and counts as none.
+pub fn tree_or_warn(settings: &Settings, records: &Records) -> Option<UnitTree> {
+    load_tree(settings, records)
+        .map_err(|e| eprintln!("sohoa: {e}"))
+        .ok()
+}
+
 /// The records and the unit tree reports use.
-fn open_with_tree(settings: &Settings) -> Result<(Records, UnitTree), ExitCode> {
+fn open_with_tree(settings: &Settings) -> Result<(Records, UnitTree), CliError> {
     let records = open(settings)?;
     let tree = load_tree(settings, &records)?;
     Ok((records, tree))
 }
 
-fn period(args: &PeriodArgs, lang: UiLanguage) -> Result<Period, ExitCode> {
+fn period(args: &PeriodArgs, lang: UiLanguage) -> Result<Period, CliError> {
     let spec = PeriodSpec {
         year: args.year,
         quarter: args.quarter.clone(),
@@ -148,48 +142,32 @@ fn period(args: &PeriodArgs, lang: UiLanguage) -> Result<Period, ExitCode> {
         from: args.from.clone(),
         to: args.to.clone(),
     };
-    Period::resolve(&spec, lang).map_err(|e| {
-        eprintln!("sohoa: {e}");
-        ExitCode::Usage
-    })
+    Period::resolve(&spec, lang).map_err(CliError::usage)
 }
 
-fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, ExitCode> {
-    let mut v = serde_json::to_vec_pretty(value).map_err(|e| {
-        eprintln!("sohoa: {e}");
-        ExitCode::Internal
-    })?;
+fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, CliError> {
+    let mut v = serde_json::to_vec_pretty(value)?;
     v.push(b'\n');
     Ok(v)
 }
 
 /// Writes `bytes` to `--output` or standard output.
-fn emit(output: Option<&Path>, bytes: &[u8], lang: UiLanguage) -> ExitCode {
-    let result = match output {
-        Some(p) => crate::store::write_atomic(p, bytes).map_err(|e| e.to_string()),
-        None => std::io::stdout()
-            .write_all(bytes)
-            .map_err(|e| e.to_string()),
-    };
-    match result {
-        Ok(()) => {
-            if let Some(p) = output {
-                eprintln!(
-                    "{}",
-                    say(
-                        lang,
-                        &format!("Đã ghi {}", p.display()),
-                        &format!("Wrote {}", p.display())
-                    )
-                );
-            }
-            ExitCode::Ok
+fn emit(output: Option<&Path>, bytes: &[u8], lang: UiLanguage) -> CliResult {
+    match output {
+        Some(p) => {
+            crate::store::write_atomic(p, bytes)?;
+            eprintln!(
+                "{}",
+                say(
+                    lang,
+                    &format!("Đã ghi {}", p.display()),
+                    &format!("Wrote {}", p.display())
+                )
+            );
         }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::DataDir
-        }
+        None => print_out(bytes)?,
     }
+    Ok(Outcome::Done)
 }
 
 fn request(
@@ -197,19 +175,15 @@ fn request(
     args: &PeriodArgs,
     by: By,
     tree: &UnitTree,
-) -> Result<Request, ExitCode> {
+) -> Result<Request, CliError> {
     let lang = settings.ui_language;
     if let Some(u) = &args.unit {
         if !tree.knows(u) {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    &format!("Không có đơn vị {u} trong danh mục đơn vị."),
-                    &format!("No unit {u} in the unit tree."),
-                )
-            );
-            return Err(ExitCode::NotFound);
+            return Err(CliError::not_found(say(
+                lang,
+                &format!("Không có đơn vị {u} trong danh mục đơn vị."),
+                &format!("No unit {u} in the unit tree."),
+            )));
         }
     }
     Ok(Request {
@@ -221,12 +195,9 @@ fn request(
     })
 }
 
-pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format) -> ExitCode {
+pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format) -> CliResult {
     let lang = settings.ui_language;
-    let (records, tree) = match open_with_tree(settings) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
+    let (records, tree) = open_with_tree(settings)?;
     let by = match by {
         ByArg::Level => By::Level,
         ByArg::Unit => By::Unit,
@@ -234,10 +205,7 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
         ByArg::Field => By::Field,
         ByArg::Month => By::Month,
     };
-    let req = match request(settings, args, by, &tree) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
+    let req = request(settings, args, by, &tree)?;
     // The HTML form also draws the period by unit and by month.
     let made = if format == Format::Html {
         report::make_with_charts(&records, &tree, &req).map(|[main, units, months]| {
@@ -247,13 +215,7 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
     } else {
         report::make(&records, &tree, &req).map(|main| (main, String::new()))
     };
-    let (main, html) = match made {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let (main, html) = made?;
     if format != Format::Json {
         for w in &main.warnings {
             eprintln!("{}{w}", say(lang, "Cảnh báo: ", "Warning: "));
@@ -262,53 +224,28 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
     let bytes = match format {
         Format::Text => main.to_text().into_bytes(),
         Format::Csv => main.to_csv(),
-        Format::Json => match json_bytes(&main) {
-            Ok(v) => v,
-            Err(c) => return c,
-        },
+        Format::Json => json_bytes(&main)?,
         Format::Html => html.into_bytes(),
         Format::Xlsx => {
             if args.output.is_none() && std::io::stdout().is_terminal() {
-                eprintln!(
-                    "sohoa: {}",
-                    say(
-                        lang,
-                        "Hãy chỉ định tệp Excel cần ghi: --output bao-cao.xlsx",
-                        "Name the Excel file to write: --output report.xlsx"
-                    )
-                );
-                return ExitCode::Usage;
+                return Err(CliError::usage(say(
+                    lang,
+                    "Hãy chỉ định tệp Excel cần ghi: --output bao-cao.xlsx",
+                    "Name the Excel file to write: --output report.xlsx",
+                )));
             }
-            match report::xlsx::render(&main) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("sohoa: {e}");
-                    return ExitCode::Internal;
-                }
-            }
+            report::xlsx::render(&main).map_err(CliError::internal)?
         }
     };
     emit(args.output.as_deref(), &bytes, lang)
 }
 
-pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> ExitCode {
+pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> CliResult {
     let lang = settings.ui_language;
-    let (records, tree) = match open_with_tree(settings) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let req = match request(settings, args, By::Unit, &tree) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
+    let (records, tree) = open_with_tree(settings)?;
+    let req = request(settings, args, By::Unit, &tree)?;
     let sel = report::selection(&req.period, req.unit.as_deref(), &tree);
-    let mut rows = match records.missing(&sel) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let mut rows = records.missing(&sel)?;
     if let Some(level) = req.level {
         rows.retain(|d| {
             d.received_on
@@ -322,20 +259,13 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: Format) -> ExitCo
     let bytes = match format {
         Format::Text => m.to_text().into_bytes(),
         Format::Csv => m.to_csv(),
-        Format::Json => match json_bytes(&m) {
-            Ok(v) => v,
-            Err(c) => return c,
-        },
+        Format::Json => json_bytes(&m)?,
         Format::Html | Format::Xlsx => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    "Danh sách hồ sơ chưa số hóa có các dạng text, csv, json.",
-                    "The missing list comes as text, csv or json."
-                )
-            );
-            return ExitCode::Usage;
+            return Err(CliError::usage(say(
+                lang,
+                "Danh sách hồ sơ chưa số hóa có các dạng text, csv, json.",
+                "The missing list comes as text, csv or json.",
+            )));
         }
     };
     emit(args.output.as_deref(), &bytes, lang)
@@ -352,45 +282,30 @@ struct ImportSummary<'a> {
     unknown_units: BTreeMap<String, u64>,
 }
 
-pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode {
+pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResult {
     let lang = settings.ui_language;
-    let table = match Table::read(file) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    &format!("Không đọc được sổ tiếp nhận: {e}. Hãy xuất lại tệp dạng CSV (UTF-8) hoặc XLSX."),
-                    &format!("Cannot read the register: {e}. Export it again as CSV (UTF-8) or XLSX."),
-                )
-            );
-            return if matches!(e, crate::tabular::TableError::Read { .. }) {
-                ExitCode::Usage
-            } else {
-                ExitCode::InputsFailed
-            };
-        }
-    };
-    let (rows, bad) = match crate::register::parse(table, &settings.register.columns, lang) {
-        Ok(x) => x,
-        Err(crate::register::MissingColumns(m)) => {
-            eprintln!("sohoa: {m}");
-            return ExitCode::InputsFailed;
-        }
-    };
-    let records = match open(settings) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    let tree = load_tree(settings, &records).unwrap_or_default();
-    let imported = match records.upsert_register(&rows) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let table = Table::read(file).map_err(|e| {
+        // A file that cannot be read is a bad path; one that reads but is no
+        // table is an import with bad rows (all of them).
+        let exit = if matches!(e, crate::tabular::TableError::Read { .. }) {
+            ExitCode::Usage
+        } else {
+            ExitCode::InputsFailed
+        };
+        CliError::new(
+            exit,
+            say(
+                lang,
+                &format!("Không đọc được sổ tiếp nhận: {e}. Hãy xuất lại tệp dạng CSV (UTF-8) hoặc XLSX."),
+                &format!("Cannot read the register: {e}. Export it again as CSV (UTF-8) or XLSX."),
+            ),
+        )
+    })?;
+    let (rows, bad) = crate::register::parse(table, &settings.register.columns, lang)
+        .map_err(|crate::register::MissingColumns(m)| CliError::new(ExitCode::InputsFailed, m))?;
+    let records = open(settings)?;
+    let tree = tree_or_warn(settings, &records).unwrap_or_default();
+    let imported = records.upsert_register(&rows)?;
     let mut unknown_units: BTreeMap<String, u64> = BTreeMap::new();
     if !tree.is_empty() {
         for r in rows
@@ -400,19 +315,20 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
             *unknown_units.entry(r.unit_code.clone()).or_default() += 1;
         }
     }
+    let outcome = if bad.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::InputsFailed
+    };
     if json {
-        let code = super::print_json(&ImportSummary {
+        super::print_json(&ImportSummary {
             file: file.display().to_string(),
             rows: rows.len() + bad.len(),
             imported,
             bad_rows: &bad,
             unknown_units,
-        });
-        return if code != ExitCode::Ok || bad.is_empty() {
-            code
-        } else {
-            ExitCode::InputsFailed
-        };
+        })?;
+        return Ok(outcome);
     }
     let n = |x: u64| count(x, lang);
     let (file, good, added, updated, unchanged, skipped) = (
@@ -473,43 +389,24 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> ExitCode
             )
         );
     }
-    if bad.is_empty() {
-        ExitCode::Ok
-    } else {
-        ExitCode::InputsFailed
-    }
+    Ok(outcome)
 }
 
-pub fn units_import(settings: &Settings, file: &Path) -> ExitCode {
+pub fn units_import(settings: &Settings, file: &Path) -> CliResult {
     let lang = settings.ui_language;
     let checked =
         units::read_file(file, lang).and_then(|u| UnitTree::new(u.clone(), lang).map(|_| u));
-    let list = match checked {
-        Ok(u) => u,
-        Err(p) => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    &format!("Danh mục đơn vị {} có lỗi, chưa nhập gì:", file.display()),
-                    &format!(
-                        "The unit tree {} has errors; nothing was imported:",
-                        file.display()
-                    ),
-                )
-            );
-            print_problems(&p, lang);
-            return ExitCode::InputsFailed;
-        }
-    };
-    let records = match open(settings) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    if let Err(e) = records.replace_units(&list) {
-        eprintln!("sohoa: {e}");
-        return ExitCode::DataDir;
-    }
+    let list = checked.map_err(|p| {
+        let shown = file.display();
+        let heading = say(
+            lang,
+            &format!("Danh mục đơn vị {shown} có lỗi, chưa nhập gì:"),
+            &format!("The unit tree {shown} has errors; nothing was imported:"),
+        );
+        CliError::new(ExitCode::InputsFailed, tree_problems(heading, &p, lang))
+    })?;
+    let records = open(settings)?;
+    records.replace_units(&list)?;
     let per = |l: Level| count(list.iter().filter(|u| u.level == l).count() as u64, lang);
     let (all, file) = (count(list.len() as u64, lang), file.display());
     let (t, h, x) = (per(Level::Tinh), per(Level::Huyen), per(Level::Xa));
@@ -520,26 +417,20 @@ pub fn units_import(settings: &Settings, file: &Path) -> ExitCode {
             UiLanguage::En => format!("Imported {all} units from {file} (province level {t}, district level {h}, commune level {x})."),
         }
     );
-    ExitCode::Ok
+    Ok(Outcome::Done)
 }
 
-pub fn units_list(settings: &Settings) -> ExitCode {
+pub fn units_list(settings: &Settings) -> CliResult {
     let lang = settings.ui_language;
-    let (_, tree) = match open_with_tree(settings) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
+    let (_, tree) = open_with_tree(settings)?;
     if tree.is_empty() {
-        eprintln!(
-            "{}",
-            say(
-                lang,
-                "Chưa có danh mục đơn vị. Hãy nhập: sohoa units import TỆP",
-                "No unit tree. Import one: sohoa units import FILE"
-            )
-        );
-        return ExitCode::NotFound;
+        return Err(CliError::not_found(say(
+            lang,
+            "Chưa có danh mục đơn vị. Hãy nhập: sohoa units import TỆP",
+            "No unit tree. Import one: sohoa units import FILE",
+        )));
     }
+    let mut out = String::new();
     let mut stack: Vec<usize> = tree.children(None).into_iter().rev().collect();
     while let Some(i) = stack.pop() {
         let u = tree.unit(i);
@@ -551,8 +442,8 @@ pub fn units_list(settings: &Settings) -> ExitCode {
                 t.map(report::period::vn_date).unwrap_or_default()
             ),
         };
-        println!(
-            "{}{} {} – {}{validity}",
+        out += &format!(
+            "{}{} {} – {}{validity}\n",
             "  ".repeat(tree.depth(i)),
             u.code,
             u.name,
@@ -560,7 +451,8 @@ pub fn units_list(settings: &Settings) -> ExitCode {
         );
         stack.extend(tree.children(Some(i)).into_iter().rev());
     }
-    ExitCode::Ok
+    print_out(out.as_bytes())?;
+    Ok(Outcome::Done)
 }
 
 /// After a batch: the digitization figure per level and in total, over every dossier known.
@@ -568,7 +460,7 @@ pub fn print_digitization(settings: &Settings) {
     let Ok(records) = Records::open_configured(settings) else {
         return;
     };
-    let Ok(tree) = load_tree(settings, &records) else {
+    let Some(tree) = tree_or_warn(settings, &records) else {
         return;
     };
     let req = Request {

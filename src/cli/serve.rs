@@ -1,6 +1,6 @@
 //! `sohoa serve` and `sohoa station add|list|revoke`.
 
-use super::{print_json, say, ExitCode};
+use super::{print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::count;
 use crate::records::Records;
@@ -12,36 +12,26 @@ pub fn run(
     listen: &str,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
-) -> ExitCode {
+) -> CliResult {
     let lang = settings.ui_language;
     let tls = match (tls_cert, tls_key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
         (None, None) => None,
         _ => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    "Cần cả --tls-cert và --tls-key để bật HTTPS.",
-                    "HTTPS needs both --tls-cert and --tls-key."
-                )
-            );
-            return ExitCode::Usage;
+            return Err(CliError::usage(say(
+                lang,
+                "Cần cả --tls-cert và --tls-key để bật HTTPS.",
+                "HTTPS needs both --tls-cert and --tls-key.",
+            )));
         }
     };
     let https = tls.is_some();
-    let tree = match Records::open_configured(settings)
-        .map_err(|e| e.to_string())
-        .and_then(|r| super::report::load_tree(settings, &r).map_err(|_| String::new()))
-    {
-        Ok(t) => t,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("sohoa: {e}");
-            }
-            return ExitCode::DataDir;
-        }
-    };
+    let records = Records::open_configured(settings)?;
+    // The server cannot start without its unit tree: the data it serves is
+    // unusable (exit 5), whatever the tree's fault.
+    let tree =
+        super::report::load_tree(settings, &records).map_err(|e| e.with_exit(ExitCode::DataDir))?;
+    drop(records);
     let result = serve::serve(settings.clone(), tree, listen, tls, |addr| {
         let scheme = if https { "https" } else { "http" };
         eprintln!(
@@ -53,29 +43,19 @@ pub fn run(
             )
         );
     });
-    match result {
-        Ok(()) => ExitCode::Ok,
-        Err(e @ serve::ServeError::Listen { .. }) | Err(e @ serve::ServeError::Tls(_)) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::Usage
+    result.map_err(|e| match e {
+        serve::ServeError::Listen { .. } | serve::ServeError::Tls(_) => {
+            CliError::usage(e.to_string())
         }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::DataDir
-        }
-    }
+        _ => CliError::data_dir(e),
+    })?;
+    Ok(Outcome::Done)
 }
 
-pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
+pub fn add_station(settings: &Settings, name: &str, unit: &str, monitor: bool) -> CliResult {
     let lang = settings.ui_language;
-    let records = match Records::open_configured(settings) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
-    if let Ok(tree) = super::report::load_tree(settings, &records) {
+    let records = Records::open_configured(settings)?;
+    if let Some(tree) = super::report::tree_or_warn(settings, &records) {
         if !tree.is_empty() && !tree.knows(unit) {
             eprintln!(
                 "{}",
@@ -87,110 +67,81 @@ pub fn add_station(settings: &Settings, name: &str, unit: &str) -> ExitCode {
             );
         }
     }
-    let token = match serve::new_token() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::Internal;
-        }
-    };
-    match records.add_station(name, unit, &serve::token_digest(&token)) {
-        Ok(Some(_)) => {
-            println!(
-                "{}",
-                say(
-                    lang,
-                    &format!("Đã tạo trạm {name} (đơn vị {unit}). Mã truy cập chỉ hiện một lần, hãy lưu lại:"),
-                    &format!("Station {name} (unit {unit}) created. The token is shown once; keep it:"),
-                )
-            );
-            println!("{token}");
-            ExitCode::Ok
-        }
-        Ok(None) => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    &format!("Đã có trạm tên {name}."),
-                    &format!("A station named {name} exists already.")
-                )
-            );
-            ExitCode::Usage
-        }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::DataDir
-        }
+    let token = serve::new_token().map_err(CliError::internal)?;
+    if records
+        .add_station(name, unit, &serve::token_digest(&token), monitor)?
+        .is_none()
+    {
+        return Err(CliError::usage(say(
+            lang,
+            &format!("Đã có trạm tên {name}."),
+            &format!("A station named {name} exists already."),
+        )));
     }
+    println!(
+        "{}",
+        say(
+            lang,
+            &format!(
+                "Đã tạo trạm {name} (đơn vị {unit}). Mã truy cập chỉ hiện một lần, hãy lưu lại:"
+            ),
+            &format!("Station {name} (unit {unit}) created. The token is shown once; keep it:"),
+        )
+    );
+    println!("{token}");
+    Ok(Outcome::Done)
 }
 
-pub fn list_stations(settings: &Settings, json: bool) -> ExitCode {
+pub fn list_stations(settings: &Settings, json: bool) -> CliResult {
     let lang = settings.ui_language;
-    let lines = match Records::open_configured(settings).and_then(|r| r.stations()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let lines = Records::open_configured(settings)?.stations()?;
     if json {
-        return print_json(&lines);
+        print_json(&lines)?;
+        return Ok(Outcome::Done);
     }
+    let mut out = String::new();
     for l in &lines {
         let state = match &l.revoked_at {
             Some(t) => say(lang, &format!("đã thu hồi {t}"), &format!("revoked {t}")),
             None => say(lang, "đang hoạt động", "active"),
         };
-        println!(
-            "{}",
-            say(
-                lang,
-                &format!(
-                    "{}  đơn vị {}  tạo {}  {state}  đã gửi {} tài liệu",
-                    l.station.name,
-                    l.station.unit_code,
-                    l.created_at,
-                    count(l.uploads, lang)
-                ),
-                &format!(
-                    "{}  unit {}  created {}  {state}  {} documents sent",
-                    l.station.name, l.station.unit_code, l.created_at, l.uploads
-                ),
-            )
+        out += &say(
+            lang,
+            &format!(
+                "{}  đơn vị {}  tạo {}  {state}  đã gửi {} tài liệu\n",
+                l.station.name,
+                l.station.unit_code,
+                l.created_at,
+                count(l.uploads, lang)
+            ),
+            &format!(
+                "{}  unit {}  created {}  {state}  {} documents sent\n",
+                l.station.name, l.station.unit_code, l.created_at, l.uploads
+            ),
         );
     }
-    ExitCode::Ok
+    print_out(out.as_bytes())?;
+    Ok(Outcome::Done)
 }
 
-pub fn revoke_station(settings: &Settings, name: &str) -> ExitCode {
+pub fn revoke_station(settings: &Settings, name: &str) -> CliResult {
     let lang = settings.ui_language;
-    match Records::open_configured(settings).and_then(|r| r.revoke_station(name)) {
-        Ok(true) => {
-            println!(
-                "{}",
-                say(
-                    lang,
-                    &format!("Đã thu hồi mã truy cập của trạm {name}; các yêu cầu của trạm này sẽ bị từ chối."),
-                    &format!("Station {name}'s token is revoked; its requests are refused from now on."),
-                )
-            );
-            ExitCode::Ok
-        }
-        Ok(false) => {
-            eprintln!(
-                "sohoa: {}",
-                say(
-                    lang,
-                    &format!("Không có trạm đang hoạt động tên {name} (xem sohoa station list)."),
-                    &format!("No active station named {name} (see sohoa station list)."),
-                )
-            );
-            ExitCode::NotFound
-        }
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            ExitCode::DataDir
-        }
+    if !Records::open_configured(settings)?.revoke_station(name)? {
+        return Err(CliError::not_found(say(
+            lang,
+            &format!("Không có trạm đang hoạt động tên {name} (xem sohoa station list)."),
+            &format!("No active station named {name} (see sohoa station list)."),
+        )));
     }
+    println!(
+        "{}",
+        say(
+            lang,
+            &format!(
+                "Đã thu hồi mã truy cập của trạm {name}; các yêu cầu của trạm này sẽ bị từ chối."
+            ),
+            &format!("Station {name}'s token is revoked; its requests are refused from now on."),
+        )
+    );
+    Ok(Outcome::Done)
 }

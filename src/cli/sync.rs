@@ -1,6 +1,6 @@
 //! `sohoa sync`: push what waits to the district server, pull the register.
 
-use super::{print_json, say, ExitCode};
+use super::{print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::count;
 use crate::records::{ImportCounts, Records};
@@ -23,40 +23,24 @@ struct Summary {
     offline: Option<String>,
 }
 
-pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> ExitCode {
+pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> CliResult {
     let lang = settings.ui_language;
-    let client = match Client::new(settings) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sohoa: {}", sync::text::cannot_start(lang, &e));
-            return ExitCode::Usage;
-        }
-    };
-    let mut records = match Records::open_configured(settings) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let client = Client::new(settings)
+        .map_err(|e| CliError::new(ExitCode::Usage, sync::text::cannot_start(lang, &e)))?;
+    let mut records = Records::open_configured(settings)?;
     if retry_refused {
-        match records.outbox_retry_refused() {
-            Ok(n) => eprintln!(
-                "{}",
-                say(
-                    lang,
-                    &format!(
-                        "Đưa lại {} tài liệu bị từ chối vào hàng chờ gửi.",
-                        count(n, lang)
-                    ),
-                    &format!("{n} refused documents put back in line."),
-                )
-            ),
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::DataDir;
-            }
-        }
+        let n = records.outbox_retry_refused()?;
+        eprintln!(
+            "{}",
+            say(
+                lang,
+                &format!(
+                    "Đưa lại {} tài liệu bị từ chối vào hàng chờ gửi.",
+                    count(n, lang)
+                ),
+                &format!("{n} refused documents put back in line."),
+            )
+        );
     }
     let deadline = Instant::now() + Duration::from_secs_f64(wait.max(0.0));
     let never = AtomicBool::new(false);
@@ -81,13 +65,7 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
         ),
     };
     let last: Pass = loop {
-        let p = match sync::pass(&mut records, &settings.data_dir, &client, &mut on_sent) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("sohoa: {e}");
-                return ExitCode::DataDir;
-            }
-        };
+        let p = sync::pass(&mut records, &settings.data_dir, &client, &mut on_sent)?;
         sent += p.sent;
         duplicates += p.duplicates;
         if let Some(c) = p.register {
@@ -111,13 +89,7 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let summary = match records.outbox_summary() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("sohoa: {e}");
-            return ExitCode::DataDir;
-        }
-    };
+    let summary = records.outbox_summary()?;
     let out = Summary {
         server: client.server().to_string(),
         sent,
@@ -130,15 +102,17 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> E
         offline: last.offline.clone(),
     };
     if json {
-        print_json(&out);
+        print_json(&out)?;
     } else {
-        print!("{}", render(&out, lang));
+        print_out(render(&out, lang).as_bytes())?;
     }
-    if out.waiting == 0 && out.refused.is_empty() && out.unauthorized.is_none() {
-        ExitCode::Ok
-    } else {
-        ExitCode::SyncIncomplete
-    }
+    Ok(
+        if out.waiting == 0 && out.refused.is_empty() && out.unauthorized.is_none() {
+            Outcome::Done
+        } else {
+            Outcome::SyncIncomplete
+        },
+    )
 }
 
 fn render(s: &Summary, lang: crate::format::UiLanguage) -> String {

@@ -1,7 +1,7 @@
 //! `sohoa watch` (signals, the drain deadline, operator log lines) and
 //! `sohoa status`.
 
-use super::{print_json, ExitCode};
+use super::{print_json, print_out, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::{count, UiLanguage};
 use crate::pipeline::BatchError;
@@ -25,7 +25,7 @@ pub fn watch(
     inboxes: &[PathBuf],
     settle: Option<f64>,
     poll: Option<f64>,
-) -> ExitCode {
+) -> CliResult {
     let lang = settings.ui_language;
     let specs = watch::inbox_specs(settings, inboxes, settle, poll);
     let stop = Arc::new(AtomicBool::new(false));
@@ -35,10 +35,7 @@ pub fn watch(
         let registered =
             signal_hook::flag::register_conditional_shutdown(sig, 0, Arc::clone(&stop))
                 .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
-        if let Err(e) = registered {
-            eprintln!("sohoa: cannot handle signals: {e}");
-            return ExitCode::Internal;
-        }
+        registered.map_err(|e| CliError::internal(format!("cannot handle signals: {e}")))?;
     }
     // The drain deadline: in-flight work gets `drain_seconds`, then we leave;
     // the next start redoes what was cut short.
@@ -58,27 +55,21 @@ pub fn watch(
         let (settings, stop) = (settings.clone(), Arc::clone(&stop));
         std::thread::spawn(move || crate::sync::run_loop(&settings, &stop, &say));
     }
-    match watch::run(settings, specs, &stop, &say) {
-        Ok(()) => ExitCode::Ok,
-        Err(e) => {
-            eprintln!("sohoa: {}", fatal(&e, lang));
-            match e {
-                WatchError::Lock(LockError::Held { .. }) => ExitCode::AlreadyRunning,
-                WatchError::Lock(LockError::Io { .. }) | WatchError::Records(_) => {
-                    ExitCode::DataDir
-                }
-                WatchError::Pipeline(BatchError::Ocr(_)) => ExitCode::MissingDependency,
-                WatchError::Pipeline(BatchError::Records(_)) => ExitCode::DataDir,
-                WatchError::Inbox(_) | WatchError::NoInbox => ExitCode::Usage,
-                WatchError::Pipeline(_) => ExitCode::Internal,
-            }
-        }
-    }
+    watch::run(settings, specs, &stop, &say).map_err(|e| fatal(&e, lang))?;
+    Ok(Outcome::Done)
 }
 
-/// What the operator reads when the watcher cannot start.
-fn fatal(e: &WatchError, lang: UiLanguage) -> String {
-    match (e, lang) {
+/// What the operator reads when the watcher cannot start, and the exit code.
+fn fatal(e: &WatchError, lang: UiLanguage) -> CliError {
+    let exit = match e {
+        WatchError::Lock(LockError::Held { .. }) => ExitCode::AlreadyRunning,
+        WatchError::Lock(LockError::Io { .. }) | WatchError::Records(_) => ExitCode::DataDir,
+        WatchError::Pipeline(BatchError::Ocr(_)) => ExitCode::MissingDependency,
+        WatchError::Pipeline(BatchError::Records(_)) => ExitCode::DataDir,
+        WatchError::Inbox(_) | WatchError::NoInbox => ExitCode::Usage,
+        WatchError::Pipeline(_) => ExitCode::Internal,
+    };
+    let message = match (e, lang) {
         (WatchError::Lock(LockError::Held { path, holder }), UiLanguage::Vi) => format!(
             "đã có một tiến trình sohoa watch khác chạy trên thư mục dữ liệu {} ({holder}); không chạy thêm tiến trình thứ hai",
             path.display()
@@ -90,7 +81,8 @@ fn fatal(e: &WatchError, lang: UiLanguage) -> String {
             "chưa có hộp thư quét nào: hãy ghi đường dẫn trên dòng lệnh hoặc khai báo [[inbox]] trong tệp cấu hình".into()
         }
         _ => e.to_string(),
-    }
+    };
+    CliError::new(exit, message)
 }
 
 #[derive(serde::Serialize)]
@@ -120,18 +112,12 @@ struct InboxLine {
     waiting: usize,
 }
 
-pub fn status(settings: &Settings, json: bool) -> ExitCode {
+pub fn status(settings: &Settings, json: bool) -> CliResult {
     let lang = settings.ui_language;
     let holder = watch::holder(&settings.data_dir, settings.database_url.is_some());
     let (inboxes, recent_failures, sync) =
         if settings.database_url.is_some() || settings.database_path().exists() {
-            let records = match Records::open_configured(settings) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("sohoa: {e}");
-                    return ExitCode::DataDir;
-                }
-            };
+            let records = Records::open_configured(settings)?;
             let inboxes = records.inbox_status().unwrap_or_default();
             let failures = records.recent_failures(5).unwrap_or_default();
             (inboxes, failures, sync_status(settings, &records))
@@ -157,15 +143,15 @@ pub fn status(settings: &Settings, json: bool) -> ExitCode {
         sync,
     };
     if json {
-        print_json(&status);
+        print_json(&status)?;
     } else {
-        print!("{}", render(&status, lang));
+        print_out(render(&status, lang).as_bytes())?;
     }
-    if status.watcher_running {
-        ExitCode::Ok
+    Ok(if status.watcher_running {
+        Outcome::Done
     } else {
-        ExitCode::NoWatcher
-    }
+        Outcome::NoWatcher
+    })
 }
 
 /// The outbox, when this station syncs (or did).

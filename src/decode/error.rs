@@ -1,3 +1,4 @@
+use crate::errors::ErrorCode;
 use thiserror::Error;
 
 /// Why an input file could not be decoded. Each variant maps to a stable error
@@ -26,15 +27,15 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// Stable code recorded with failed documents and shown to operators.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DecodeError::Empty => "E_EMPTY",
-            DecodeError::NotAnImage => "E_NOT_IMAGE",
-            DecodeError::Corrupt(_) => "E_CORRUPT",
-            DecodeError::Encrypted => "E_ENCRYPTED",
-            DecodeError::TooLarge { .. } => "E_TOO_LARGE",
-            DecodeError::NoPages => "E_NO_PAGES",
-            DecodeError::Unsupported(_) => "E_UNSUPPORTED",
+            DecodeError::Empty => ErrorCode::Empty,
+            DecodeError::NotAnImage => ErrorCode::NotImage,
+            DecodeError::Corrupt(_) => ErrorCode::Corrupt,
+            DecodeError::Encrypted => ErrorCode::Encrypted,
+            DecodeError::TooLarge { .. } => ErrorCode::TooLarge,
+            DecodeError::NoPages => ErrorCode::NoPages,
+            DecodeError::Unsupported(_) => ErrorCode::Unsupported,
         }
     }
 }

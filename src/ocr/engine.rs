@@ -56,10 +56,10 @@ pub enum OcrError {
 }
 
 impl OcrError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::errors::ErrorCode {
         match self {
-            OcrError::Init { .. } => "E_OCR_INIT",
-            OcrError::Engine(_) => "E_OCR",
+            OcrError::Init { .. } => crate::errors::ErrorCode::OcrInit,
+            OcrError::Engine(_) => crate::errors::ErrorCode::Ocr,
         }
     }
 }

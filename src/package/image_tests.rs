@@ -157,13 +157,13 @@ fn bad_input_gives_stable_error_codes() {
         data: vec![0; 10],
     };
     let err = encode_image(1, stored, 4, 4).unwrap_err();
-    assert_eq!(err.code(), "E_PACKAGE_IMAGE");
+    assert_eq!(err.code().as_wire(), "E_PACKAGE_IMAGE");
     assert_eq!(
         err.to_string(),
         "page 1: invalid stored image: pixel data is 10 bytes, expected 48"
     );
     assert_eq!(
-        write_pdf(Vec::new(), &info()).unwrap_err().code(),
+        write_pdf(Vec::new(), &info()).unwrap_err().code().as_wire(),
         "E_PACKAGE_NO_PAGES"
     );
     let stored = StoredImage::Lossless {
@@ -173,13 +173,19 @@ fn bad_input_gives_stable_error_codes() {
     let image = encoded(&stored, 4, 4);
     let mut p = page(image.clone(), 45);
     assert_eq!(
-        write_pdf(vec![p.clone()], &info()).unwrap_err().code(),
+        write_pdf(vec![p.clone()], &info())
+            .unwrap_err()
+            .code()
+            .as_wire(),
         "E_PACKAGE_PAGE"
     );
     p.turn = 0;
     p.dpi = (f32::NAN, 72.0);
     assert_eq!(
-        write_pdf(vec![p.clone()], &info()).unwrap_err().code(),
+        write_pdf(vec![p.clone()], &info())
+            .unwrap_err()
+            .code()
+            .as_wire(),
         "E_PACKAGE_PAGE"
     );
     let jpeg = StoredImage::Jpeg {
@@ -188,7 +194,7 @@ fn bad_input_gives_stable_error_codes() {
         inverted_cmyk: false,
     };
     assert_eq!(
-        encode_image(1, jpeg, 4, 4).unwrap_err().code(),
+        encode_image(1, jpeg, 4, 4).unwrap_err().code().as_wire(),
         "E_PACKAGE_IMAGE"
     );
     assert_eq!(
@@ -214,7 +220,7 @@ fn bad_input_gives_stable_error_codes() {
     p.dpi = (3.0, 3.0);
     p.ocr = Some(&ocr);
     let err = write_pdf(vec![p.clone()], &info()).unwrap_err();
-    assert_eq!(err.code(), "E_PACKAGE_OCR");
+    assert_eq!(err.code().as_wire(), "E_PACKAGE_OCR");
 }
 
 #[test]

@@ -84,12 +84,13 @@ pub enum PackageError {
 
 impl PackageError {
     /// A stable code for logs, reports and exit-status mapping.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        use crate::errors::ErrorCode;
         match self {
-            PackageError::NoPages => "E_PACKAGE_NO_PAGES",
-            PackageError::InvalidPage { .. } => "E_PACKAGE_PAGE",
-            PackageError::InvalidImage { .. } => "E_PACKAGE_IMAGE",
-            PackageError::InvalidOcr { .. } => "E_PACKAGE_OCR",
+            PackageError::NoPages => ErrorCode::PackageNoPages,
+            PackageError::InvalidPage { .. } => ErrorCode::PackagePage,
+            PackageError::InvalidImage { .. } => ErrorCode::PackageImage,
+            PackageError::InvalidOcr { .. } => ErrorCode::PackageOcr,
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::{lock, Progress};
 use crate::config::Settings;
 use crate::decode::{self, Page};
+use crate::errors::ErrorCode;
 use crate::intake::Component;
 use crate::messages::Problem;
 use crate::ocr::{detect_orientation, Engine, OcrPage};
@@ -63,7 +64,7 @@ impl Job {
             name: component.name.clone(),
             input_path,
             input_sha256: digest,
-            error_code: problem.code.into(),
+            error_code: problem.code.as_wire().into(),
             message: problem.message(crate::format::UiLanguage::Vi),
         }
     }
@@ -167,16 +168,16 @@ fn feed(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let problem = |code: &'static str, why: String| Problem::new(code, shown.clone(), why);
+        let problem = |code: ErrorCode, why: String| Problem::new(code, shown.clone(), why);
         let bytes = match std::fs::read(path) {
             Ok(b) if &store::sha256_hex(&b) == hash => decode::FileBytes::new(b),
             Ok(_) => {
                 let why = "file changed while being processed; it will be taken next run";
-                let _ = tx.send(Err(problem("E_CHANGED", why.into())));
+                let _ = tx.send(Err(problem(ErrorCode::Changed, why.into())));
                 return;
             }
             Err(e) => {
-                let _ = tx.send(Err(problem("E_READ", e.to_string())));
+                let _ = tx.send(Err(problem(ErrorCode::Read, e.to_string())));
                 return;
             }
         };
@@ -271,8 +272,14 @@ pub fn process_component(
         .next_version(job.dossier_id, job.component.kind, &job.component.name)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     let rel = store::archive_rel_path(&job.code, job.component.kind, &job.component.name, version);
-    store::write_atomic(&settings.data_dir.join(&rel), &pdf)
+    // Never over an existing file: an orphan of a crash keeps its place, and
+    // this copy goes beside it under the next free name.
+    let placed = store::write_new(&settings.data_dir.join(&rel), &pdf)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    let rel = placed
+        .strip_prefix(&settings.data_dir)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or(rel);
     let doc = NewDocument {
         dossier_id: job.dossier_id,
         kind: job.component.kind,

@@ -10,6 +10,7 @@ mod summary;
 pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};
 
 use crate::config::Settings;
+use crate::errors::ErrorCode;
 use crate::intake::{self, Component, Dossier, IntakeProblem};
 use crate::messages::Problem;
 use crate::ocr::{Engine, OcrError};
@@ -66,10 +67,6 @@ pub enum Outcome {
     /// stopping. Left where it is for the next look.
     Deferred,
 }
-
-/// Failures that say nothing about the input: it changed while read, or the
-/// archive, the database or the OCR engine could not be used.
-const RETRYABLE: [&str; 4] = ["E_CHANGED", "E_STORE", "E_DATABASE", "E_OCR_INIT"];
 
 /// The components of the dossiers planned so far, split by what they need.
 #[derive(Default)]
@@ -171,8 +168,11 @@ impl<'s> Pipeline<'s> {
             let result = match out {
                 None => Outcome::Deferred,
                 Some(Ok(d)) => Outcome::Archived { pages: d.pages },
-                Some(Err(p)) if self.defer_retryable && RETRYABLE.contains(&p.code) => {
-                    tracing::info!(code = p.code, file = %p.file, detail = %p.detail, "left for a later try");
+                Some(Err(p)) if self.defer_retryable && p.code.retryable() => {
+                    // The failure says nothing about the input (it changed
+                    // while read; the archive, the database or the OCR engine
+                    // could not be used): it is left for the next look.
+                    tracing::info!(code = p.code.as_wire(), file = %p.file, detail = %p.detail, "left for a later try");
                     Outcome::Deferred
                 }
                 Some(Err(p)) => {
@@ -289,7 +289,7 @@ fn plan_component(
         match std::fs::read(file) {
             Ok(bytes) => hashes.push((shown, sha256_hex(&bytes), bytes.len() as u64)),
             Err(e) => {
-                let problem = Problem::new("E_READ", shown, e.to_string());
+                let problem = Problem::new(ErrorCode::Read, shown, e.to_string());
                 return Ok(Planned::Failed(Job::failure_for(
                     &code.code, component, inbox, None, problem,
                 )));
@@ -345,10 +345,12 @@ fn plan_component(
 
 fn intake_failure(inbox: &Path, problem: &IntakeProblem) -> NewFailure {
     let (code, path, detail) = match problem {
-        IntakeProblem::InvalidCode { folder, .. } => ("E_INVALID_CODE", folder, String::new()),
-        IntakeProblem::LooseFile { path } => ("E_LOOSE_FILE", path, String::new()),
-        IntakeProblem::Symlink { path } => ("E_SYMLINK", path, String::new()),
-        IntakeProblem::Unreadable { path, reason } => ("E_UNREADABLE", path, reason.clone()),
+        IntakeProblem::InvalidCode { folder, .. } => {
+            (ErrorCode::InvalidCode, folder, String::new())
+        }
+        IntakeProblem::LooseFile { path } => (ErrorCode::LooseFile, path, String::new()),
+        IntakeProblem::Symlink { path } => (ErrorCode::Symlink, path, String::new()),
+        IntakeProblem::Unreadable { path, reason } => (ErrorCode::Unreadable, path, reason.clone()),
     };
     let shown = display_path(inbox, path);
     // The dossier a problem belongs to is the first folder under the inbox.
@@ -360,7 +362,7 @@ fn intake_failure(inbox: &Path, problem: &IntakeProblem) -> NewFailure {
         name: intake::nfc_name(path),
         input_path: shown,
         input_sha256: None,
-        error_code: code.into(),
+        error_code: code.as_wire().into(),
         message: p.message(crate::format::UiLanguage::Vi),
     }
 }

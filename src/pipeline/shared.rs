@@ -10,7 +10,7 @@ use super::{add_outcome, BatchError, Pipeline, Plan, Progress};
 use crate::config::Settings;
 use crate::intake::{self, Dossier, Entry};
 use crate::pipeline::BatchSummary;
-use crate::records::{QueueItem, Records};
+use crate::records::{retry_transient, QueueItem, Records};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +45,9 @@ pub(crate) fn file_line(path: &Path) -> String {
     )
 }
 
+/// How long a worker waits for the database to come back before it gives up.
+const PATIENCE: Duration = Duration::from_secs(120);
+
 /// `host:pid`, as the queue shows who holds an item.
 pub(crate) fn worker_name() -> String {
     format!("{}:{}", crate::store::host(), std::process::id())
@@ -71,7 +74,10 @@ pub(crate) fn heartbeat(
             last = Instant::now();
             let ids = held.lock().unwrap_or_else(|p| p.into_inner()).clone();
             if !ids.is_empty() {
-                if let Err(e) = records.renew(&worker, &ids, lease) {
+                let patience = Duration::from_secs(lease.max(3) as u64 / 3);
+                if let Err(e) =
+                    retry_transient("renew", patience, || records.renew(&worker, &ids, lease))
+                {
                     tracing::warn!(error = %e, "cannot renew the leases of the dossiers in progress");
                 }
             }
@@ -146,13 +152,13 @@ fn work(
     let take = 2 * settings.effective_jobs();
     let never = AtomicBool::new(false);
     loop {
-        let claimed: Vec<QueueItem> =
-            pipeline
-                .records()
-                .claim(worker, take, settings.queue.lease_seconds)?;
+        let records = pipeline.records().clone();
+        let claimed: Vec<QueueItem> = retry_transient("claim", PATIENCE, || {
+            records.claim(worker, take, settings.queue.lease_seconds)
+        })?;
         if claimed.is_empty() {
             // Others still hold items: wait, in case one of them dies and its lease runs out.
-            if pipeline.records().unfinished_items()? == 0 {
+            if retry_transient("queue", PATIENCE, || records.unfinished_items())? == 0 {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(500));
@@ -186,7 +192,9 @@ fn work(
             add_outcome(summary, outcome.result);
         }
         for item in &claimed {
-            pipeline.records().finish_item(worker, item.id, false)?;
+            retry_transient("finish", PATIENCE, || {
+                records.finish_item(worker, item.id, false)
+            })?;
         }
         held.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }

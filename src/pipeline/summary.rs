@@ -1,7 +1,9 @@
 //! What a batch reports: per-document progress while it runs, and the final
 //! summary (counts, failures with their operator messages, throughput).
 
+use crate::errors::ErrorCode;
 use crate::format::{count, decimal, UiLanguage};
+use crate::messages::Problem;
 use crate::records::NewFailure;
 use serde::Serialize;
 use std::time::Duration;
@@ -30,21 +32,19 @@ pub struct FailureReport {
 
 impl FailureReport {
     pub fn from_failure(f: &NewFailure, lang: UiLanguage) -> FailureReport {
-        let problem = crate::messages::Problem::new(
-            // Codes come from a closed set; unknown ones fall back to a generic text.
-            crate::messages::known_code(&f.error_code),
-            f.input_path.clone(),
-            String::new(),
-        );
+        // The recorded message is Vietnamese; another language is rendered
+        // again from the code (a code this version does not know keeps it).
+        let message = match ErrorCode::from_wire(&f.error_code) {
+            Some(code) if lang != UiLanguage::Vi => {
+                Problem::new(code, f.input_path.clone(), String::new()).message(lang)
+            }
+            _ => f.message.clone(),
+        };
         FailureReport {
             dossier: f.dossier_code.clone(),
             file: f.input_path.clone(),
             code: f.error_code.clone(),
-            message: if lang == UiLanguage::Vi {
-                f.message.clone()
-            } else {
-                problem.message(lang)
-            },
+            message,
         }
     }
 }
@@ -100,5 +100,57 @@ impl BatchSummary {
                 secs,
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: &str) -> NewFailure {
+        NewFailure {
+            dossier_code: "000.00.18.H44-230314-0027".into(),
+            kind: None,
+            name: "02-don".into(),
+            input_path: "000.00.18.H44-230314-0027/02-don.jpg".into(),
+            input_sha256: None,
+            error_code: code.into(),
+            message: "Không tạo được tệp PDF: 02-don.jpg. (tin nhắn đã ghi)".into(),
+        }
+    }
+
+    #[test]
+    fn package_failures_are_not_unknown_errors_in_english() {
+        // Regression: the list of known codes lacked E_PACKAGE_*, so English
+        // batch output said "Unknown error" for every PDF writer failure.
+        for code in [
+            "E_PACKAGE_PAGE",
+            "E_PACKAGE_IMAGE",
+            "E_PACKAGE_OCR",
+            "E_PACKAGE",
+        ] {
+            let r = FailureReport::from_failure(&failure(code), UiLanguage::En);
+            assert_eq!(r.code, code);
+            assert!(
+                r.message.starts_with("Could not build the PDF: "),
+                "{}",
+                r.message
+            );
+        }
+    }
+
+    #[test]
+    fn the_recorded_message_is_what_vietnamese_operators_read() {
+        let f = failure("E_PACKAGE_PAGE");
+        assert_eq!(
+            FailureReport::from_failure(&f, UiLanguage::Vi).message,
+            f.message
+        );
+        // A code this version does not know keeps the recorded text.
+        let f = failure("E_FROM_THE_FUTURE");
+        assert_eq!(
+            FailureReport::from_failure(&f, UiLanguage::En).message,
+            f.message
+        );
     }
 }

@@ -13,6 +13,7 @@ const SQLITE: &[(u32, &str)] = &[
     (4, include_str!("sql/sqlite/0004_queue.sql")),
     (5, include_str!("sql/sqlite/0005_stations.sql")),
     (6, include_str!("sql/sqlite/0006_sync.sql")),
+    (7, include_str!("sql/sqlite/0007_serve.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -22,6 +23,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (4, include_str!("sql/postgres/0004_queue.sql")),
     (5, include_str!("sql/postgres/0005_stations.sql")),
     (6, include_str!("sql/postgres/0006_sync.sql")),
+    (7, include_str!("sql/postgres/0007_serve.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

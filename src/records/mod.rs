@@ -40,9 +40,22 @@ impl From<rusqlite::Error> for RecordsError {
 }
 
 impl RecordsError {
-    pub fn code(&self) -> &'static str {
-        "E_DATABASE"
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        crate::errors::ErrorCode::Database
     }
+    /// A `UNIQUE` constraint refused the statement (its transaction rolled back).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            RecordsError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _))) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            RecordsError::Db(DbError::Postgres(e)) => {
+                e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+
     /// Busy/locked errors are worth retrying.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -50,15 +63,53 @@ impl RecordsError {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
-            // A connection lost or a serialization conflict: a later try may work.
+            // A connection lost, the server shutting down or starting up, a
+            // serialization conflict: a later try may work.
             RecordsError::Db(DbError::Postgres(e)) => {
+                use postgres::error::SqlState;
                 e.is_closed()
+                    || e.code().is_none()
                     || e.code().is_some_and(|c| {
-                        *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
-                            || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                        [
+                            SqlState::T_R_SERIALIZATION_FAILURE,
+                            SqlState::T_R_DEADLOCK_DETECTED,
+                            SqlState::ADMIN_SHUTDOWN,
+                            SqlState::CRASH_SHUTDOWN,
+                            SqlState::CANNOT_CONNECT_NOW,
+                        ]
+                        .contains(c)
                     })
             }
+            // No connection could be had in time (the server is down or restarting).
+            RecordsError::Db(DbError::Pool(_)) => true,
+            RecordsError::Open {
+                source: DbError::Pool(_),
+                ..
+            } => true,
             _ => false,
+        }
+    }
+}
+
+/// Runs `f` again while it fails with a transient error (the database
+/// restarting, busy, a connection lost), waiting longer each time, for up to
+/// `patience`; for a worker's idempotent steps (claiming, finishing, renewing),
+/// so a database restart makes it wait instead of dying mid-lease.
+pub fn retry_transient<T>(
+    what: &str,
+    patience: std::time::Duration,
+    mut f: impl FnMut() -> Result<T, RecordsError>,
+) -> Result<T, RecordsError> {
+    let start = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match f() {
+            Err(e) if e.is_transient() && start.elapsed() < patience => {
+                tracing::warn!(error = %e, what, "database unavailable; trying again");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+            other => return other,
         }
     }
 }

@@ -23,6 +23,7 @@ pub struct PageView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentView {
+    pub id: i64,
     pub kind: String,
     pub name: String,
     pub version: u32,
@@ -173,6 +174,7 @@ impl Records {
                 })
                 .collect::<Result<Vec<_>, RecordsError>>()?;
             view.documents.push(DocumentView {
+                id: doc_id,
                 kind: r.get(1)?,
                 name: r.get(2)?,
                 version: r.get(3)?,

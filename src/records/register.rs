@@ -1,13 +1,13 @@
 //! The register side of the records: receipt-register rows upserted onto
 //! dossiers, the unit tree, and the counts reports are made of.
 
-use super::db::{vals, Value};
+use super::db::{vals, DbError, Exec, Value};
 use super::{now, Records, RecordsError};
 use crate::register::{Channel, RegisterRow};
 use crate::units::{Level, Unit};
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a register import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -217,9 +217,178 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
+/// Rows per statement of an import. Dossier rows take 14 parameters each, so a
+/// statement stays well below SQLite's 32,766 and PostgreSQL's 65,535.
+const BATCH_ROWS: usize = 1000;
+
+/// `$from, $from+1, …` for `n` parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `rows` cut into runs of at most `max` rows in which no dossier code repeats,
+/// in order: one multi-row upsert may touch a row only once, and a later run
+/// sees what an earlier one wrote, as row-by-row upserts would.
+fn batches(rows: &[RegisterRow], max: usize) -> Vec<&[RegisterRow]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut codes: HashSet<&str> = HashSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        if i - start == max || codes.contains(r.code.as_str()) {
+            out.push(&rows[start..i]);
+            start = i;
+            codes.clear();
+        }
+        codes.insert(&r.code);
+    }
+    if start < rows.len() {
+        out.push(&rows[start..]);
+    }
+    out
+}
+
+/// Each procedure the rows name once, with the last name and field they give
+/// (a row without one keeps what was there): what upserting them row by row,
+/// each `coalesce`d onto the last, leaves behind.
+fn procedures(rows: &[RegisterRow]) -> Vec<[Value; 3]> {
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<[Value; 3]> = Vec::new();
+    for r in rows {
+        let Some(code) = &r.procedure_code else {
+            continue;
+        };
+        let i = *at.entry(code.as_str()).or_insert_with(|| {
+            out.push([Value::from(code), Value::Null, Value::Null]);
+            out.len() - 1
+        });
+        if let Some(name) = &r.procedure_name {
+            out[i][1] = Value::from(name);
+        }
+        if let Some(field) = &r.field {
+            out[i][2] = Value::from(field);
+        }
+    }
+    out
+}
+
+/// One upsert of procedures; a row equal to what is recorded is left alone.
+fn procedure_upsert_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("({})", placeholders(1 + 3 * i, 3)))
+        .collect();
+    format!(
+        "INSERT INTO procedures (code, name, field) VALUES {}
+         ON CONFLICT (code) DO UPDATE SET name = coalesce(excluded.name, procedures.name),
+            field = coalesce(excluded.field, procedures.field)
+         WHERE (procedures.name, procedures.field) IS DISTINCT FROM
+               (coalesce(excluded.name, procedures.name), coalesce(excluded.field, procedures.field))",
+        values.join(", ")
+    )
+}
+
+/// Dossier columns a register row gives, in the order of `dossier_upsert_sql`.
+const DOSSIER_ROW_PARAMS: usize = 14;
+
+fn dossier_params(r: &RegisterRow, out: &mut Vec<Value>) {
+    out.extend([
+        Value::from(&r.code),
+        Value::from(&r.unit_code),
+        Value::from(r.received_on.to_string()),
+        Value::from(r.standard_code),
+        Value::from(r.procedure_code.clone()),
+        Value::from(r.procedure_name.clone()),
+        Value::from(r.field.clone()),
+        Value::from(r.channel.map(Channel::as_str)),
+        Value::from(r.full_online),
+        Value::from(r.has_fee),
+        Value::from(r.paid_online),
+        Value::from(date_text(r.due_on)),
+        Value::from(date_text(r.resolved_on)),
+        Value::from(r.paper_result),
+    ]);
+}
+
+/// One upsert of `n` dossier rows: `$1` is the import's time, `$2` its number,
+/// then each row's `dossier_params`. A row whose register columns are what is
+/// recorded (and already registered) is left alone, so it keeps its number.
+fn dossier_upsert_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let p = |k: usize| format!("${}", 3 + DOSSIER_ROW_PARAMS * i + k);
+            let row: Vec<String> = (0..4)
+                .map(p)
+                .chain(["$1".to_string()])
+                .chain((4..DOSSIER_ROW_PARAMS).map(p))
+                .chain(["$1".to_string(), "$2".to_string()])
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
+            procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
+            paper_result, registered_at, register_seq)
+         VALUES {}
+         ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code,
+            received_on = excluded.received_on, procedure_code = excluded.procedure_code,
+            procedure_name = excluded.procedure_name, field = excluded.field, channel = excluded.channel,
+            full_online = excluded.full_online, has_fee = excluded.has_fee,
+            paid_online = excluded.paid_online, due_on = excluded.due_on,
+            resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
+            registered_at = excluded.registered_at, register_seq = excluded.register_seq
+         WHERE (dossiers.unit_code, dossiers.received_on, dossiers.procedure_code, dossiers.procedure_name,
+                dossiers.field, dossiers.channel, dossiers.full_online, dossiers.has_fee,
+                dossiers.paid_online, dossiers.due_on, dossiers.resolved_on, dossiers.paper_result,
+                dossiers.registered_at IS NOT NULL)
+           IS DISTINCT FROM (excluded.unit_code, excluded.received_on, excluded.procedure_code,
+                excluded.procedure_name, excluded.field, excluded.channel, excluded.full_online,
+                excluded.has_fee, excluded.paid_online, excluded.due_on, excluded.resolved_on,
+                excluded.paper_result, true)",
+        values.join(", ")
+    )
+}
+
+/// Upserts one batch (no code twice) and counts it: rows whose code was not
+/// recorded are added, the others updated or unchanged by the rows the upsert
+/// wrote (an insert or an update whose guard passed, on both stores).
+fn upsert_dossiers(
+    e: &mut Exec,
+    batch: &[RegisterRow],
+    at: &str,
+    seq: i64,
+) -> Result<ImportCounts, DbError> {
+    let n = batch.len();
+    let codes: Vec<Value> = batch.iter().map(|r| Value::from(&r.code)).collect();
+    let known: u64 = e.value(
+        &format!(
+            "SELECT COUNT(*) FROM dossiers WHERE code IN ({})",
+            placeholders(1, n)
+        ),
+        &codes,
+    )?;
+    let mut args = Vec::with_capacity(2 + DOSSIER_ROW_PARAMS * n);
+    args.extend([Value::from(at), Value::from(seq)]);
+    for r in batch {
+        dossier_params(r, &mut args);
+    }
+    let written = e.execute(&dossier_upsert_sql(n), &args)?;
+    let added = n as u64 - known;
+    let updated = written.saturating_sub(added);
+    Ok(ImportCounts {
+        added,
+        updated,
+        unchanged: known.saturating_sub(updated),
+    })
+}
+
 impl Records {
-    /// Upserts register rows by dossier code in one transaction. A row equal
-    /// to what is recorded changes nothing, so importing twice is a no-op.
+    /// Upserts register rows by dossier code in one transaction, a batch of
+    /// rows per statement. A row equal to what is recorded changes nothing, so
+    /// importing twice is a no-op. The counts and the rows written are those
+    /// of upserting the rows one by one in order.
     pub fn upsert_register(&self, rows: &[RegisterRow]) -> Result<ImportCounts, RecordsError> {
         let at = now();
         Ok(self.db.transaction(|e| {
@@ -232,63 +401,16 @@ impl Records {
                 "SELECT CAST(COALESCE(MAX(register_seq), 0) + 1 AS BIGINT) FROM dossiers",
                 &[],
             )?;
+            for batch in procedures(rows).chunks(BATCH_ROWS) {
+                let args: Vec<Value> = batch.iter().flatten().cloned().collect();
+                e.execute(&procedure_upsert_sql(batch.len()), &args)?;
+            }
             let mut counts = ImportCounts::default();
-            for r in rows {
-                if let Some(code) = &r.procedure_code {
-                    e.execute(
-                        "INSERT INTO procedures (code, name, field) VALUES ($1, $2, $3)
-                         ON CONFLICT (code) DO UPDATE SET name = coalesce(excluded.name, procedures.name),
-                            field = coalesce(excluded.field, procedures.field)
-                         WHERE (procedures.name, procedures.field) IS DISTINCT FROM
-                               (coalesce(excluded.name, procedures.name), coalesce(excluded.field, procedures.field))",
-                        vals![code, r.procedure_name.clone(), r.field.clone()],
-                    )?;
-                }
-                let known = e.query_opt("SELECT 1 FROM dossiers WHERE code = $1", vals![&r.code])?.is_some();
-                let changed = e.execute(
-                    "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
-                        procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
-                        paper_result, registered_at, register_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $5, $16)
-                     ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code,
-                        received_on = excluded.received_on, procedure_code = excluded.procedure_code,
-                        procedure_name = excluded.procedure_name, field = excluded.field, channel = excluded.channel,
-                        full_online = excluded.full_online, has_fee = excluded.has_fee,
-                        paid_online = excluded.paid_online, due_on = excluded.due_on,
-                        resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
-                        registered_at = excluded.registered_at, register_seq = excluded.register_seq
-                     WHERE (dossiers.unit_code, dossiers.received_on, dossiers.procedure_code, dossiers.procedure_name,
-                            dossiers.field, dossiers.channel, dossiers.full_online, dossiers.has_fee,
-                            dossiers.paid_online, dossiers.due_on, dossiers.resolved_on, dossiers.paper_result,
-                            dossiers.registered_at IS NOT NULL)
-                       IS DISTINCT FROM (excluded.unit_code, excluded.received_on, excluded.procedure_code,
-                            excluded.procedure_name, excluded.field, excluded.channel, excluded.full_online,
-                            excluded.has_fee, excluded.paid_online, excluded.due_on, excluded.resolved_on,
-                            excluded.paper_result, true)",
-                    vals![
-                        &r.code,
-                        &r.unit_code,
-                        r.received_on.to_string(),
-                        r.standard_code,
-                        &at,
-                        r.procedure_code.clone(),
-                        r.procedure_name.clone(),
-                        r.field.clone(),
-                        r.channel.map(Channel::as_str),
-                        r.full_online,
-                        r.has_fee,
-                        r.paid_online,
-                        date_text(r.due_on),
-                        date_text(r.resolved_on),
-                        r.paper_result,
-                        seq,
-                    ],
-                )?;
-                match (known, changed) {
-                    (false, _) => counts.added += 1,
-                    (true, 0) => counts.unchanged += 1,
-                    (true, _) => counts.updated += 1,
-                }
+            for batch in batches(rows, BATCH_ROWS) {
+                let c = upsert_dossiers(e, batch, &at, seq)?;
+                counts.added += c.added;
+                counts.updated += c.updated;
+                counts.unchanged += c.unchanged;
             }
             Ok(counts)
         })?)

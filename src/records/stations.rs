@@ -9,6 +9,9 @@ pub struct Station {
     pub id: i64,
     pub name: String,
     pub unit_code: String,
+    /// May read the server's own figures (`/metrics`).
+    #[serde(default)]
+    pub monitor: bool,
 }
 
 /// A station as `sohoa station list` shows it.
@@ -28,12 +31,13 @@ impl Records {
         name: &str,
         unit_code: &str,
         token_sha256: &str,
+        monitor: bool,
     ) -> Result<Option<Station>, RecordsError> {
         let row = self.db.run(|e| {
             e.query_opt(
-                "INSERT INTO stations (name, unit_code, token_sha256, created_at) VALUES ($1, $2, $3, $4)
+                "INSERT INTO stations (name, unit_code, token_sha256, created_at, monitor) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (name) DO NOTHING RETURNING id",
-                vals![name, unit_code, token_sha256, now()],
+                vals![name, unit_code, token_sha256, now(), monitor],
             )
         })?;
         row.map(|r| {
@@ -41,6 +45,7 @@ impl Records {
                 id: r.get(0)?,
                 name: name.to_string(),
                 unit_code: unit_code.to_string(),
+                monitor,
             })
         })
         .transpose()
@@ -50,7 +55,7 @@ impl Records {
     pub fn station_by_token(&self, token_sha256: &str) -> Result<Option<Station>, RecordsError> {
         let row = self.db.run(|e| {
             e.query_opt(
-                "SELECT id, name, unit_code FROM stations WHERE token_sha256 = $1 AND revoked_at IS NULL",
+                "SELECT id, name, unit_code, monitor FROM stations WHERE token_sha256 = $1 AND revoked_at IS NULL",
                 vals![token_sha256],
             )
         })?;
@@ -59,6 +64,7 @@ impl Records {
                 id: r.get(0)?,
                 name: r.get(1)?,
                 unit_code: r.get(2)?,
+                monitor: r.get(3)?,
             })
         })
         .transpose()
@@ -69,7 +75,7 @@ impl Records {
         let rows = self.db.run(|e| {
             e.query(
                 "SELECT s.id, s.name, s.unit_code, s.created_at, s.revoked_at,
-                        (SELECT COUNT(*) FROM uploads u WHERE u.station_id = s.id)
+                        (SELECT COUNT(*) FROM uploads u WHERE u.station_id = s.id), s.monitor
                    FROM stations s ORDER BY s.name",
                 &[],
             )
@@ -81,6 +87,7 @@ impl Records {
                         id: r.get(0)?,
                         name: r.get(1)?,
                         unit_code: r.get(2)?,
+                        monitor: r.get(6)?,
                     },
                     created_at: r.get(3)?,
                     revoked_at: r.get(4)?,
@@ -110,6 +117,11 @@ impl Records {
             )
         })?;
         row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+    }
+
+    /// Whether the database answers (`/health`): one round trip, no scan.
+    pub fn ping(&self) -> Result<(), RecordsError> {
+        Ok(self.db.run(|e| e.value::<i64>("SELECT 1", &[]).map(drop))?)
     }
 
     /// Counters for `/metrics`: documents, pages, unresolved failures, queue

@@ -6,6 +6,8 @@ use crate::register::{Channel, RegisterRow};
 use crate::units::{Level, Unit};
 use chrono::NaiveDate;
 
+mod register_import;
+
 pub(crate) fn postgres_records() -> Records {
     Records::connect(&super::testing::postgres_url()).expect("open the test database")
 }
@@ -364,7 +366,7 @@ fn sync_scenario(r: &mut Records) {
 
     // Server: the same PDF is a duplicate, another PDF under a taken version a conflict.
     let station = r
-        .add_station("xa-a", "000.20.18.H44", "digest")
+        .add_station("xa-a", "000.20.18.H44", "digest", false)
         .unwrap()
         .unwrap();
     assert_eq!(r.uploaded(&rec).unwrap(), Some(Stored::Duplicate(d1)));

@@ -6,22 +6,27 @@
 
 mod station;
 
-pub use station::{RegisterPage, UploadReply};
+mod limits;
 
+use crate::api::paths;
 use crate::config::Settings;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
 use crate::records::{Records, RecordsError, Station};
 use crate::report::{self, By, Period, PeriodSpec, Request};
 use crate::units::{Level, UnitTree};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// rustls is built with more than one crypto backend here (reqwest brings
 /// ring); name the one this process uses, before any TLS configuration.
@@ -44,72 +49,122 @@ pub fn token_digest(token: &str) -> String {
 
 struct App {
     settings: Settings,
-    records: Mutex<Records>,
+    records: Records,
     tree: UnitTree,
+    /// Turns for uploads being received (`[serve] max_concurrent_uploads`).
+    uploads: tokio::sync::Semaphore,
+    /// Turns for scans of many rows (reports, metrics): leaders asking for
+    /// reports in a loop queue here instead of taking every core from uploads.
+    scans: tokio::sync::Semaphore,
 }
 
 type Shared = Arc<App>;
 
 /// An error as the API returns it: a status and a JSON body with a stable
-/// code and a message in the server's language.
+/// code and a message in the server's language. Never a server path: what
+/// IT staff need goes to the log.
 struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
-        (self.status, Json(body)).into_response()
+        let status = self
+            .code
+            .http_status()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = crate::api::ErrorBody {
+            error: self.code.as_wire().to_string(),
+            message: self.message,
+        };
+        let mut r = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        r
     }
 }
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        vi: &str,
-        en: &str,
-        lang: UiLanguage,
-    ) -> ApiError {
+    /// `code` with the message for the server's language (the status is the code's).
+    fn new(code: ErrorCode, vi: &str, en: &str, lang: UiLanguage) -> ApiError {
         ApiError {
-            status,
             code,
             message: if lang == UiLanguage::Vi { vi } else { en }.to_string(),
         }
     }
 
-    fn records(e: RecordsError) -> ApiError {
+    fn records(e: RecordsError, lang: UiLanguage) -> ApiError {
         tracing::error!(error = %e, "records");
-        ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "E_DATABASE",
-            message: e.to_string(),
-        }
+        ApiError::new(
+            ErrorCode::Database,
+            "Cơ sở dữ liệu của máy chủ đang không dùng được; hãy thử lại sau ít phút.",
+            "The server's database is unavailable; try again in a few minutes.",
+            lang,
+        )
+    }
+
+    fn internal(what: impl std::fmt::Display, lang: UiLanguage) -> ApiError {
+        tracing::error!(error = %what, "internal");
+        ApiError::new(
+            ErrorCode::Internal,
+            "Lỗi nội bộ của máy chủ; hãy báo cho bộ phận CNTT.",
+            "Internal server error; tell the IT staff.",
+            lang,
+        )
+    }
+
+    fn not_found(lang: UiLanguage) -> ApiError {
+        ApiError::new(
+            ErrorCode::NotFound,
+            "Không có mục này trên máy chủ, hoặc trạm không được xem.",
+            "Not on the server, or not this station's to see.",
+            lang,
+        )
     }
 }
 
-/// Runs `f` on the records, on the blocking pool.
-async fn with_records<T: Send + 'static>(
+/// Runs `f` on the records, on the blocking pool; the records hand out a
+/// pooled connection per call, so callers never wait for one another here.
+async fn blocking<T: Send + 'static>(
     app: &Shared,
-    f: impl FnOnce(&mut Records, &App) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Records, &App) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut records = app.records.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut records, &app)
-    })
-    .await
-    .map_err(|e| ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "E_INTERNAL",
-        message: e.to_string(),
-    })?
+    let lang = app.settings.ui_language;
+    tokio::task::spawn_blocking(move || f(&app.records, &app))
+        .await
+        .map_err(|e| ApiError::internal(e, lang))?
 }
 
-/// The station whose token the request carries.
-async fn station(app: &Shared, headers: &HeaderMap) -> Result<Station, ApiError> {
+/// Who is calling: the station its token belongs to, and the units it may
+/// see and write (its own and those under it in the unit tree). Every route
+/// but `/health` takes one, so the scope is decided here and only here.
+pub(crate) struct Caller {
+    station: Station,
+    units: HashSet<String>,
+}
+
+impl Caller {
+    /// Whether a record of `unit` is this caller's to see or write.
+    fn sees(&self, unit: &str) -> bool {
+        self.units.contains(unit)
+    }
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Caller, ApiError> {
+        authenticate(app, &parts.headers).await
+    }
+}
+
+/// The station whose token the request carries, with its units.
+async fn authenticate(app: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let lang = app.settings.ui_language;
     let token = headers
         .get(header::AUTHORIZATION)
@@ -118,33 +173,42 @@ async fn station(app: &Shared, headers: &HeaderMap) -> Result<Station, ApiError>
         .map(str::to_string);
     let Some(token) = token else {
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E_NO_TOKEN",
+            ErrorCode::NoToken,
             "Thiếu mã truy cập của trạm (Authorization: Bearer …). Hãy tạo bằng lệnh sohoa station add.",
             "Missing station token (Authorization: Bearer …). Create one with sohoa station add.",
             lang,
         ));
     };
     let digest = token_digest(&token);
-    let found = with_records(app, move |r, _| {
-        r.station_by_token(&digest).map_err(ApiError::records)
+    let found = blocking(app, move |r, _| {
+        r.station_by_token(&digest)
+            .map_err(|e| ApiError::records(e, lang))
     })
     .await?;
-    found.ok_or_else(|| {
+    let station = found.ok_or_else(|| {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E_BAD_TOKEN",
+            ErrorCode::BadToken,
             "Mã truy cập của trạm không đúng hoặc đã bị thu hồi.",
             "The station token is wrong or was revoked.",
             lang,
         )
-    })
+    })?;
+    let units = app
+        .tree
+        .subtree_codes(&station.unit_code)
+        .into_iter()
+        .collect();
+    Ok(Caller { station, units })
 }
 
+/// Up or not, cheaply: one `SELECT 1`, whatever else the server is doing.
 async fn health(State(app): State<Shared>) -> Response {
-    let ok = with_records(&app, |r, _| r.metrics().map_err(ApiError::records))
-        .await
-        .is_ok();
+    let lang = app.settings.ui_language;
+    let ok = blocking(&app, move |r, _| {
+        r.ping().map_err(|e| ApiError::records(e, lang))
+    })
+    .await
+    .is_ok();
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "database unavailable" },
         "version": env!("CARGO_PKG_VERSION"),
@@ -157,10 +221,33 @@ async fn health(State(app): State<Shared>) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn metrics(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    station(&app, &headers).await?;
-    let ([documents, pages, failures, queue], ocr_seconds) =
-        with_records(&app, |r, _| r.metrics().map_err(ApiError::records)).await?;
+/// Server-wide figures: for a monitoring token, or the server's own host
+/// when `[serve] metrics_from_loopback` allows it; a station token is refused.
+async fn metrics(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
+    let local = app.settings.serve.metrics_from_loopback
+        && peer.ip().is_loopback()
+        && !headers.contains_key(header::AUTHORIZATION);
+    if !local {
+        let caller = authenticate(&app, &headers).await?;
+        if !caller.station.monitor {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Mã truy cập này không được xem số liệu của máy chủ; hãy dùng mã tạo bằng sohoa station add … --monitor.",
+                "This token may not read the server's figures; use one made with sohoa station add … --monitor.",
+                lang,
+            ));
+        }
+    }
+    let ([documents, pages, failures, queue], ocr_seconds) = blocking(&app, move |r, _| {
+        r.metrics().map_err(|e| ApiError::records(e, lang))
+    })
+    .await?;
+    let busy = app.settings.serve.max_concurrent_uploads as usize - app.uploads.available_permits();
     let text = format!(
         "# HELP sohoa_documents_total Documents archived (every version).\n\
          # TYPE sohoa_documents_total counter\nsohoa_documents_total {documents}\n\
@@ -171,73 +258,83 @@ async fn metrics(State(app): State<Shared>, headers: HeaderMap) -> Result<Respon
          # HELP sohoa_queue_depth Dossier folders queued or being processed by workers.\n\
          # TYPE sohoa_queue_depth gauge\nsohoa_queue_depth {queue}\n\
          # HELP sohoa_ocr_seconds_total Seconds Tesseract spent on the archived pages.\n\
-         # TYPE sohoa_ocr_seconds_total counter\nsohoa_ocr_seconds_total {ocr_seconds:.3}\n"
+         # TYPE sohoa_ocr_seconds_total counter\nsohoa_ocr_seconds_total {ocr_seconds:.3}\n\
+         # HELP sohoa_uploads_in_progress Uploads being received now.\n\
+         # TYPE sohoa_uploads_in_progress gauge\nsohoa_uploads_in_progress {busy}\n"
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
+/// A dossier of the caller's units, with its documents (each with the path
+/// to download it; the server's own archive paths are not shown).
 async fn dossier(
     State(app): State<Shared>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    station(&app, &headers).await?;
     let lang = app.settings.ui_language;
-    let view = with_records(&app, move |r, _| {
-        r.dossier_view(&code).map_err(ApiError::records)
+    let view = blocking(&app, move |r, _| {
+        r.dossier_view(&code)
+            .map_err(|e| ApiError::records(e, lang))
     })
     .await?;
     match view {
-        Some(v) => Ok(Json(v).into_response()),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "E_NOT_FOUND",
-            "Không có hồ sơ này trên máy chủ.",
-            "No such dossier on the server.",
-            lang,
-        )),
+        Some(v) if caller.sees(&v.unit_code) => {
+            let mut json = serde_json::to_value(&v).map_err(|e| ApiError::internal(e, lang))?;
+            if let Some(docs) = json["documents"].as_array_mut() {
+                for (d, doc) in docs.iter_mut().zip(&v.documents) {
+                    if let Some(d) = d.as_object_mut() {
+                        d.remove("archive_path");
+                        d.insert("pdf".into(), paths::document_pdf(doc.id).into());
+                    }
+                }
+            }
+            Ok(Json(json).into_response())
+        }
+        // Another unit's dossier is answered like one that does not exist.
+        _ => Err(ApiError::not_found(lang)),
     }
 }
 
+/// A document's PDF, streamed from the archive, for the caller's units only.
 async fn document_pdf(
     State(app): State<Shared>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    station(&app, &headers).await?;
     let lang = app.settings.ui_language;
-    let found = with_records(&app, move |r, _| {
-        r.document_path(id).map_err(ApiError::records)
+    let found = blocking(&app, move |r, _| {
+        r.document_path(id).map_err(|e| ApiError::records(e, lang))
     })
     .await?;
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "E_NOT_FOUND",
-            "Không có tài liệu này trên máy chủ.",
-            "No such document on the server.",
-            lang,
-        )
+    let path = match found {
+        Some((path, unit)) if caller.sees(&unit) => path,
+        _ => return Err(ApiError::not_found(lang)),
     };
-    let (path, _) = found.ok_or_else(not_found)?;
-    let bytes = tokio::fs::read(app.settings.data_dir.join(&path))
+    let file = tokio::fs::File::open(app.settings.data_dir.join(&path))
         .await
-        .map_err(|_| not_found())?;
+        .map_err(|e| {
+            tracing::error!(error = %e, path, "archive file of a recorded document");
+            ApiError::not_found(lang)
+        })?;
+    let len = file.metadata().await.map(|m| m.len()).ok();
     let name = std::path::Path::new(&path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename*=UTF-8''{}", percent_encode(&name)),
-            ),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    let mut r = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = format!("inline; filename*=UTF-8''{}", percent_encode(&name)).parse() {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(len) = len {
+        h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
+    }
+    Ok(r)
 }
 
 fn percent_encode(s: &str) -> String {
@@ -262,17 +359,22 @@ struct ReportQuery {
     format: Option<String>,
 }
 
+/// The 766 report, clamped to the caller's units: without `unit`, the
+/// station's own unit and those under it; a unit outside them is not found.
 async fn reports(
     State(app): State<Shared>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    station(&app, &headers).await?;
     let lang = app.settings.ui_language;
-    let bad = |msg: String| ApiError {
-        status: StatusCode::BAD_REQUEST,
-        code: "E_USAGE",
-        message: msg,
+    let bad = |message: String| ApiError {
+        code: ErrorCode::Usage,
+        message,
+    };
+    let unit = match q.unit.clone() {
+        None => caller.station.unit_code.clone(),
+        Some(u) if caller.sees(&u) => u,
+        Some(_) => return Err(ApiError::not_found(lang)),
     };
     let period = Period::resolve(
         &PeriodSpec {
@@ -310,11 +412,16 @@ async fn reports(
         period,
         level,
         by,
-        unit: q.unit.clone(),
+        unit: Some(unit),
         lang,
     };
-    let made = with_records(&app, move |r, app| {
-        report::make(r, &app.tree, &req).map_err(ApiError::records)
+    let _turn = app
+        .scans
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(e, lang))?;
+    let made = blocking(&app, move |r, app| {
+        report::make(r, &app.tree, &req).map_err(|e| ApiError::records(e, lang))
     })
     .await?;
     Ok(if csv {
@@ -328,38 +435,22 @@ async fn reports(
     })
 }
 
-const HEALTH: &str = "/health";
-const METRICS: &str = "/metrics";
-const DOSSIER: &str = "/api/v1/dossiers/{code}";
-const DOCUMENT_PDF: &str = "/api/v1/documents/{id}/pdf";
-const REPORTS: &str = "/api/v1/reports";
-const UPLOAD: &str = "/api/v1/documents";
-const REGISTER: &str = "/api/v1/register";
-const STATION: &str = "/api/v1/station";
-
-/// Paths of the API, for its clients.
-pub mod paths {
-    pub const UPLOAD: &str = super::UPLOAD;
-    pub const REGISTER: &str = super::REGISTER;
-    pub const STATION: &str = super::STATION;
-    pub const HEALTH: &str = super::HEALTH;
-}
-
 fn router(app: Shared) -> Router {
     let max_upload = usize::try_from(app.settings.serve.max_upload_mib.saturating_mul(1 << 20))
-        .unwrap_or(usize::MAX);
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
     Router::new()
         .route(
-            UPLOAD,
+            paths::UPLOAD,
             post(station::upload).layer(DefaultBodyLimit::max(max_upload)),
         )
-        .route(REGISTER, get(station::register))
-        .route(STATION, get(station::whoami))
-        .route(HEALTH, get(health))
-        .route(METRICS, get(metrics))
-        .route(DOSSIER, get(dossier))
-        .route(DOCUMENT_PDF, get(document_pdf))
-        .route(REPORTS, get(reports))
+        .route(paths::REGISTER, get(station::register))
+        .route(paths::STATION, get(station::whoami))
+        .route(paths::HEALTH, get(health))
+        .route(paths::METRICS, get(metrics))
+        .route(paths::DOSSIER, get(dossier))
+        .route(paths::DOCUMENT_PDF, get(document_pdf))
+        .route(paths::REPORTS, get(reports))
         .with_state(app)
 }
 
@@ -385,6 +476,8 @@ pub enum ServeError {
 }
 
 /// Serves until SIGTERM or Ctrl-C; `ready` is called with the bound address.
+/// A stop drains requests under way (up to 10 s) and returns `Ok`; an upload
+/// cut by it leaves nothing recorded and its temporary file removed.
 pub fn serve(
     settings: Settings,
     tree: UnitTree,
@@ -398,45 +491,81 @@ pub fn serve(
     if swept > 0 {
         tracing::info!(swept, "removed temporary files of interrupted writes");
     }
+    let uploads =
+        tokio::sync::Semaphore::new(settings.serve.max_concurrent_uploads.max(1) as usize);
+    // Half the cores for scans, the rest for uploads and quick reads.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let app = Arc::new(App {
         settings,
-        records: Mutex::new(records),
+        records,
         tree,
+        uploads,
+        scans: tokio::sync::Semaphore::new((cores / 2).max(1)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
-        let listener = std::net::TcpListener::bind(listen).map_err(|source| ServeError::Listen {
-            addr: listen.to_string(),
-            source,
-        })?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let handle = axum_server::Handle::new();
-        let stopper = handle.clone();
-        tokio::spawn(async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-            }
-            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-        });
-        ready(addr);
-        let service = router(app).into_make_service();
-        match tls {
-            None => axum_server::from_tcp(listener).handle(handle).serve(service).await?,
-            Some(t) => {
-                install_crypto_provider();
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
-                    .await
-                    .map_err(ServeError::Tls)?;
-                axum_server::from_tcp_rustls(listener, config).handle(handle).serve(service).await?
-            }
+    let result = runtime.block_on(run(app.clone(), listen, tls, ready));
+    // The records' PostgreSQL connections each own a small runtime of their
+    // own, which may not be dropped inside this one: stop this one first
+    // (its tasks and their handles on `app` go with it), then the records.
+    drop(runtime);
+    drop(app);
+    result
+}
+
+async fn run(
+    app: Shared,
+    listen: &str,
+    tls: Option<Tls>,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), ServeError> {
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| ServeError::Listen {
+        addr: listen.to_string(),
+        source,
+    })?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
         }
-        Ok(())
-    })
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let limits = &app.settings.serve;
+    let header_timeout = std::time::Duration::from_secs_f64(limits.header_timeout_seconds.max(0.5));
+    let per_address = limits::PerAddress::new(limits.max_connections_per_address.max(1) as usize);
+    ready(addr);
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => {
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(per_address)
+                .handle(handle);
+            limits::timeouts(server.http_builder(), header_timeout);
+            server.serve(service).await?
+        }
+        Some(t) => {
+            install_crypto_provider();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
+                .await
+                .map_err(ServeError::Tls)?;
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .handshake_timeout(header_timeout)
+                .acceptor(per_address);
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle);
+            limits::timeouts(server.http_builder(), header_timeout);
+            server.serve(service).await?
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -446,16 +575,7 @@ mod tests {
     #[test]
     fn the_openapi_description_has_every_route() {
         let doc = include_str!("../../docs/openapi.yaml");
-        for route in [
-            HEALTH,
-            METRICS,
-            DOSSIER,
-            DOCUMENT_PDF,
-            REPORTS,
-            UPLOAD,
-            REGISTER,
-            STATION,
-        ] {
+        for route in paths::ALL {
             assert!(
                 doc.contains(&format!("\n  {route}:\n")),
                 "{route} missing from docs/openapi.yaml"

@@ -1,135 +1,156 @@
 //! What stations write and pull: uploads of archived documents (PDF + record)
 //! and the register rows of their units.
 //!
-//! An upload is checked before anything is written: the PDF's SHA-256 and size
-//! against the record, the PDF itself (it opens, is not encrypted, has the
-//! pages the record lists), and the dossier's unit against the station's. The
-//! PDF is then written durably under the server's own archive path and recorded
-//! in one transaction. Uploads are idempotent: the same PDF of the same
-//! component is acknowledged with the id it already has.
+//! An upload is streamed to a temporary file in the archive's filesystem while
+//! it is hashed (memory does not grow with its size; at most
+//! `max_concurrent_uploads` are received at once), then checked before it is
+//! filed: the names, the dossier code (unit and receipt date are read from a
+//! national code, never taken from the client), the unit against the
+//! caller's, SHA-256 and size against the record, the PDF itself (sound, with
+//! the pages the record lists). It is then moved to a new archive path (never
+//! over an existing file) and recorded in one transaction. Uploads are
+//! idempotent: the same PDF of the same component is acknowledged with the id
+//! it already has.
 
-use super::{station, with_records, ApiError, Shared};
+use super::{authenticate, blocking, ApiError, Caller, Shared};
+use crate::api::{RegisterPage, Upload, UploadReply};
 use crate::codes::DossierCode;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
-use crate::records::{RegisterCursor, Station, Stored, UploadRecord};
-use crate::register::RegisterRow;
-use crate::store::{archive_rel_path, sha256_hex, write_atomic};
-use axum::body::Bytes;
-use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use crate::records::{RegisterCursor, Stored, UploadRecord};
+use crate::store::{archive_rel_path, place_new, refuse_name, temp_path};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
-/// The reply to an accepted upload.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct UploadReply {
-    /// The document's id on the server.
-    pub id: i64,
-    /// True when the server already had this PDF (a retry after a lost reply).
-    pub duplicate: bool,
+fn refuse(code: ErrorCode, vi: String, en: String, lang: UiLanguage) -> ApiError {
+    ApiError::new(code, &vi, &en, lang)
 }
 
-fn refuse(
-    status: StatusCode,
-    code: &'static str,
-    vi: String,
-    en: String,
-    lang: UiLanguage,
-) -> ApiError {
-    ApiError::new(status, code, &vi, &en, lang)
+fn bad(why: &str, lang: UiLanguage) -> ApiError {
+    refuse(
+        ErrorCode::BadUpload,
+        format!("Yêu cầu gửi tài liệu không hợp lệ: {why}."),
+        format!("Malformed upload: {why}."),
+        lang,
+    )
 }
 
-pub(super) async fn upload(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-    mut form: Multipart,
-) -> Result<Response, ApiError> {
-    let station = match station(&app, &headers).await {
-        Ok(s) => s,
+/// Largest `record` part (the JSON of a 2,000-page document is ~0.5 MiB).
+const MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// A file received into the archive's `.incoming/` folder, removed when
+/// dropped unless it was moved into the archive.
+struct Incoming {
+    path: PathBuf,
+    sha256: String,
+    bytes: u64,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
+    // The token first, before the body is looked at: a caller without one
+    // learns nothing about what the server makes of its body.
+    let caller = match authenticate(&app, req.headers()).await {
+        Ok(c) => c,
         Err(e) => {
             // Read a small body before refusing, so the client, still sending,
             // gets the 401 rather than a closed connection; a large one is not
             // worth reading for a caller without a valid token.
-            drain(&mut form, 1 << 20).await;
+            drain(req, 1 << 20).await;
             return Err(e);
         }
     };
-    let lang = app.settings.ui_language;
-    let bad = |why: String| {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            "E_BAD_UPLOAD",
-            format!("Yêu cầu gửi tài liệu không hợp lệ: {why}."),
-            format!("Malformed upload: {why}."),
+    // One turn per upload received at once; the others wait a little, then 503.
+    let wait = Duration::from_secs_f64(app.settings.serve.upload_wait_seconds.max(0.0));
+    let _turn = match tokio::time::timeout(wait, app.uploads.acquire()).await {
+        Ok(Ok(turn)) => turn,
+        _ => return Err(refuse(
+            ErrorCode::Busy,
+            "Máy chủ đang nhận nhiều tài liệu cùng lúc; trạm sẽ gửi lại sau.".into(),
+            "The server is receiving too many uploads at once; the station will try again later."
+                .into(),
             lang,
-        )
+        )),
     };
-    let mut record: Option<UploadRecord> = None;
-    let mut pdf: Option<Bytes> = None;
+    let mut form = Multipart::from_request(req, &app)
+        .await
+        .map_err(|e| bad(&e.body_text(), lang))?;
+    let idle = Duration::from_secs_f64(app.settings.serve.body_idle_seconds.max(1.0));
+    let mut record: Option<Upload> = None;
+    let mut pdf: Option<Incoming> = None;
     loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(multipart_error(e, lang)),
+        let field = match tokio::time::timeout(idle, form.next_field()).await {
+            Err(_) => return Err(too_slow(lang)),
+            Ok(Ok(Some(f))) => f,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => return Err(multipart_error(e, lang)),
         };
         match field.name() {
             Some("record") => {
-                let bytes = field.bytes().await.map_err(|e| multipart_error(e, lang))?;
-                record =
-                    Some(serde_json::from_slice(&bytes).map_err(|e| bad(format!("record: {e}")))?);
+                let mut bytes = Vec::new();
+                let mut field = field;
+                loop {
+                    match tokio::time::timeout(idle, field.chunk()).await {
+                        Err(_) => return Err(too_slow(lang)),
+                        Ok(Err(e)) => return Err(multipart_error(e, lang)),
+                        Ok(Ok(None)) => break,
+                        Ok(Ok(Some(c))) => {
+                            if bytes.len() + c.len() > MAX_RECORD_BYTES {
+                                return Err(bad("record > 4 MiB", lang));
+                            }
+                            bytes.extend_from_slice(&c);
+                        }
+                    }
+                }
+                record = Some(
+                    serde_json::from_slice(&bytes)
+                        .map_err(|e| bad(&format!("record: {e}"), lang))?,
+                );
             }
-            Some("pdf") => pdf = Some(field.bytes().await.map_err(|e| multipart_error(e, lang))?),
+            Some("pdf") if pdf.is_none() => pdf = Some(receive(&app, field, idle).await?),
             _ => {}
         }
     }
-    let (Some(rec), Some(pdf)) = (record, pdf) else {
+    let (Some(up), Some(pdf)) = (record, pdf) else {
         return Err(bad(
-            "cần hai phần 'record' và 'pdf' / both 'record' and 'pdf' parts are needed".into(),
+            "cần hai phần 'record' và 'pdf' / both 'record' and 'pdf' parts are needed",
+            lang,
         ));
     };
-    if rec.document.version == 0 || rec.document.name.trim().is_empty() {
-        return Err(bad(format!(
-            "tên tài liệu hoặc phiên bản trống / empty name or version ({:?} v{})",
-            rec.document.name, rec.document.version
-        )));
-    }
-    // The code names the unit when it follows the national pattern; trust it over the record.
-    if rec.dossier.standard {
-        match DossierCode::parse(&rec.dossier.code) {
-            Some(c) if c == rec.dossier => {}
-            _ => {
-                return Err(bad(format!(
-                    "mã hồ sơ {} không khớp đơn vị, ngày ghi kèm / the code does not match its unit and date",
-                    rec.dossier.code
-                )))
-            }
-        }
-    }
+    let rec = checked_record(&caller, &up, lang)?;
 
     // The bytes are what the station recorded.
-    let digest = sha256_hex(&pdf);
-    if !digest.eq_ignore_ascii_case(&rec.document.sha256) || pdf.len() as u64 != rec.document.bytes
-    {
+    if pdf.sha256 != rec.document.sha256 || pdf.bytes != rec.document.bytes {
         return Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "E_HASH_MISMATCH",
+            ErrorCode::HashMismatch,
             format!(
                 "Tệp PDF nhận được ({} byte, SHA-256 {}) không khớp với bản ghi ({} byte, SHA-256 {}): tệp đã bị hỏng khi truyền hoặc đã bị sửa. Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
-                pdf.len(), &digest[..12], rec.document.bytes, short(&rec.document.sha256)
+                pdf.bytes, short(&pdf.sha256), rec.document.bytes, short(&rec.document.sha256)
             ),
             format!(
                 "The PDF received ({} bytes, SHA-256 {}) does not match its record ({} bytes, SHA-256 {}): damaged in transit or altered. Not stored; the station will send it again.",
-                pdf.len(), &digest[..12], rec.document.bytes, short(&rec.document.sha256)
+                pdf.bytes, short(&pdf.sha256), rec.document.bytes, short(&rec.document.sha256)
             ),
             lang,
         ));
     }
-    // The PDF opens and has the pages its record lists.
-    let pdf = std::sync::Arc::new(Vec::from(pdf));
-    let bytes = std::sync::Arc::clone(&pdf);
-    let pages = tokio::task::spawn_blocking(move || crate::decode::pdf::page_count(&bytes))
+    // The PDF is sound and has the pages its record lists.
+    let (file, limits) = (pdf.path.clone(), app.settings.limits);
+    let pages = tokio::task::spawn_blocking(move || check_pdf(&file, &limits))
         .await
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e, lang))?;
     if pages.as_ref().ok() != Some(&rec.document.pages.len()) {
         let listed = rec.document.pages.len();
         let (vi, en) = match pages {
@@ -140,63 +161,15 @@ pub(super) async fn upload(
             Err(e) => (e.to_string(), e.to_string()),
         };
         return Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "E_BAD_PDF",
+            ErrorCode::BadPdf,
             format!("Tệp gửi lên không phải tệp PDF lưu trữ đọc được ({vi}). Máy chủ không lưu tệp này."),
             format!("The upload is not a readable archive PDF ({en}). Not stored."),
             lang,
         ));
     }
 
-    let allowed = app.tree.subtree_codes(&station.unit_code);
-    if !allowed.contains(&rec.dossier.unit) {
-        return Err(other_unit(
-            &station,
-            &rec.dossier.code,
-            &rec.dossier.unit,
-            lang,
-        ));
-    }
-
-    let (id, duplicate) = with_records(&app, move |r, app| {
-        let lang = app.settings.ui_language;
-        if let Some(unit) = r.dossier_unit(&rec.dossier.code).map_err(ApiError::records)? {
-            if !allowed.contains(&unit) {
-                return Err(other_unit(&station, &rec.dossier.code, &unit, lang));
-            }
-        }
-        match r.uploaded(&rec).map_err(ApiError::records)? {
-            Some(Stored::Duplicate(id)) => return Ok((id, true)),
-            Some(Stored::Conflict) => {
-                return Err(refuse(
-                    StatusCode::CONFLICT,
-                    "E_VERSION_CONFLICT",
-                    format!(
-                        "Máy chủ đã có phiên bản {} của tài liệu {} (hồ sơ {}) với nội dung khác. Hãy kiểm tra xem hồ sơ có được số hóa ở hai nơi không.",
-                        rec.document.version, rec.document.name, rec.dossier.code
-                    ),
-                    format!(
-                        "The server already has version {} of {} (dossier {}) with other content. Check whether the dossier was digitized in two places.",
-                        rec.document.version, rec.document.name, rec.dossier.code
-                    ),
-                    app.settings.ui_language,
-                ))
-            }
-            None => {}
-        }
-        let rel = archive_rel_path(&rec.dossier, rec.document.kind, &rec.document.name, rec.document.version);
-        write_atomic(&app.settings.data_dir.join(&rel), &pdf).map_err(|e| {
-            tracing::error!(error = %e, "archive write");
-            ApiError {
-                status: StatusCode::INSUFFICIENT_STORAGE,
-                code: "E_STORE",
-                message: e.to_string(),
-            }
-        })?;
-        let id = r
-            .record_upload(&rec, &rel.to_string_lossy(), station.id)
-            .map_err(ApiError::records)?;
-        Ok((id, false))
+    let (id, duplicate) = blocking(&app, move |r, app| {
+        file_and_record(r, app, &caller, &rec, pdf)
     })
     .await?;
     let status = if duplicate {
@@ -207,10 +180,205 @@ pub(super) async fn upload(
     Ok((status, Json(UploadReply { id, duplicate })).into_response())
 }
 
-fn other_unit(station: &Station, code: &str, unit: &str, lang: UiLanguage) -> ApiError {
+/// The upload as the server records it: the dossier's unit and receipt date
+/// read from its code (a code of the national form is always parsed, never
+/// believed from the client), names fit for the archive, the unit the caller's.
+fn checked_record(
+    caller: &Caller,
+    up: &Upload,
+    lang: UiLanguage,
+) -> Result<UploadRecord, ApiError> {
+    let code = &up.dossier.code;
+    if let Some(why) = refuse_name(&up.name) {
+        return Err(bad(
+            &format!("tên tài liệu {:?} / document name: {why}", up.name),
+            lang,
+        ));
+    }
+    if up.version == 0 || up.version > 100_000 {
+        return Err(bad(&format!("phiên bản / version {}", up.version), lang));
+    }
+    let dossier = match DossierCode::parse(code) {
+        Some(c) => {
+            let latest = chrono::Local::now().date_naive() + chrono::Days::new(1);
+            if c.received.is_some_and(|d| d > latest) {
+                return Err(bad(
+                    &format!("mã hồ sơ {code} mang ngày tiếp nhận trong tương lai / the code's receipt date is in the future"),
+                    lang,
+                ));
+            }
+            c
+        }
+        None if DossierCode::looks_standard(code) => {
+            return Err(bad(
+                &format!("mã hồ sơ {code:?} có dạng mã quốc gia nhưng sai ngày hoặc số / a national-form code with a wrong date or number"),
+                lang,
+            ))
+        }
+        None => {
+            if let Some(why) = refuse_name(code) {
+                return Err(bad(&format!("mã hồ sơ {code:?} / dossier code: {why}"), lang));
+            }
+            // A local code: the unit the station gave, inside its own units
+            // (checked below); the receipt date only ever from the register.
+            DossierCode::opaque(code, &up.dossier.unit)
+        }
+    };
+    if !caller.sees(&dossier.unit) {
+        return Err(other_unit(caller, code, &dossier.unit, lang));
+    }
+    Ok(UploadRecord {
+        dossier,
+        document: up.document(),
+    })
+}
+
+/// Streams the `pdf` part to a new file in `<archive>/.incoming/`, hashing it
+/// on the way: memory stays the same whatever the upload's size.
+async fn receive(
+    app: &Shared,
+    mut field: axum::extract::multipart::Field<'_>,
+    idle: Duration,
+) -> Result<Incoming, ApiError> {
+    let lang = app.settings.ui_language;
+    let store_error = |e: std::io::Error| {
+        tracing::error!(error = %e, "receiving an upload");
+        store_failed(lang)
+    };
+    let dir = app.settings.data_dir.join("archive").join(".incoming");
+    tokio::fs::create_dir_all(&dir).await.map_err(store_error)?;
+    let name = format!("upload-{}", crate::serve::new_token().map_err(store_error)?);
+    let mut incoming = Incoming {
+        path: temp_path(&dir, &name),
+        sha256: String::new(),
+        bytes: 0,
+    };
+    let mut file = tokio::fs::File::create(&incoming.path)
+        .await
+        .map_err(store_error)?;
+    let mut hasher = Sha256::new();
+    loop {
+        match tokio::time::timeout(idle, field.chunk()).await {
+            Err(_) => return Err(too_slow(lang)),
+            Ok(Err(e)) => return Err(multipart_error(e, lang)),
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => {
+                hasher.update(&chunk);
+                incoming.bytes += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(store_error)?;
+            }
+        }
+    }
+    file.sync_all().await.map_err(store_error)?;
+    incoming.sha256 = hex::encode(hasher.finalize());
+    Ok(incoming)
+}
+
+/// On the blocking pool: refuses another unit's existing dossier, answers a
+/// repeat with the id it has, moves the file into the archive under a name
+/// no other file has, and records it. No database lock is held while the
+/// file is written; the `UNIQUE` constraints decide races between uploads.
+fn file_and_record(
+    r: &crate::records::Records,
+    app: &super::App,
+    caller: &Caller,
+    rec: &UploadRecord,
+    pdf: Incoming,
+) -> Result<(i64, bool), ApiError> {
+    let lang = app.settings.ui_language;
+    let db = |e| ApiError::records(e, lang);
+    if let Some(unit) = r.dossier_unit(&rec.dossier.code).map_err(db)? {
+        if !caller.sees(&unit) {
+            return Err(other_unit(caller, &rec.dossier.code, &unit, lang));
+        }
+    }
+    let known = |r: &crate::records::Records| -> Result<Option<(i64, bool)>, ApiError> {
+        match r.uploaded(rec).map_err(db)? {
+            Some(Stored::Duplicate(id)) => Ok(Some((id, true))),
+            Some(Stored::Conflict) => Err(conflict(rec, lang)),
+            None => Ok(None),
+        }
+    };
+    if let Some(done) = known(r)? {
+        return Ok(done);
+    }
+    let data_dir = &app.settings.data_dir;
+    let rel = archive_rel_path(
+        &rec.dossier,
+        rec.document.kind,
+        &rec.document.name,
+        rec.document.version,
+    );
+    let placed = place_new(&pdf.path, &data_dir.join(&rel)).map_err(|e| {
+        tracing::error!(error = %e, "archive write");
+        store_failed(lang)
+    })?;
+    let rel = placed
+        .strip_prefix(data_dir)
+        .unwrap_or(&rel)
+        .to_string_lossy()
+        .into_owned();
+    match r.record_upload(rec, &rel, caller.station.id) {
+        Ok(id) => Ok((id, false)),
+        // Another upload of this component was recorded first: this copy is
+        // not recorded, so it is removed, and the answer is as for a repeat.
+        Err(e) if e.is_unique_violation() => {
+            let _ = std::fs::remove_file(&placed);
+            known(r)?.ok_or_else(|| conflict(rec, lang))
+        }
+        // Whether the commit happened is not known: the file stays (an orphan
+        // at worst, never a record without its file).
+        Err(e) => Err(db(e)),
+    }
+}
+
+/// The server's check of an uploaded PDF.
+fn check_pdf(
+    path: &Path,
+    _limits: &crate::decode::Limits,
+) -> Result<usize, crate::decode::DecodeError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| crate::decode::DecodeError::Corrupt(e.to_string()))?;
+    crate::decode::pdf::page_count(&std::sync::Arc::new(bytes))
+}
+
+fn conflict(rec: &UploadRecord, lang: UiLanguage) -> ApiError {
     refuse(
-        StatusCode::FORBIDDEN,
-        "E_OTHER_UNIT",
+        ErrorCode::VersionConflict,
+        format!(
+            "Máy chủ đã có phiên bản {} của tài liệu {} (hồ sơ {}) với nội dung khác. Hãy kiểm tra xem hồ sơ có được số hóa ở hai nơi không.",
+            rec.document.version, rec.document.name, rec.dossier.code
+        ),
+        format!(
+            "The server already has version {} of {} (dossier {}) with other content. Check whether the dossier was digitized in two places.",
+            rec.document.version, rec.document.name, rec.dossier.code
+        ),
+        lang,
+    )
+}
+
+fn store_failed(lang: UiLanguage) -> ApiError {
+    ApiError::new(
+        ErrorCode::Store,
+        "Máy chủ không ghi được tệp vào kho lưu trữ (đĩa đầy hoặc không có quyền ghi); trạm sẽ gửi lại sau. Hãy báo cho bộ phận CNTT của máy chủ.",
+        "The server cannot write to its archive (disk full or no permission); the station will try again later. Tell the server's IT staff.",
+        lang,
+    )
+}
+
+fn too_slow(lang: UiLanguage) -> ApiError {
+    ApiError::new(
+        ErrorCode::TooSlow,
+        "Kết nối gửi dữ liệu quá chậm hoặc bị treo; trạm sẽ gửi lại.",
+        "The upload stalled; the station will send it again.",
+        lang,
+    )
+}
+
+fn other_unit(caller: &Caller, code: &str, unit: &str, lang: UiLanguage) -> ApiError {
+    let station = &caller.station;
+    refuse(
+        ErrorCode::OtherUnit,
         format!(
             "Trạm {} chỉ được gửi hồ sơ của đơn vị {} và các đơn vị trực thuộc; hồ sơ {code} thuộc đơn vị {unit}. Hãy chuyển hồ sơ cho đúng đơn vị.",
             station.name, station.unit_code
@@ -223,17 +391,10 @@ fn other_unit(station: &Station, code: &str, unit: &str, lang: UiLanguage) -> Ap
     )
 }
 
-/// Reads and drops up to `limit` bytes of a multipart body.
-async fn drain(form: &mut Multipart, limit: usize) {
-    let mut read = 0;
-    while let Ok(Some(mut field)) = form.next_field().await {
-        while let Ok(Some(chunk)) = field.chunk().await {
-            read += chunk.len();
-            if read > limit {
-                return;
-            }
-        }
-    }
+/// Reads and drops up to `limit` bytes of a request body (5 s at most).
+async fn drain(req: Request, limit: usize) {
+    let body = axum::body::to_bytes(req.into_body(), limit);
+    let _ = tokio::time::timeout(Duration::from_secs(5), body).await;
 }
 
 fn short(s: &str) -> &str {
@@ -241,19 +402,16 @@ fn short(s: &str) -> &str {
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, lang: UiLanguage) -> ApiError {
-    let status = e.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         refuse(
-            status,
-            "E_TOO_LARGE",
+            ErrorCode::TooLargeUpload,
             format!("Tệp gửi lên vượt giới hạn của máy chủ ({e}). Hãy tăng [serve] max_upload_mib trên máy chủ."),
             format!("The upload exceeds the server's limit ({e}). Raise [serve] max_upload_mib on the server."),
             lang,
         )
     } else {
         refuse(
-            StatusCode::BAD_REQUEST,
-            "E_BAD_UPLOAD",
+            ErrorCode::BadUpload,
             format!("Không đọc được dữ liệu gửi lên ({e}); kết nối có thể đã bị ngắt. Trạm sẽ gửi lại."),
             format!("Cannot read the upload ({e}); the connection may have dropped. The station will send it again."),
             lang,
@@ -263,11 +421,8 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, lang: UiLanguage
 
 /// The station the token belongs to: what a station asks first, so a
 /// refused token is told apart from a server out of reach before any upload.
-pub(super) async fn whoami(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    Ok(Json(station(&app, &headers).await?).into_response())
+pub(super) async fn whoami(caller: Caller) -> Response {
+    Json(caller.station).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -279,32 +434,23 @@ pub(super) struct RegisterQuery {
     limit: Option<u32>,
 }
 
-/// A page of register rows for a station.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct RegisterPage {
-    pub rows: Vec<RegisterRow>,
-    /// Where the next page starts (the last row's position), or the query's.
-    pub cursor: RegisterCursor,
-    pub more: bool,
-}
-
 /// Register rows of the station's units changed after the cursor.
 pub(super) async fn register(
     State(app): State<Shared>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response, ApiError> {
-    let station = station(&app, &headers).await?;
+    let lang = app.settings.ui_language;
     let limit = q.limit.unwrap_or(2000).clamp(1, 10_000);
     let after = RegisterCursor {
         seq: q.after_seq,
         code: q.after_code,
     };
-    let page = with_records(&app, move |r, app| {
-        let units = app.tree.subtree_codes(&station.unit_code);
+    let page = blocking(&app, move |r, _| {
+        let units: Vec<String> = caller.units.into_iter().collect();
         let rows = r
             .register_since(&units, &after, limit)
-            .map_err(ApiError::records)?;
+            .map_err(|e| ApiError::records(e, lang))?;
         let more = rows.len() as u32 == limit;
         let cursor = rows.last().map(|(c, _)| c.clone()).unwrap_or(after);
         Ok(RegisterPage {

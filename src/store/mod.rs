@@ -20,8 +20,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn code(&self) -> &'static str {
-        "E_STORE"
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        crate::errors::ErrorCode::Store
     }
 }
 
@@ -47,6 +47,10 @@ pub fn component_digest(files: &[(String, String)]) -> String {
 }
 
 /// `archive/<unit>/<yyyy>/<code>/[ket-qua/]<name>[.vN].pdf`, relative to the data dir.
+///
+/// Collision-free: a name that itself ends like a version suffix (`X.v2`, or
+/// `X.v2-3`, the form `write_new` falls back to) gets a `_` appended, so `X.v2`
+/// at version 1 (`X.v2_.pdf`) never lands where `X` at version 2 (`X.v2.pdf`) does.
 pub fn archive_rel_path(code: &DossierCode, kind: DocKind, name: &str, version: u32) -> PathBuf {
     let mut p = PathBuf::from("archive");
     p.push(sanitize(&code.unit));
@@ -55,13 +59,28 @@ pub fn archive_rel_path(code: &DossierCode, kind: DocKind, name: &str, version: 
     if kind == DocKind::KetQua {
         p.push(RESULT_DIR);
     }
+    let mut stem = sanitize(name);
+    if ends_like_a_version(&stem) {
+        stem.push('_');
+    }
     let file = if version <= 1 {
-        format!("{}.pdf", sanitize(name))
+        format!("{stem}.pdf")
     } else {
-        format!("{}.v{}.pdf", sanitize(name), version)
+        format!("{stem}.v{version}.pdf")
     };
     p.push(file);
     p
+}
+
+/// True for `….v<N>`, `….v<N>-<K>`, each followed by any number of `_`.
+fn ends_like_a_version(stem: &str) -> bool {
+    let s = stem.trim_end_matches('_');
+    let s = match s.rsplit_once('-') {
+        Some((head, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => s,
+    };
+    s.rsplit_once(".v")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Keeps a name usable as one path component.
@@ -82,11 +101,40 @@ fn sanitize(name: &str) -> String {
     }
 }
 
-/// Writes `bytes` to `path` atomically and durably: readers see the old file or
-/// the new one, never a part. Archive paths carry a version number taken from
-/// the records, so a path already on disk can only be an orphan of a run that
-/// crashed before committing its record; it is replaced.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// Longest document name or local dossier code a station may send, in bytes:
+/// with `.v<N>-<K>.pdf` it stays well under the 255 bytes of a file name.
+pub const MAX_NAME_BYTES: usize = 180;
+
+/// Why a name sent by a client cannot be a file name of the archive, if it cannot.
+/// (Names read from an inbox are file names already; the server refuses
+/// rather than rewrites what a station sends.)
+pub fn refuse_name(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        Some("empty")
+    } else if name.len() > MAX_NAME_BYTES {
+        Some("longer than 180 bytes")
+    } else if name
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        Some("contains a path separator or a control character")
+    } else if name.starts_with('.') {
+        Some("starts with a dot")
+    } else if ends_like_a_version(name) {
+        Some("ends like a version suffix (.vN)")
+    } else if !unicode_normalization::is_nfc(name) {
+        Some("not in Unicode NFC")
+    } else {
+        None
+    }
+}
+
+/// Writes `bytes` as a new archive file at `path` (absolute), durably (temp file
+/// in the same folder, fsync, rename, fsync of the folder), and never over an
+/// existing file: if `path` is taken (an orphan of a crash before its record
+/// was committed, or another writer's), the file goes to `<stem>-2.pdf`,
+/// `<stem>-3.pdf`, … instead. Returns where it went.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
     let err = |source| StoreError::Write {
         path: path.to_path_buf(),
         source,
@@ -95,16 +143,118 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .parent()
         .ok_or_else(|| err(std::io::Error::other("no parent folder")))?;
     std::fs::create_dir_all(dir).map_err(err)?;
-    let file_name = path
-        .file_name()
+    let tmp = temp_path(dir, &file_name(path));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    let placed = place_new(&tmp, path);
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    placed
+}
+
+/// Moves a file already written and fsynced (`tmp`, on the archive's filesystem)
+/// to `path` or, if that is taken, to the first free `<stem>-K.pdf`, without
+/// ever replacing a file (`renameat2(RENAME_NOREPLACE)`, or a hard link where the
+/// filesystem lacks it), then fsyncs the folder. Returns where it went.
+pub fn place_new(tmp: &Path, path: &Path) -> Result<PathBuf, StoreError> {
+    let err = |p: &Path, source| StoreError::Write {
+        path: p.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .ok_or_else(|| err(path, std::io::Error::other("no parent folder")))?;
+    std::fs::create_dir_all(dir).map_err(|e| err(path, e))?;
+    let name = file_name(path);
+    let stem = name.strip_suffix(".pdf").unwrap_or(&name).to_string();
+    for k in 1..=1000u32 {
+        let target = if k == 1 {
+            path.to_path_buf()
+        } else {
+            dir.join(format!("{stem}-{k}.pdf"))
+        };
+        match rename_noreplace(tmp, &target) {
+            Ok(()) => {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| err(&target, e))?;
+                return Ok(target);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(err(&target, e)),
+        }
+    }
+    Err(err(
+        path,
+        std::io::Error::other("no free name for this file (1000 taken)"),
+    ))
+}
+
+/// Renames `from` to `to` only if `to` does not exist (atomically).
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::other("a NUL byte in a path"))
+    };
+    let (a, b) = (c(from)?, c(to)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        // A filesystem without RENAME_NOREPLACE: a hard link fails on an existing name too.
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {
+            std::fs::hard_link(from, to)?;
+            std::fs::remove_file(from)
+        }
+        _ => Err(e),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        file_name,
-        host(),
-        std::process::id()
-    ));
+        .unwrap_or_default()
+}
+
+/// `.<name>.<host>.<pid>.tmp` in `dir`: what `sweep_orphan_temps` recognises.
+pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{}.{}.{}.tmp", name, host(), std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically and durably: readers see the old file or
+/// the new one, never a part. For files that are not archive copies (reports);
+/// archive files go through `write_new`, which never replaces one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let tmp = temp_path(dir, &file_name(path));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -211,7 +361,7 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_replaces_an_orphan_and_leaves_no_temp() {
+    fn atomic_write_replaces_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a/b/x.pdf");
         write_atomic(&p, b"one").unwrap();
@@ -219,6 +369,76 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_new_archive_file_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/x.pdf");
+        assert_eq!(write_new(&p, b"one").unwrap(), p);
+        let second = write_new(&p, b"two").unwrap();
+        assert_eq!(second, dir.path().join("a/b/x-2.pdf"));
+        assert_eq!(
+            write_new(&p, b"three").unwrap(),
+            dir.path().join("a/b/x-3.pdf")
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        assert_eq!(std::fs::read(&second).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 3, "no temporary file left");
+    }
+
+    #[test]
+    fn names_that_look_like_versions_do_not_collide() {
+        let code = DossierCode::parse("000.00.18.H44-230314-0027").unwrap();
+        let path = |n: &str, v| archive_rel_path(&code, DocKind::ThanhPhan, n, v);
+        let mut seen = std::collections::HashSet::new();
+        for (n, v) in [
+            ("X", 1),
+            ("X", 2),
+            ("X", 3),
+            ("X.v2", 1),
+            ("X.v2", 2),
+            ("X.v2_", 1),
+            ("X.v2__", 1),
+            ("X.v1-2", 1),
+            ("X-2", 1),
+            ("X.v", 1),
+            ("X.v2a", 1),
+        ] {
+            assert!(
+                seen.insert(path(n, v)),
+                "{n} v{v} collides: {:?}",
+                path(n, v)
+            );
+        }
+        assert!(path("X.v2", 1).ends_with("X.v2_.pdf"));
+        assert!(path("X.v", 1).ends_with("X.v.pdf"));
+    }
+
+    #[test]
+    fn names_a_client_may_not_send() {
+        for bad in [
+            "",
+            " ",
+            ".",
+            "..",
+            ".an",
+            "a/b",
+            "a\\b",
+            "a\nb",
+            "X.v2",
+            "X.v12-3",
+            "X.v2_",
+            &"ă".repeat(100),
+        ] {
+            assert!(refuse_name(bad).is_some(), "{bad:?}");
+        }
+        let decomposed = "Gia\u{0301}y";
+        assert!(refuse_name(decomposed).is_some());
+        for good in ["01-don", "Giấy đề nghị (bản sao)", "X.v", "X.vx", "ket.qua"] {
+            assert_eq!(refuse_name(good), None, "{good:?}");
+        }
     }
 
     #[test]

@@ -15,10 +15,11 @@ pub mod text;
 
 pub use text::{pass_line, waiting_line};
 
+use crate::api::{paths, RegisterPage, Upload, UploadReply};
 use crate::config::Settings;
+use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
 use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor, UploadRecord};
-use crate::serve::{paths, RegisterPage, UploadReply};
 use crate::store::sha256_hex;
 use reqwest::blocking::multipart::{Form, Part};
 use reqwest::StatusCode;
@@ -267,7 +268,8 @@ fn send(client: &Client, rec: UploadRecord, data_dir: &Path) -> Sent {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "document.pdf".into());
-    let record = match serde_json::to_string(&rec) {
+    let upload = Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+    let record = match serde_json::to_string(&upload) {
         Ok(r) => r,
         Err(e) => return Sent::Refused(e.to_string()),
     };
@@ -329,7 +331,17 @@ fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
     match status.as_u16() {
         401 => Sent::Unauthorized(message),
         // Damaged in transit, or a body cut short: the same document may go next time.
-        422 if code == "E_HASH_MISMATCH" => Sent::Retry(message),
+        // Damaged in transit, the server too busy for one more upload, a body
+        // stalled: this document later, the others now (a 503 for the database
+        // is the whole server out of reach, below).
+        422 | 503 | 408
+            if matches!(
+                ErrorCode::from_api_wire(&code),
+                Some(ErrorCode::HashMismatch | ErrorCode::Busy | ErrorCode::TooSlow)
+            ) =>
+        {
+            Sent::Retry(message)
+        }
         400 | 408 | 429 => Sent::Retry(message),
         403 | 409 | 413 | 422 => Sent::Refused(message),
         _ => Sent::Offline(message),
@@ -522,6 +534,10 @@ mod tests {
         assert!(matches!(
             classify(StatusCode::SERVICE_UNAVAILABLE, m("E_DATABASE")),
             Sent::Offline(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, m("E_BUSY")),
+            Sent::Retry(_)
         ));
         assert!(matches!(
             classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())),

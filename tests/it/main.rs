@@ -12,5 +12,6 @@ mod queue;
 mod report;
 mod report_html;
 mod serve;
+mod serve_hostile;
 mod sync;
 mod watch;

@@ -104,7 +104,7 @@ fn the_api_over_http_with_station_tokens() {
         );
     }
 
-    // The report is the command line's, in JSON and CSV.
+    // The report is the command line's for the station's own units, in JSON and CSV.
     let served: serde_json::Value = get("/api/v1/reports?year=2023&by=unit", Some(&token))
         .json()
         .unwrap();
@@ -117,6 +117,8 @@ fn the_api_over_http_with_station_tokens() {
         "2023",
         "--by",
         "unit",
+        "--unit",
+        "000.20.18.H44",
         "--json",
     ])))
     .unwrap();
@@ -132,6 +134,8 @@ fn the_api_over_http_with_station_tokens() {
             "report",
             "--year",
             "2023",
+            "--unit",
+            "000.20.18.H44",
             "--format",
             "csv"
         ]))
@@ -148,16 +152,36 @@ fn the_api_over_http_with_station_tokens() {
             .unwrap();
     assert_eq!(dossier["register"]["procedure_code"], "1.001193");
     let doc = &dossier["documents"][0];
+    assert_eq!(doc["pdf"], "/api/v1/documents/1/pdf");
     let pdf = get("/api/v1/documents/1/pdf", Some(&token));
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let bytes = pdf.bytes().unwrap();
-    let on_disk = std::fs::read(data.path().join(doc["archive_path"].as_str().unwrap())).unwrap();
+    let path: String = rusqlite::Connection::open(data.path().join("sohoa.db"))
+        .unwrap()
+        .query_row("SELECT archive_path FROM documents WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let on_disk = std::fs::read(data.path().join(path)).unwrap();
     assert_eq!(bytes.as_ref(), on_disk.as_slice());
     assert_eq!(get("/api/v1/documents/999/pdf", Some(&token)).status(), 404);
     assert_eq!(get("/api/v1/dossiers/khong-co", Some(&token)).status(), 404);
 
-    let metrics = get("/metrics", Some(&token)).text().unwrap();
+    // Server-wide figures need a monitoring token.
+    assert_eq!(get("/metrics", Some(&token)).status(), 403);
+    let monitor = sohoa::serve::new_token().unwrap();
+    sohoa::records::Records::open(&data.path().join("sohoa.db"))
+        .unwrap()
+        .add_station(
+            "giam-sat",
+            "000.00.18.H44",
+            &sohoa::serve::token_digest(&monitor),
+            true,
+        )
+        .unwrap()
+        .unwrap();
+    let metrics = get("/metrics", Some(&monitor)).text().unwrap();
     assert!(metrics.contains("\nsohoa_documents_total 1\n"), "{metrics}");
     assert!(metrics.contains("\nsohoa_pages_total 1\n"), "{metrics}");
     let ocr: f64 = metrics

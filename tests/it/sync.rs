@@ -147,11 +147,13 @@ impl Station {
     }
 
     /// The record and PDF of one of its documents, as `sohoa sync` sends them.
-    fn upload(&self, id: i64) -> (sohoa::records::UploadRecord, Vec<u8>) {
+    fn upload(&self, id: i64) -> (sohoa::api::Upload, Vec<u8>) {
         let r = Records::open(&self.data().join("sohoa.db")).unwrap();
         let rec = r.upload_record(id).unwrap().unwrap();
         let path = rec.document.archive_path.clone();
-        (rec, std::fs::read(self.data().join(path)).unwrap())
+        let up =
+            sohoa::api::Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+        (up, std::fs::read(self.data().join(path)).unwrap())
     }
 }
 
@@ -179,7 +181,7 @@ fn post(
     client: &reqwest::blocking::Client,
     base: &str,
     token: Option<&str>,
-    rec: &sohoa::records::UploadRecord,
+    rec: &sohoa::api::Upload,
     pdf: Vec<u8>,
 ) -> (u16, Value) {
     let form = reqwest::blocking::multipart::Form::new()
@@ -204,7 +206,7 @@ fn post(
 fn half_upload(
     base: &str,
     token: &str,
-    rec: &sohoa::records::UploadRecord,
+    rec: &sohoa::api::Upload,
     pdf: &[u8],
 ) -> std::net::TcpStream {
     let boundary = "sohoa-test-boundary";
@@ -340,12 +342,13 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     server.kill();
     drop(conn);
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), 0);
+    // The part received is a temporary file, which the next start sweeps.
+    server.restart(&client);
     let left = files_under(&srv.path().join("archive"));
     assert!(
         left.is_empty(),
         "nothing in the archive after a cut upload: {left:?}"
     );
-    server.restart(&client);
 
     // 3. Documents flow: the worker, station B's watcher (sync loop), station A's sync,
     //    while the server is killed and comes back.
@@ -547,9 +550,8 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     // or a PDF with fewer pages than the record lists.
     let garbage = b"not a PDF at all".to_vec();
     let mut fake = rec.clone();
-    fake.document.name = "99-gia".into();
-    (fake.document.sha256, fake.document.bytes) =
-        (sohoa::store::sha256_hex(&garbage), garbage.len() as u64);
+    fake.name = "99-gia".into();
+    (fake.sha256, fake.bytes) = (sohoa::store::sha256_hex(&garbage), garbage.len() as u64);
     let (status, body) = post(&client, &server.base, Some(&token_b), &fake, garbage);
     assert_eq!(
         (status, body["error"].as_str()),
@@ -557,11 +559,8 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         "{body}"
     );
     let mut more_pages = rec.clone();
-    more_pages.document.name = "98-thieu-trang".into();
-    more_pages
-        .document
-        .pages
-        .push(more_pages.document.pages[0].clone());
+    more_pages.name = "98-thieu-trang".into();
+    more_pages.pages.push(more_pages.pages[0].clone());
     let (status, body) = post(
         &client,
         &server.base,

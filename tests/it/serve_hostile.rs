@@ -1,0 +1,594 @@
+//! `sohoa serve` tried as a careless or hostile station and a loaded district
+//! would, over loopback, on both stores: a station reads and writes only its
+//! own units (404 outside, so codes are not confirmed); a code is read for its
+//! unit and date, never believed from the record; names that would collide
+//! or escape are refused and no upload replaces an archive file; slow clients
+//! cannot take the server; PostgreSQL dropping every connection is survived;
+//! SIGTERM exits 0.
+
+use crate::harness::{files_under, postgres_url, sohoa, stderr, stdout, Server};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const COMMUNE_A: &str = "000.20.18.H44";
+const COMMUNE_B: &str = "000.21.18.H44";
+const DISTRICT: &str = "000.00.18.H44";
+/// The sample dossier `prepared` digitizes (commune A).
+const CODE_A: &str = "000.20.18.H44-230322-0005";
+
+/// A server's data: a data dir and, for PostgreSQL, its URL.
+struct Store {
+    data: tempfile::TempDir,
+    url: Option<String>,
+}
+
+impl Store {
+    fn new(postgres: bool) -> Store {
+        Store {
+            data: tempfile::tempdir().unwrap(),
+            url: postgres.then(postgres_url),
+        }
+    }
+
+    fn global(&self) -> Vec<String> {
+        let mut g = vec![
+            "--data-dir".to_string(),
+            self.data.path().display().to_string(),
+        ];
+        if let Some(u) = &self.url {
+            g.extend(["--database-url".to_string(), u.clone()]);
+        }
+        g
+    }
+
+    fn sohoa(&self, args: &[&str]) -> String {
+        let g = self.global();
+        let mut all: Vec<&str> = g.iter().map(String::as_str).collect();
+        all.extend_from_slice(args);
+        let o = sohoa(&all);
+        assert_eq!(o.status.code(), Some(0), "sohoa {all:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    fn token(&self, name: &str, unit: &str) -> String {
+        let out = self.sohoa(&["station", "add", name, "--unit", unit]);
+        out.lines().last().unwrap().to_string()
+    }
+
+    /// A token allowed to read `/metrics`.
+    fn monitor_token(&self) -> String {
+        let token = sohoa::serve::new_token().unwrap();
+        let digest = sohoa::serve::token_digest(&token);
+        let records = match &self.url {
+            Some(u) => sohoa::records::Records::connect(u).unwrap(),
+            None => sohoa::records::Records::open(&self.data.path().join("sohoa.db")).unwrap(),
+        };
+        records
+            .add_station("giam-sat", DISTRICT, &digest, true)
+            .unwrap()
+            .unwrap();
+        token
+    }
+
+    fn start(&self, client: &reqwest::blocking::Client) -> Server {
+        let g = self.global();
+        let g: Vec<&str> = g.iter().map(String::as_str).collect();
+        Server::start(&g, &[], "http", client)
+    }
+
+    /// (archive path, SHA-256) of every recorded document.
+    fn recorded(&self) -> Vec<(String, String)> {
+        let sql = "SELECT archive_path, sha256 FROM documents ORDER BY id";
+        match &self.url {
+            Some(u) => {
+                let mut c = postgres::Client::connect(u, postgres::NoTls).unwrap();
+                c.query(sql, &[])
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect()
+            }
+            None => {
+                let c = rusqlite::Connection::open(self.data.path().join("sohoa.db")).unwrap();
+                let mut st = c.prepare(sql).unwrap();
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+        }
+    }
+
+    fn received_on(&self, code: &str) -> Option<String> {
+        let sql = "SELECT received_on, unit_code FROM dossiers WHERE code = $1";
+        match &self.url {
+            Some(u) => {
+                let mut c = postgres::Client::connect(u, postgres::NoTls).unwrap();
+                c.query_opt(sql, &[&code]).unwrap().and_then(|r| r.get(0))
+            }
+            None => {
+                let c = rusqlite::Connection::open(self.data.path().join("sohoa.db")).unwrap();
+                c.query_row(&sql.replace("$1", "?1"), [code], |r| r.get(0))
+                    .unwrap_or(None)
+            }
+        }
+    }
+}
+
+/// The register, the unit tree and one digitized dossier of commune A.
+fn prepared(postgres: bool) -> Store {
+    let store = Store::new(postgres);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let samples = root.join("samples");
+    let units = root.join("config/units.toml");
+    store.sohoa(&["units", "import", units.to_str().unwrap()]);
+    let register = samples.join("_register/so-tiep-nhan-2023.csv");
+    store.sohoa(&["register", "import", register.to_str().unwrap()]);
+    let inbox = tempfile::tempdir().unwrap();
+    let dossier = inbox.path().join(CODE_A);
+    std::fs::create_dir_all(&dossier).unwrap();
+    std::fs::copy(
+        samples.join(format!("{CODE_A}/01-giay-de-nghi.jpg")),
+        dossier.join("01-giay-de-nghi.jpg"),
+    )
+    .unwrap();
+    store.sohoa(&["batch", inbox.path().to_str().unwrap()]);
+    store
+}
+
+fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u16, String) {
+    let r = client.get(url).bearer_auth(token).send().unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+fn scope_on(postgres: bool) {
+    let store = prepared(postgres);
+    let (a, b, district) = (
+        store.token("xa-a", COMMUNE_A),
+        store.token("xa-b", COMMUNE_B),
+        store.token("huyen", DISTRICT),
+    );
+    let monitor = store.monitor_token();
+    let client = reqwest::blocking::Client::new();
+    let mut server = store.start(&client);
+    let base = server.base.clone();
+    let url = |p: &str| format!("{base}{p}");
+
+    // Commune A and the district see A's dossier; its PDF link, no server path.
+    let (s, body) = get(&client, &url(&format!("/api/v1/dossiers/{CODE_A}")), &a);
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        !body.contains("archive_path") && !body.contains("archive/"),
+        "{body}"
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let pdf = v["documents"][0]["pdf"].as_str().unwrap().to_string();
+    for t in [&a, &district] {
+        assert_eq!(get(&client, &url(&pdf), t).0, 200);
+    }
+    // Commune B sees neither, answered like a dossier that does not exist.
+    let (s, body) = get(&client, &url(&format!("/api/v1/dossiers/{CODE_A}")), &b);
+    assert_eq!(s, 404, "{body}");
+    let missing = get(
+        &client,
+        &url("/api/v1/dossiers/000.21.18.H44-230101-9999"),
+        &b,
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        serde_json::from_str::<Value>(&missing.1).unwrap(),
+        "another unit's dossier and no dossier read the same"
+    );
+    assert_eq!(get(&client, &url(&pdf), &b).0, 404);
+
+    // Reports: clamped to the caller's units; another unit is not found.
+    let g = store.global();
+    let g: Vec<&str> = g.iter().map(String::as_str).collect();
+    let cli = |unit: &str| -> Value {
+        let mut args = g.clone();
+        args.extend([
+            "report", "--year", "2023", "--by", "unit", "--unit", unit, "--json",
+        ]);
+        serde_json::from_str(&stdout(&sohoa(&args))).unwrap()
+    };
+    let (s, body) = get(&client, &url("/api/v1/reports?year=2023&by=unit"), &b);
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        cli(COMMUNE_B)
+    );
+    assert!(!body.contains(COMMUNE_A), "{body}");
+    let (s, _) = get(
+        &client,
+        &url(&format!("/api/v1/reports?year=2023&unit={COMMUNE_A}")),
+        &b,
+    );
+    assert_eq!(s, 404);
+    let (s, body) = get(
+        &client,
+        &url("/api/v1/reports?year=2023&by=unit"),
+        &district,
+    );
+    assert_eq!(
+        (s, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, cli(DISTRICT))
+    );
+    let (s, body) = get(
+        &client,
+        &url(&format!(
+            "/api/v1/reports?year=2023&unit={COMMUNE_A}&by=unit"
+        )),
+        &district,
+    );
+    assert_eq!(
+        (s, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, cli(COMMUNE_A))
+    );
+
+    // Server-wide figures: a monitoring token only.
+    for t in [&a, &district] {
+        let (s, body) = get(&client, &url("/metrics"), t);
+        assert_eq!(s, 403, "{body}");
+        assert!(body.contains("E_FORBIDDEN"), "{body}");
+    }
+    let (s, metrics) = get(&client, &url("/metrics"), &monitor);
+    assert_eq!(s, 200);
+    assert!(metrics.contains("\nsohoa_documents_total 1\n"), "{metrics}");
+    assert_eq!(
+        client
+            .get(url("/metrics"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401,
+        "loopback needs [serve] metrics_from_loopback"
+    );
+
+    // PostgreSQL dropping every connection (as a restart does): served again at once.
+    if let Some(u) = &store.url {
+        let mut admin = postgres::Client::connect(u, postgres::NoTls).unwrap();
+        let dropped: i64 = admin
+            .query_one(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(dropped >= 1, "serve held a connection");
+        for _ in 0..3 {
+            assert_eq!(get(&client, &url("/api/v1/station"), &a).0, 200);
+            assert_eq!(client.get(url("/health")).send().unwrap().status(), 200);
+        }
+    }
+
+    // SIGTERM: a clean exit, on both stores.
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "serve stopped with {status}");
+}
+
+#[test]
+fn stations_read_only_their_units_sqlite() {
+    scope_on(false);
+}
+
+#[test]
+fn stations_read_only_their_units_postgres() {
+    scope_on(true);
+}
+
+/// An upload: record JSON and PDF bytes.
+fn post(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    record: &Value,
+    pdf: &[u8],
+) -> (u16, Value) {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("record", record.to_string())
+        .part(
+            "pdf",
+            reqwest::blocking::multipart::Part::bytes(pdf.to_vec()).file_name("x.pdf"),
+        );
+    let r = client
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+}
+
+/// An upload record for `pdf` (one page).
+fn record(code: &str, unit: &str, name: &str, version: u32, pdf: &[u8]) -> Value {
+    json!({
+        "dossier": {"code": code, "unit": unit},
+        "kind": "thanh_phan", "name": name, "version": version,
+        "bytes": pdf.len(), "sha256": sohoa::store::sha256_hex(pdf),
+        "input_sha256": "00", "inputs": [],
+        "ocr_engine": "tesseract", "ocr_version": "5", "ocr_languages": "vie",
+        "mean_confidence": null,
+        "pages": [{"page_no": 1, "width_px": 100, "height_px": 100, "dpi": [300.0, 300.0],
+                   "color": "rgb", "turn": 0, "deskew_deg": 0.0, "blank": false,
+                   "mean_confidence": null, "words": 0}]
+    })
+}
+
+/// A different valid PDF with the same page: a comment after the end marker.
+fn variant(pdf: &[u8], n: usize) -> Vec<u8> {
+    let mut v = pdf.to_vec();
+    v.extend_from_slice(format!("\n% variant {n}\n%%EOF\n").as_bytes());
+    v
+}
+
+fn hostile_on(postgres: bool) {
+    let store = prepared(postgres);
+    let a = store.token("xa-a", COMMUNE_A);
+    let client = reqwest::blocking::Client::new();
+    let server = store.start(&client);
+    let base = server.base.clone();
+    let (path, _) = store.recorded().remove(0);
+    let pdf = std::fs::read(store.data.path().join(path)).unwrap();
+    let code = "000.20.18.H44-230401-0009";
+
+    // A district code is the district's, whatever the record says of it (an
+    // old client's `standard: false` and receipt date included).
+    let mut hijack = record("000.00.18.H44-240501-0001", COMMUNE_A, "01-don", 1, &pdf);
+    hijack["dossier"]["standard"] = json!(false);
+    hijack["dossier"]["received"] = json!("2019-01-01");
+    let (s, body) = post(&client, &base, &a, &hijack, &pdf);
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (403, Some("E_OTHER_UNIT")),
+        "{body}"
+    );
+    assert_eq!(store.received_on("000.00.18.H44-240501-0001"), None);
+
+    // Its own code: the receipt date is the code's, not the record's.
+    let mut own = record(code, COMMUNE_A, "01-don", 1, &pdf);
+    own["dossier"]["received"] = json!("9999-12-31");
+    let (s, body) = post(&client, &base, &a, &own, &pdf);
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(store.received_on(code).as_deref(), Some("2023-04-01"));
+
+    // Codes of the national form that are not codes, and local codes that
+    // would be paths, are refused.
+    for bad in [
+        "000.20.18.H44-991231-0001", // a receipt date in the future
+        "000.20.18.H44-231399-0001", // no such day
+        "000.20.18.H44-230401-01",
+        "../../etc",
+        "a/b",
+        "",
+    ] {
+        let (s, body) = post(
+            &client,
+            &base,
+            &a,
+            &record(bad, COMMUNE_A, "x", 1, &pdf),
+            &pdf,
+        );
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (400, Some("E_BAD_UPLOAD")),
+            "{bad}: {body}"
+        );
+    }
+    // A local code is the station's only inside its own units.
+    let (s, _) = post(
+        &client,
+        &base,
+        &a,
+        &record("HS-LOCAL-1", COMMUNE_B, "x", 1, &pdf),
+        &pdf,
+    );
+    assert_eq!(s, 403);
+    let (s, body) = post(
+        &client,
+        &base,
+        &a,
+        &record("HS-LOCAL-1", COMMUNE_A, "x", 1, &pdf),
+        &pdf,
+    );
+    assert_eq!(s, 201, "{body}");
+
+    // Names that are not one file name, or that look like a version, are refused.
+    let long = "d".repeat(300);
+    for name in [
+        "a/b",
+        "..",
+        ".",
+        "",
+        "X.v2",
+        ".an",
+        "tab\tname",
+        long.as_str(),
+    ] {
+        let (s, body) = post(
+            &client,
+            &base,
+            &a,
+            &record(code, COMMUNE_A, name, 1, &pdf),
+            &pdf,
+        );
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (400, Some("E_BAD_UPLOAD")),
+            "{name:?}: {body}"
+        );
+    }
+    // The collision of the attack: X v1, X v2 and X_ v1 each get their own file.
+    for (i, (name, version)) in [("X", 1), ("X", 2), ("X_", 1), ("X", 3)].iter().enumerate() {
+        let p = variant(&pdf, i);
+        let (s, body) = post(
+            &client,
+            &base,
+            &a,
+            &record(code, COMMUNE_A, name, *version, &p),
+            &p,
+        );
+        assert_eq!(s, 201, "{name} v{version}: {body}");
+    }
+    // Eight stations' worth of the same component at once, each with other
+    // bytes: one is recorded, the others are told of the conflict.
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (client, base, a) = (&client, &base, &a);
+                let p = variant(&pdf, 100 + i);
+                s.spawn(move || post(client, base, a, &record(code, COMMUNE_A, "dua", 1, &p), &p).0)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    // Damaged bytes, or a PDF that is not one, are never filed.
+    let (s, _) = post(
+        &client,
+        &base,
+        &a,
+        &record(code, COMMUNE_A, "hong", 1, &pdf),
+        &variant(&pdf, 7),
+    );
+    assert_eq!(s, 422);
+    let junk = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec();
+    let (s, _) = post(
+        &client,
+        &base,
+        &a,
+        &record(code, COMMUNE_A, "rac", 1, &junk),
+        &junk,
+    );
+    assert_eq!(s, 422);
+    drop(server);
+
+    // Every recorded file is its own, and holds the bytes of its record; the
+    // archive holds nothing else (no temporary or unrecorded file).
+    let recorded = store.recorded();
+    assert_eq!(recorded.len(), 1 + 1 + 1 + 4 + 1, "{recorded:?}");
+    let mut paths: Vec<&String> = recorded.iter().map(|(p, _)| p).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), recorded.len(), "two records name one file");
+    for (p, sha) in &recorded {
+        let bytes = std::fs::read(store.data.path().join(p)).unwrap();
+        assert_eq!(&sohoa::store::sha256_hex(&bytes), sha, "{p}");
+    }
+    let mut on_disk: Vec<PathBuf> = files_under(&store.data.path().join("archive"));
+    on_disk.sort();
+    let mut expected: Vec<PathBuf> = recorded
+        .iter()
+        .map(|(p, _)| store.data.path().join(p))
+        .collect();
+    expected.sort();
+    assert_eq!(on_disk, expected);
+}
+
+#[test]
+fn hostile_uploads_sqlite() {
+    hostile_on(false);
+}
+
+#[test]
+fn hostile_uploads_postgres() {
+    hostile_on(true);
+}
+
+/// Half-sent headers from another address cannot starve the server: one
+/// address holds only so many connections, and those are closed when their
+/// headers do not come in time. A bad body without a token is still a 401.
+#[test]
+fn slow_clients_and_bodies_without_a_token() {
+    let store = Store::new(false);
+    let config = store.data.path().join("sohoa.toml");
+    std::fs::write(
+        &config,
+        "[serve]\nheader_timeout_seconds = 2.0\nmax_connections_per_address = 40\n",
+    )
+    .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let d = store.data.path().display().to_string();
+    let server = Server::start(
+        &["--config", config.to_str().unwrap(), "--data-dir", &d],
+        &[],
+        "http",
+        &client,
+    );
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+
+    // 300 connections from 127.0.0.2, each with half a request line.
+    let attackers: Vec<socket2::Socket> = (0..300)
+        .filter_map(|_| {
+            let s =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+            s.bind(
+                &"127.0.0.2:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .ok()?;
+            s.connect(&addr.into()).ok()?;
+            let mut t: std::net::TcpStream = s.try_clone().ok()?.into();
+            t.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").ok()?;
+            Some(s)
+        })
+        .collect();
+    assert_eq!(attackers.len(), 300, "connects are accepted by the kernel");
+    // Meanwhile others are served at once.
+    let t = Instant::now();
+    assert_eq!(
+        client
+            .get(format!("{}/health", server.base))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    // Within the header timeout (and a margin for a loaded machine) the server
+    // has closed every one of them: over the cap at once, the rest when their
+    // headers did not come.
+    std::thread::sleep(Duration::from_secs(5));
+    let mut closed = 0;
+    for s in &attackers {
+        let mut t: std::net::TcpStream = s.try_clone().unwrap().into();
+        t.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        // EOF, a reset, or an error reply (408) before the close: all closed.
+        match t.read(&mut buf) {
+            Ok(_) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Err(_) => {}
+        }
+    }
+    assert_eq!(closed, 300, "idle half-open connections are closed");
+
+    // A multipart body with no boundary and no token: the token is asked first.
+    let r = client
+        .post(format!("{}/api/v1/documents", server.base))
+        .header("content-type", "multipart/form-data")
+        .body("junk")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(r.json::<Value>().unwrap()["error"], "E_NO_TOKEN");
+}
