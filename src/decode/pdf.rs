@@ -86,16 +86,6 @@ pub fn decode_pdf(
     Ok(pages.len())
 }
 
-/// Opens a PDF the way decoding does (end marker, not encrypted, streams hayro
-/// decodes on opening measured first) and counts its pages, without decoding
-/// any. Lenient about the page tree: [`check_archive`] is the server's check.
-pub fn page_count(bytes: &super::FileBytes) -> Result<usize, DecodeError> {
-    let mut budget = Budget::new(Limits::default(), Depth::Interpret);
-    Ok(open_checked(bytes, Strictness::Lenient, &mut budget)?
-        .pages()
-        .len())
-}
-
 /// Opens a PDF once what opening it decodes has been measured (see `xref`).
 fn open_checked<T: AsRef<[u8]> + Send + Sync + 'static>(
     bytes: &Arc<T>,

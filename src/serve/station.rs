@@ -24,7 +24,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
@@ -148,9 +148,10 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
     }
     // The PDF is sound and has the pages its record lists.
     let (file, limits) = (pdf.path.clone(), app.settings.limits);
-    let pages = tokio::task::spawn_blocking(move || check_pdf(&file, &limits))
-        .await
-        .map_err(|e| ApiError::internal(e, lang))?;
+    let pages =
+        tokio::task::spawn_blocking(move || crate::decode::pdf::check_archive(&file, &limits))
+            .await
+            .map_err(|e| ApiError::internal(e, lang))?;
     if pages.as_ref().ok() != Some(&rec.document.pages.len()) {
         let listed = rec.document.pages.len();
         let (vi, en) = match pages {
@@ -330,16 +331,6 @@ fn file_and_record(
         // at worst, never a record without its file).
         Err(e) => Err(db(e)),
     }
-}
-
-/// The server's check of an uploaded PDF.
-fn check_pdf(
-    path: &Path,
-    _limits: &crate::decode::Limits,
-) -> Result<usize, crate::decode::DecodeError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| crate::decode::DecodeError::Corrupt(e.to_string()))?;
-    crate::decode::pdf::page_count(&std::sync::Arc::new(bytes))
 }
 
 fn conflict(rec: &UploadRecord, lang: UiLanguage) -> ApiError {

@@ -592,3 +592,132 @@ fn slow_clients_and_bodies_without_a_token() {
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.json::<Value>().unwrap()["error"], "E_NO_TOKEN");
 }
+
+/// A one-page PDF whose page draws `content` (a stream with `filter`, if any)
+/// and an image XObject `image` of `w`×`h` grey samples, with a correct xref.
+fn pdf_with(content: &[u8], filter: &str, image: Option<(u32, u32, &[u8])>) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut obj = |out: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    obj(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
+    obj(&mut out, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    obj(
+        &mut out,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im 5 0 R >> >> >>",
+    );
+    let mut c = format!("<< /Length {}{filter} >>\nstream\n", content.len()).into_bytes();
+    c.extend_from_slice(content);
+    c.extend_from_slice(b"\nendstream");
+    obj(&mut out, &c);
+    let (w, h, samples) = image.unwrap_or((1, 1, &[0u8]));
+    let mut i = format!(
+        "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n",
+        samples.len()
+    )
+    .into_bytes();
+    i.extend_from_slice(samples);
+    i.extend_from_slice(b"\nendstream");
+    obj(&mut out, &i);
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for o in &offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn rss_peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A decompression bomb is refused without being inflated, and a 137 MiB
+/// upload costs the server no more memory than a small one: it is streamed to
+/// disk and checked from a map of the file.
+#[test]
+fn bombs_are_refused_and_big_uploads_stream() {
+    let store = Store::new(false);
+    let a = store.token("xa-a", COMMUNE_A);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let server = store.start(&client);
+    let code = "000.20.18.H44-230401-0010";
+    // 1 GiB of content that deflates to about 1 MB.
+    let zeros = vec![b' '; 1 << 30];
+    let bomb = pdf_with(
+        &miniz_oxide::deflate::compress_to_vec_zlib(&zeros, 6),
+        " /Filter /FlateDecode",
+        None,
+    );
+    drop(zeros);
+    let (s, body) = post(
+        &client,
+        &server.base,
+        &a,
+        &record(code, COMMUNE_A, "bom", 1, &bomb),
+        &bomb,
+    );
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (422, Some("E_BAD_PDF")),
+        "{body}"
+    );
+    let small = pdf_with(b"q 595 0 0 842 0 0 cm /Im Do Q", "", None);
+    let (s, body) = post(
+        &client,
+        &server.base,
+        &a,
+        &record(code, COMMUNE_A, "nho", 1, &small),
+        &small,
+    );
+    assert_eq!(s, 201, "{body}");
+    let after_small = rss_peak_kib(server.child.id());
+
+    // 137 MiB of image samples (a page within max_pixels), sent from a file.
+    let (w, h) = (12000u32, 12000u32);
+    let big = pdf_with(
+        b"q 595 0 0 842 0 0 cm /Im Do Q",
+        "",
+        Some((w, h, &vec![128u8; (w * h) as usize])),
+    );
+    let file = store.data.path().join("big.pdf");
+    std::fs::write(&file, &big).unwrap();
+    let rec = record(code, COMMUNE_A, "lon", 1, &big);
+    drop(big);
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("record", rec.to_string())
+        .file("pdf", &file)
+        .unwrap();
+    let r = client
+        .post(format!("{}/api/v1/documents", server.base))
+        .bearer_auth(&a)
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap_or_default());
+    let after_big = rss_peak_kib(server.child.id());
+    assert!(
+        after_big < after_small + 64 * 1024,
+        "a 137 MiB upload raised serve's peak RSS from {after_small} to {after_big} KiB"
+    );
+}
