@@ -354,17 +354,18 @@ fn first_strip(tiff: &[u8]) -> &[u8] {
 }
 
 #[test]
-fn an_orphan_pdf_left_by_a_crash_before_commit_is_replaced_on_the_next_run() {
+fn an_orphan_pdf_left_by_a_crash_before_commit_is_kept_and_the_new_copy_goes_beside_it() {
     let good = fixtures()
         .root
         .join("good/000.00.18.H44-230402-0001/01-thang.jpg");
     let inbox = inbox_with("000.00.18.H44-230402-0001", &[(&good, "01-don.jpg")]);
     let data = tempfile::tempdir().unwrap();
     // What a crash after the rename and before the commit leaves behind.
-    let orphan = data
+    let folder = data
         .path()
-        .join("archive/000.00.18.H44/2023/000.00.18.H44-230402-0001/01-don.pdf");
-    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+        .join("archive/000.00.18.H44/2023/000.00.18.H44-230402-0001");
+    let orphan = folder.join("01-don.pdf");
+    std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(&orphan, b"%PDF-1.7 half-written").unwrap();
     let o = sohoa(&[
         "batch",
@@ -373,5 +374,14 @@ fn an_orphan_pdf_left_by_a_crash_before_commit_is_replaced_on_the_next_run() {
         data.path().to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(pdf_pages(&orphan), 1);
+    // No archive file is ever replaced: the orphan stays as it was, the new
+    // copy takes the next free name, and the record names where it went.
+    assert_eq!(std::fs::read(&orphan).unwrap(), b"%PDF-1.7 half-written");
+    let placed = folder.join("01-don-2.pdf");
+    assert_eq!(pdf_pages(&placed), 1);
+    let recorded: String = rusqlite::Connection::open(data.path().join("sohoa.db"))
+        .unwrap()
+        .query_row("SELECT archive_path FROM documents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(data.path().join(recorded), placed);
 }
