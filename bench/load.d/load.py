@@ -73,16 +73,16 @@ class Dossiers:
 
 
 def record(dossier, component, pdf):
-    """An UploadRecord (src/records/sync.rs): the dossier code and the NewDocument, flattened."""
+    """An upload record (src/api.rs `Upload`): the dossier code and the document, one entry per page."""
     return {
         "dossier": dossier, "kind": "thanh_phan", "name": f"{component:02d}-thanh-phan", "version": 1,
         "bytes": pdf.bytes, "sha256": pdf.sha256, "input_sha256": pdf.sha256,
         "inputs": [{"path": f"{dossier['code']}/{component:02d}-thanh-phan.pdf", "sha256": pdf.sha256,
                     "bytes": pdf.bytes}],
         "ocr_engine": "tesseract", "ocr_version": "5.3.0", "ocr_languages": "vie", "mean_confidence": 90.0,
-        "pages": [{"page_no": 1, "width_px": pdf.width, "height_px": pdf.height, "dpi": [300.0, 300.0],
+        "pages": [{"page_no": n, "width_px": pdf.width, "height_px": h, "dpi": [300.0, 300.0],
                    "color": "gray", "turn": 0, "deskew_deg": 0.0, "blank": False, "mean_confidence": 90.0,
-                   "words": 100, "ocr_seconds": 1.0}],
+                   "words": 100, "ocr_seconds": 1.0} for n, h in enumerate(pdf.heights, start=1)],
     }
 
 

@@ -101,18 +101,11 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
             Some("record") => {
                 let mut bytes = Vec::new();
                 let mut field = field;
-                loop {
-                    match tokio::time::timeout(idle, field.chunk()).await {
-                        Err(_) => return Err(too_slow(lang)),
-                        Ok(Err(e)) => return Err(multipart_error(e, lang)),
-                        Ok(Ok(None)) => break,
-                        Ok(Ok(Some(c))) => {
-                            if bytes.len() + c.len() > MAX_RECORD_BYTES {
-                                return Err(bad("record > 4 MiB", lang));
-                            }
-                            bytes.extend_from_slice(&c);
-                        }
+                while let Some(c) = next_chunk(&mut field, idle, lang).await? {
+                    if bytes.len() + c.len() > MAX_RECORD_BYTES {
+                        return Err(bad("record > 4 MiB", lang));
                     }
+                    bytes.extend_from_slice(&c);
                 }
                 record = Some(
                     serde_json::from_slice(&bytes)
@@ -258,21 +251,26 @@ async fn receive(
         .await
         .map_err(store_error)?;
     let mut hasher = Sha256::new();
-    loop {
-        match tokio::time::timeout(idle, field.chunk()).await {
-            Err(_) => return Err(too_slow(lang)),
-            Ok(Err(e)) => return Err(multipart_error(e, lang)),
-            Ok(Ok(None)) => break,
-            Ok(Ok(Some(chunk))) => {
-                hasher.update(&chunk);
-                incoming.bytes += chunk.len() as u64;
-                file.write_all(&chunk).await.map_err(store_error)?;
-            }
-        }
+    while let Some(chunk) = next_chunk(&mut field, idle, lang).await? {
+        hasher.update(&chunk);
+        incoming.bytes += chunk.len() as u64;
+        file.write_all(&chunk).await.map_err(store_error)?;
     }
     file.sync_all().await.map_err(store_error)?;
     incoming.sha256 = hex::encode(hasher.finalize());
     Ok(incoming)
+}
+
+/// The next piece of a part; a body that sends nothing for `idle` is dropped.
+async fn next_chunk(
+    field: &mut axum::extract::multipart::Field<'_>,
+    idle: Duration,
+    lang: UiLanguage,
+) -> Result<Option<axum::body::Bytes>, ApiError> {
+    match tokio::time::timeout(idle, field.chunk()).await {
+        Err(_) => Err(too_slow(lang)),
+        Ok(r) => r.map_err(|e| multipart_error(e, lang)),
+    }
 }
 
 /// On the blocking pool: refuses another unit's existing dossier, answers a
