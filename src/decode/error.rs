@@ -26,6 +26,18 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// `Ok` when `actual` is within `limit`, else `TooLarge` naming `what`.
+    pub fn at_most(what: &'static str, actual: u64, limit: u64) -> Result<(), DecodeError> {
+        if actual > limit {
+            return Err(DecodeError::TooLarge {
+                what,
+                actual,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Stable code recorded with failed documents and shown to operators.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -53,15 +53,7 @@ impl Default for Limits {
 impl Limits {
     /// Refuses a `w`×`h` page before its pixels are allocated.
     pub fn check_pixels(&self, w: u32, h: u32) -> Result<(), DecodeError> {
-        let px = w as u64 * h as u64;
-        if px > self.max_pixels {
-            return Err(DecodeError::TooLarge {
-                what: "pixels",
-                actual: px,
-                limit: self.max_pixels,
-            });
-        }
-        Ok(())
+        DecodeError::at_most("pixels", w as u64 * h as u64, self.max_pixels)
     }
 
     /// Refuses a `w`×`h` page of `samples` 8-bit samples a pixel before its
@@ -69,26 +61,12 @@ impl Limits {
     pub fn check_raster(&self, w: u32, h: u32, samples: u8) -> Result<(), DecodeError> {
         self.check_pixels(w, h)?;
         let bytes = w as u64 * h as u64 * samples as u64;
-        if bytes > self.max_raster_bytes {
-            return Err(DecodeError::TooLarge {
-                what: "decoded raster bytes",
-                actual: bytes,
-                limit: self.max_raster_bytes,
-            });
-        }
-        Ok(())
+        DecodeError::at_most("decoded raster bytes", bytes, self.max_raster_bytes)
     }
 
     /// Refuses a file of `pages` pages.
     pub fn check_pages(&self, pages: usize) -> Result<(), DecodeError> {
-        if pages > self.max_pages {
-            return Err(DecodeError::TooLarge {
-                what: "pages",
-                actual: pages as u64,
-                limit: self.max_pages as u64,
-            });
-        }
-        Ok(())
+        DecodeError::at_most("pages", pages as u64, self.max_pages as u64)
     }
 }
 
@@ -246,13 +224,7 @@ pub fn decode_each(
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    if bytes.len() as u64 > limits.max_bytes {
-        return Err(DecodeError::TooLarge {
-            what: "bytes",
-            actual: bytes.len() as u64,
-            limit: limits.max_bytes,
-        });
-    }
+    DecodeError::at_most("bytes", bytes.len() as u64, limits.max_bytes)?;
     let count = match Format::sniff(bytes) {
         Some(Format::Jpeg) => {
             on_page(image_file::decode_jpeg(bytes, limits)?);

@@ -40,15 +40,21 @@ pub fn zlib_zeros(prefix: &[u8], n: u64) -> Vec<u8> {
     out
 }
 
-/// Resident memory of this process, in bytes (`VmRSS`).
-pub fn resident_bytes() -> u64 {
+/// A memory figure of this process from `/proc/self/status` (`VmRSS`,
+/// `RssFile`, …), in bytes.
+pub fn status_bytes(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     let kib: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
     kib * 1024
+}
+
+/// Resident memory of this process, in bytes (`VmRSS`).
+pub fn resident_bytes() -> u64 {
+    status_bytes("VmRSS")
 }
 
 #[test]

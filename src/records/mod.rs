@@ -151,16 +151,14 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// A document to record. As a station sends it (`UploadRecord`), without the
-/// station's dossier id and archive path, which mean nothing on the server.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// A document to record. What goes on the wire is `api::Upload`, made from
+/// this without the station's dossier id and archive path.
+#[derive(Debug, Clone)]
 pub struct NewDocument {
-    #[serde(skip)]
     pub dossier_id: i64,
     pub kind: DocKind,
     pub name: String,
     pub version: u32,
-    #[serde(skip)]
     pub archive_path: String,
     pub bytes: u64,
     /// SHA-256 of the PDF (on the server: checked against the bytes received).

@@ -9,13 +9,11 @@ use crate::intake::DocKind;
 use crate::register::{Channel, RegisterRow};
 use serde::{Deserialize, Serialize};
 
-/// A document as a station sends it: its dossier and its record (everything
-/// but the station's own ids and archive path; the server files the PDF under
-/// its own path).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A document with its dossier: what a station reads from its outbox to send
+/// (as `api::Upload`), and what the server records from an upload.
+#[derive(Debug, Clone)]
 pub struct UploadRecord {
     pub dossier: DossierCode,
-    #[serde(flatten)]
     pub document: NewDocument,
 }
 

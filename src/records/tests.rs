@@ -312,7 +312,8 @@ fn sync_scenario(r: &mut Records) {
     assert_eq!(rec.document.archive_path, "archive/01-don.v1.pdf");
     assert_eq!(rec.document.dossier_id, dossier);
     // On the wire: neither the station's archive path nor its dossier id.
-    let wire = serde_json::to_value(&rec).unwrap();
+    let up = crate::api::Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+    let wire = serde_json::to_value(&up).unwrap();
     assert!(wire.get("archive_path").is_none() && wire.get("dossier_id").is_none());
     assert_eq!(
         (

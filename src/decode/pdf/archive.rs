@@ -27,13 +27,7 @@ pub fn check_archive(path: &std::path::Path, limits: &Limits) -> Result<usize, D
     if size == 0 {
         return Err(DecodeError::Empty);
     }
-    if size > limits.max_bytes {
-        return Err(DecodeError::TooLarge {
-            what: "bytes",
-            actual: size,
-            limit: limits.max_bytes,
-        });
-    }
+    DecodeError::at_most("bytes", size, limits.max_bytes)?;
     // SAFETY: the map is read-only and private to this check. The server
     // writes an upload to its own temporary file and does not change it while
     // it is checked; a file cut short under the map would fault (SIGBUS), not

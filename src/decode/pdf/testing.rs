@@ -3,8 +3,8 @@
 pub use crate::decode::test_support::{resident_bytes, zlib_zeros};
 use crate::decode::{DecodeError, Limits};
 
-/// A PDF made of these objects, numbered from 1 (the first must be the catalog).
-pub fn tiny_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+/// The header and these objects, numbered from 1, with where each starts.
+fn body(objects: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
     let mut pdf = b"%PDF-1.7\n".to_vec();
     let mut offsets = vec![];
     for (i, object) in objects.iter().enumerate() {
@@ -13,6 +13,12 @@ pub fn tiny_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
         pdf.extend(object);
         pdf.extend(b"\nendobj\n");
     }
+    (pdf, offsets)
+}
+
+/// A PDF made of these objects, numbered from 1 (the first must be the catalog).
+pub fn tiny_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+    let (mut pdf, offsets) = body(objects);
     let xref = pdf.len();
     let size = objects.len() + 1;
     pdf.extend(format!("xref\n0 {size}\n0000000000 65535 f \n").as_bytes());
@@ -103,14 +109,7 @@ pub fn xref_stream_pdf(
     encode: &dyn Fn(Vec<u8>) -> Vec<u8>,
     start: Option<usize>,
 ) -> Vec<u8> {
-    let mut pdf = b"%PDF-1.7\n".to_vec();
-    let mut offsets = vec![];
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend(format!("{} 0 obj\n", i + 1).as_bytes());
-        pdf.extend(object);
-        pdf.extend(b"\nendobj\n");
-    }
+    let (mut pdf, offsets) = body(objects);
     let own = objects.len() as u32 + 1;
     let size = own
         + 1

@@ -169,13 +169,7 @@ fn a_300_mb_archive_is_checked_without_reading_its_image() {
 /// Mapped file pages resident in this process (`RssFile`): the check's map,
 /// and code of this test binary run for the first time.
 fn file_resident_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssFile:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("RssFile");
-    kib * 1024
+    crate::decode::test_support::status_bytes("RssFile")
 }
 
 #[test]
