@@ -143,20 +143,49 @@ async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, A
         .await
         .map_err(|e| bad(&format!("record: {e}"), lang))?;
     let c: Commit = serde_json::from_slice(&body).map_err(|e| bad(&format!("{e}"), lang))?;
-    let rec = checked_record(&caller, &c.record, lang)?;
     let id = c.upload_id().to_string();
-    let Some(slot) = app.resumable.get(&id, caller.station.id) else {
-        return already(&app, caller, rec).await;
+    let station = caller.station.id;
+    let result = commit_upload(&app, caller, &c, &id).await;
+    // Bytes the server will never take are not kept for another try.
+    let settled = match &result {
+        Ok(_) => true,
+        Err(e) => matches!(
+            e.code,
+            ErrorCode::HashMismatch
+                | ErrorCode::BadPdf
+                | ErrorCode::OtherUnit
+                | ErrorCode::VersionConflict
+                | ErrorCode::BadUpload
+        ),
+    };
+    if settled && app.resumable.get(&id, station).is_some() {
+        app.resumable.remove(&id);
+    }
+    result
+}
+
+async fn commit_upload(
+    app: &Shared,
+    caller: Caller,
+    c: &Commit,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
+    let rec = checked_record(&caller, &c.record, lang)?;
+    // No such upload: a repeat after a lost reply, or a station asking
+    // whether the document is needed before it sends the bytes.
+    let Some(slot) = app.resumable.get(id, caller.station.id) else {
+        return already(app, caller, rec).await;
     };
     let idle = Duration::from_secs_f64(app.settings.serve.body_idle_seconds.max(1.0));
     let _held = tokio::time::timeout(idle, slot.lock.lock())
         .await
         .map_err(|_| busy(lang))?;
     // Another commit of the same upload may have finished while this one waited.
-    if app.resumable.get(&id, caller.station.id).is_none() {
-        return already(&app, caller, rec).await;
+    if app.resumable.get(id, caller.station.id).is_none() {
+        return already(app, caller, rec).await;
     }
-    let held = super::resumable::held(&app, &id).await;
+    let held = super::resumable::held(app, id).await;
     if held < slot.meta.length {
         return Err(refuse(
             ErrorCode::UploadOffset,
@@ -171,7 +200,7 @@ async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, A
             lang,
         ));
     }
-    let path = app.resumable.part(&id);
+    let path = app.resumable.part(id);
     let hashed = {
         let path = path.clone();
         tokio::task::spawn_blocking(move || crate::store::sha256_file(&path))
@@ -185,21 +214,7 @@ async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, A
         bytes,
         keep: true,
     };
-    let result = accept(&app, caller, rec, pdf).await;
-    let settled = match &result {
-        Ok(_) => true,
-        Err(e) => matches!(
-            e.code,
-            ErrorCode::HashMismatch
-                | ErrorCode::BadPdf
-                | ErrorCode::OtherUnit
-                | ErrorCode::VersionConflict
-        ),
-    };
-    if settled {
-        app.resumable.remove(&id);
-    }
-    result
+    accept(app, caller, rec, pdf).await
 }
 
 /// A commit whose upload is gone: a repeat after a lost reply (the document

@@ -53,6 +53,9 @@ enum Failure {
 /// Where an upload stands.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Step {
+    /// Whether the server wants the document at all (a record it refuses, or
+    /// a PDF it already has, costs no bytes).
+    Check,
     Create,
     Ask,
     Send,
@@ -89,8 +92,10 @@ pub(super) fn send(
     let mut step = if url.is_some() {
         Step::Ask
     } else {
-        Step::Create
+        Step::Check
     };
+    // When the last try to send began, and from which offset (to measure the link).
+    let mut sending: Option<(Instant, u64)> = None;
     let mut fruitless = 0u32;
     let mut last_error = String::new();
     client.progress.current.store(held, Ordering::Relaxed);
@@ -99,29 +104,44 @@ pub(super) fn send(
             return Ok(Sent::Offline(last_error));
         }
         let result = match (step, url.as_deref()) {
-            (Step::Commit, Some(u)) => match client.commit(u, &record) {
-                Ok(reply) => {
-                    client.progress.current.store(0, Ordering::Relaxed);
-                    client.progress.done.fetch_add(len, Ordering::Relaxed);
-                    return Ok(Sent::Ok(reply));
+            (Step::Check, _) | (Step::Commit, Some(_)) => {
+                match client.commit(url.as_deref().unwrap_or_default(), &record) {
+                    Ok(reply) => {
+                        client.progress.current.store(0, Ordering::Relaxed);
+                        client.progress.done.fetch_add(len, Ordering::Relaxed);
+                        return Ok(Sent::Ok(reply));
+                    }
+                    Err(Failure::Server(_, code, _))
+                        if step == Step::Check
+                            && ErrorCode::from_api_wire(&code) == Some(ErrorCode::UploadGone) =>
+                    {
+                        step = Step::Create;
+                        continue;
+                    }
+                    Err(f) => Err(f),
                 }
-                Err(f) => Err(f),
-            },
+            }
             (Step::Create, _) | (_, None) => client.create(len, &name, &sha256).map(|u| {
                 url = Some(u);
                 held = 0;
             }),
             (Step::Ask, Some(u)) => client.head(u).map(|offset| {
+                // A cut send still measures the link by what got through.
+                if let Some((started, from)) = sending.take() {
+                    client.measured(offset.saturating_sub(from), started.elapsed());
+                }
                 if offset > held {
                     fruitless = 0;
                 }
                 held = offset;
             }),
             (Step::Send, Some(u)) => {
-                let started = Instant::now();
+                sending = Some((Instant::now(), held));
                 let r = client.patch(u, &file, held, len);
                 if let Ok(offset) = &r {
-                    client.measured(offset - held, started.elapsed());
+                    if let Some((started, from)) = sending.take() {
+                        client.measured(offset - from, started.elapsed());
+                    }
                     fruitless = 0;
                     held = *offset;
                 }
@@ -142,8 +162,8 @@ pub(super) fn send(
                 fruitless += 1;
                 last_error = why;
                 std::thread::sleep(Duration::from_millis(500 << (fruitless - 1).min(4)));
-                // A commit is repeated as it is (the server answers a repeat
-                // with the id); anything else first asks how far it got.
+                // A commit or a check is repeated as it is (the server
+                // answers a repeat with the id); a send first asks how far it got.
                 if step == Step::Send {
                     step = Step::Ask;
                 }
