@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sohoa needs to build, run and test, then the default
-# OCR model (scripts/install-model.sh). Safe to re-run: it only calls apt-get when
+# OCR model (scripts/install-model.sh) and the project venv .venv (tuspy, pinned in
+# scripts/requirements-test.txt). Safe to re-run: it only calls apt-get or pip when
 # something is missing.
 set -euo pipefail
 
@@ -21,6 +22,8 @@ PKGS=(
   postgresql
   # the HTTPS test of `sohoa serve` makes a self-signed certificate
   openssl
+  # the project venv (.venv; its pip comes from python3-venv's ensurepip) for tuspy, the tus client of tests
+  python3-venv
 )
 
 missing=()
@@ -39,3 +42,19 @@ fi
 
 # The default OCR model (best_int Vietnamese, from the npm registry); see the script.
 "$(dirname "$0")/install-model.sh"
+
+# The project venv: tuspy (scripts/tus_upload.py), on Debian's python3. Made anew when it is missing or
+# broken or tuspy does not import; the pins installed again when scripts/requirements-test.txt changed.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.venv"
+req="$root/scripts/requirements-test.txt"
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+fresh=""
+"$venv/bin/python" -c 'import tusclient.client' 2>/dev/null || fresh=1
+if [ -n "$fresh" ] || ! cmp -s "$req" "$venv/requirements-test.txt"; then
+  echo "setting up $venv (scripts/requirements-test.txt)" >&2
+  [ -z "$fresh" ] || "$py" -m venv --clear "$venv"
+  "$venv/bin/python" -m pip install -q --no-input --disable-pip-version-check -r "$req"
+  cp "$req" "$venv/requirements-test.txt"
+fi
