@@ -217,7 +217,7 @@ fn http_date(t: SystemTime) -> String {
 }
 
 fn expiry(app: &Shared) -> Duration {
-    Duration::from_secs_f64(app.settings.serve.upload_expiry_hours.max(0.01) * 3600.0)
+    Duration::from_secs_f64((app.settings.serve.upload_expiry_hours * 3600.0).max(1.0))
 }
 
 fn max_bytes(app: &Shared) -> u64 {
