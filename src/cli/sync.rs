@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::format::{count, size};
 use crate::records::{ImportCounts, Records};
 use crate::sync::{self, Client, Pass};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -59,13 +59,21 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> C
     let progress = client.progress();
     let bar = std::io::stderr().is_terminal().then(|| {
         let total = records.outbox_summary().map_or(0, |s| s.waiting_bytes);
-        let label = say(lang, "đã gửi", "sent");
-        ProgressBar::new(total).with_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {{bar:30}} {label} {{bytes}}/{{total_bytes}} · {{bytes_per_sec}} · ETA {{eta}}"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
+        let (label, left) = (say(lang, "đã gửi", "sent"), say(lang, "còn", "left"));
+        let style = ProgressStyle::with_template(&format!(
+            "{{spinner}} {{bar:30}} {label} {{sent}}/{{waiting}} · {{rate}} · {left} {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("sent", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&size(s.pos(), lang));
+        })
+        .with_key("waiting", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&size(s.len().unwrap_or(0), lang));
+        })
+        .with_key("rate", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", size(s.per_sec() as u64, lang));
+        });
+        ProgressBar::new(total).with_style(style)
     });
     let done = AtomicBool::new(false);
     // Bytes acknowledged in earlier passes of this run.
@@ -182,10 +190,10 @@ fn render(s: &Summary, lang: crate::format::UiLanguage) -> String {
             sync::waiting_line(s.waiting, since.as_deref(), lang)
         ),
     );
-    if s.waiting > 0 || s.link_bytes_per_second.is_some() {
-        let rate = s
-            .link_bytes_per_second
-            .map(|r| format!("{}/s", size(r as u64, lang)));
+    let rate = s
+        .link_bytes_per_second
+        .map(|r| format!("{}/s", size(r as u64, lang)));
+    if s.waiting > 0 {
         out += &say(
             lang,
             &format!(
@@ -198,6 +206,12 @@ fn render(s: &Summary, lang: crate::format::UiLanguage) -> String {
                 size(s.waiting_bytes, lang),
                 rate.as_deref().unwrap_or("not measured yet")
             ),
+        );
+    } else if let Some(rate) = &rate {
+        out += &say(
+            lang,
+            &format!("Tốc độ đường truyền đo được: {rate}.\n"),
+            &format!("Measured link speed: {rate}.\n"),
         );
     }
     if s.deferred > 0 {

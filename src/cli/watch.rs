@@ -235,10 +235,10 @@ fn render(s: &Status, lang: UiLanguage) -> String {
                 sync.outbox.sent
             )
         };
-        if sync.outbox.waiting > 0 || sync.link_bytes_per_second.is_some() {
-            let rate = sync
-                .link_bytes_per_second
-                .map(|r| format!("{}/s", size(r as u64, lang)));
+        let rate = sync
+            .link_bytes_per_second
+            .map(|r| format!("{}/s", size(r as u64, lang)));
+        if sync.outbox.waiting > 0 {
             out += &if vi {
                 format!(
                     "  Còn chờ gửi: {}; tốc độ đường truyền đo được: {}\n",
@@ -251,6 +251,12 @@ fn render(s: &Status, lang: UiLanguage) -> String {
                     size(sync.outbox.waiting_bytes, lang),
                     rate.as_deref().unwrap_or("not measured yet")
                 )
+            };
+        } else if let Some(rate) = &rate {
+            out += &if vi {
+                format!("  Tốc độ đường truyền đo được: {rate}\n")
+            } else {
+                format!("  Measured link speed: {rate}\n")
             };
         }
         if let Some(p) = &sync.outbox.partial {

@@ -418,11 +418,8 @@ pub(super) async fn patch(
     if *turn.borrow_and_update() != mine {
         return Err(offset_mismatch(held(&app, &id).await, lang));
     }
-    let wait = Duration::from_secs_f64(app.settings.serve.upload_wait_seconds.max(0.0));
-    let _receiving = match tokio::time::timeout(wait, app.uploads.acquire()).await {
-        Ok(Ok(permit)) => permit,
-        _ => return Err(super::station::busy(lang)),
-    };
+    // No turn of `[serve] max_concurrent_uploads` is taken: appending costs
+    // a small buffer however slow the link; the commit's checks take one.
     let part = app.resumable.part(&id);
     let store_error = |e: std::io::Error| {
         tracing::error!(error = %e, id, "resumable upload");

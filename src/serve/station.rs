@@ -200,6 +200,12 @@ async fn commit_upload(
             lang,
         ));
     }
+    // Hashing and checking the PDF take a turn, as an upload in one request does.
+    let wait = Duration::from_secs_f64(app.settings.serve.upload_wait_seconds.max(0.0));
+    let _turn = match tokio::time::timeout(wait, app.uploads.acquire()).await {
+        Ok(Ok(turn)) => turn,
+        _ => return Err(busy(lang)),
+    };
     let path = app.resumable.part(id);
     let hashed = {
         let path = path.clone();
