@@ -282,7 +282,7 @@ impl Records {
             )?;
             let waiting_bytes: Option<i64> = e.value(
                 &format!(
-                    "SELECT SUM(b) FROM (SELECT d.bytes AS b FROM outbox o JOIN documents d ON d.id = o.document_id
+                    "SELECT CAST(SUM(b) AS BIGINT) FROM (SELECT d.bytes AS b FROM outbox o JOIN documents d ON d.id = o.document_id
                                          WHERE o.state = 'waiting'
                                         UNION ALL SELECT d.bytes FROM documents d
                                          WHERE d.id IN (SELECT id FROM ({not_queued}) n)) w"
