@@ -19,8 +19,11 @@ pub mod paths {
     pub const UPLOAD: &str = "/api/v1/documents";
     pub const REGISTER: &str = "/api/v1/register";
     pub const STATION: &str = "/api/v1/station";
+    /// Resumable uploads (tus 1.0): created here, then `UPLOAD_PART`.
+    pub const UPLOADS: &str = "/api/v1/uploads";
+    pub const UPLOAD_PART: &str = "/api/v1/uploads/{id}";
     /// Every route, for the test that the OpenAPI description has them all.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 10] = [
         HEALTH,
         METRICS,
         DOSSIER,
@@ -29,6 +32,8 @@ pub mod paths {
         UPLOAD,
         REGISTER,
         STATION,
+        UPLOADS,
+        UPLOAD_PART,
     ];
 
     /// The download path of a document.
@@ -185,6 +190,77 @@ impl Upload {
     }
 }
 
+/// The body of `POST /api/v1/documents` (as JSON) for a document whose PDF
+/// went up as a resumable upload: which upload, and the document's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Commit {
+    /// The upload's id or its URL (the `Location` of its creation).
+    pub upload: String,
+    pub record: Upload,
+}
+
+impl Commit {
+    /// The upload's id, from an id or any URL ending in one.
+    pub fn upload_id(&self) -> &str {
+        let u = self.upload.trim_end_matches('/');
+        u.rsplit('/').next().unwrap_or(u)
+    }
+}
+
+/// The tus 1.0 protocol's headers and values (<https://tus.io/protocols/resumable-upload>).
+pub mod tus {
+    use base64::Engine;
+
+    pub const RESUMABLE: &str = "tus-resumable";
+    pub const VERSION: &str = "1.0.0";
+    pub const TUS_VERSION: &str = "tus-version";
+    pub const EXTENSION: &str = "tus-extension";
+    pub const EXTENSIONS: &str = "creation,expiration,termination";
+    pub const MAX_SIZE: &str = "tus-max-size";
+    pub const OFFSET: &str = "upload-offset";
+    pub const LENGTH: &str = "upload-length";
+    pub const METADATA: &str = "upload-metadata";
+    pub const EXPIRES: &str = "upload-expires";
+    /// The content type of a PATCH body.
+    pub const CONTENT_TYPE: &str = "application/offset+octet-stream";
+
+    /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
+    pub fn encode_metadata(pairs: &[(&str, &str)]) -> String {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k} {}",
+                    base64::engine::general_purpose::STANDARD.encode(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The pairs of an `Upload-Metadata` header (a key without a value has
+    /// an empty one); `None` if it is malformed.
+    pub fn decode_metadata(header: &str) -> Option<Vec<(String, String)>> {
+        header
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let mut it = pair.split(' ');
+                let key = it.next()?.to_string();
+                let value = match it.next() {
+                    None => String::new(),
+                    Some(v) => {
+                        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).ok()?)
+                            .ok()?
+                    }
+                };
+                (it.next().is_none() && !key.is_empty()).then_some((key, value))
+            })
+            .collect()
+    }
+}
+
 /// The reply to an accepted upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadReply {
@@ -263,5 +339,48 @@ mod tests {
         assert_eq!(d.pages[0].turn, 90);
         assert_eq!(d.inputs[0].path, "a.jpg");
         assert_eq!(paths::document_pdf(5), "/api/v1/documents/5/pdf");
+    }
+
+    #[test]
+    fn tus_metadata_and_upload_ids() {
+        let h = tus::encode_metadata(&[("filename", "đơn.pdf"), ("sha256", "ab")]);
+        assert_eq!(
+            tus::decode_metadata(&h).unwrap(),
+            vec![
+                ("filename".to_string(), "đơn.pdf".to_string()),
+                ("sha256".to_string(), "ab".to_string())
+            ]
+        );
+        assert_eq!(
+            tus::decode_metadata("is_confidential").unwrap(),
+            vec![("is_confidential".to_string(), String::new())]
+        );
+        assert_eq!(tus::decode_metadata("k !!notbase64"), None);
+        assert_eq!(tus::decode_metadata("k dg== extra"), None);
+        let up = |u: &str| Commit {
+            upload: u.into(),
+            record: Upload::from_record(
+                "c",
+                "u",
+                &NewDocument {
+                    dossier_id: 0,
+                    kind: DocKind::ThanhPhan,
+                    name: "n".into(),
+                    version: 1,
+                    archive_path: String::new(),
+                    bytes: 0,
+                    sha256: String::new(),
+                    input_sha256: String::new(),
+                    inputs: vec![],
+                    ocr_engine: String::new(),
+                    ocr_version: String::new(),
+                    ocr_languages: String::new(),
+                    mean_confidence: None,
+                    pages: vec![],
+                },
+            ),
+        };
+        assert_eq!(up("abc").upload_id(), "abc");
+        assert_eq!(up("https://h:1/api/v1/uploads/abc/").upload_id(), "abc");
     }
 }

@@ -104,6 +104,11 @@ pub struct ServeSettings {
     /// `/metrics` without a token from the server itself (127.0.0.1, ::1);
     /// otherwise only with a token made by `sohoa station add … --monitor`.
     pub metrics_from_loopback: bool,
+    /// A resumable upload not added to for this many hours is removed (a
+    /// station offline longer starts that document again).
+    pub upload_expiry_hours: f64,
+    /// Resumable uploads one station may have open at once.
+    pub max_open_uploads_per_station: u32,
 }
 
 impl Default for ServeSettings {
@@ -116,6 +121,8 @@ impl Default for ServeSettings {
             body_idle_seconds: 30.0,
             max_connections_per_address: 64,
             metrics_from_loopback: false,
+            upload_expiry_hours: 168.0,
+            max_open_uploads_per_station: 16,
         }
     }
 }
@@ -140,8 +147,19 @@ pub struct SyncSettings {
     /// Longest wait between tries while the server cannot be reached; waits
     /// double from one second up to this, with jitter.
     pub max_backoff_seconds: f64,
-    /// Longest one upload may take before it is abandoned and tried again.
+    /// Longest the server may take to answer a request beyond the time its
+    /// body needs on the link (a part of an upload is given the time it takes
+    /// at a quarter of the measured speed on top): then it is tried again.
     pub request_timeout_seconds: f64,
+    /// Cap on the station's upload rate in KB/s (0: none), so the one-stop
+    /// system's own traffic keeps its share of the link.
+    pub max_kbps: f64,
+    /// If set, e.g. `"17:30-07:30"` (local time): documents larger than
+    /// `big_mib` are sent only in these hours; smaller ones go at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    /// What counts as a big document for `hours`, in MiB.
+    pub big_mib: f64,
 }
 
 impl Default for SyncSettings {
@@ -152,7 +170,10 @@ impl Default for SyncSettings {
             ca_file: None,
             interval_seconds: 10.0,
             max_backoff_seconds: 300.0,
-            request_timeout_seconds: 600.0,
+            request_timeout_seconds: 60.0,
+            max_kbps: 0.0,
+            hours: None,
+            big_mib: 2.0,
         }
     }
 }

@@ -102,8 +102,12 @@ error_codes! {
     PackageImage = "E_PACKAGE_IMAGE", false, None;
     /// An OCR result the PDF writer cannot place.
     PackageOcr = "E_PACKAGE_OCR", false, None;
-    /// The archive cannot be written (disk full, permissions).
+    /// The archive cannot be written (permissions, a name the filesystem
+    /// refuses). A station sets the document aside: sending it again would not help.
     Store = "E_STORE", true, Some(507);
+    /// The server's disk is full: nothing can be received until IT frees
+    /// space, so a station stops its pass and tries again later.
+    StoreFull = "E_STORE_FULL", true, Some(503);
     /// The database cannot be used (busy, connection lost).
     Database = "E_DATABASE", true, Some(503);
 
@@ -138,6 +142,12 @@ error_codes! {
     Busy = "E_BUSY", true, Some(503);
     /// An upload body that stalled for `[serve] body_idle_seconds`.
     TooSlow = "E_TOO_SLOW", true, Some(408);
+    /// A resumable upload the server no longer has (expired, finished, or
+    /// never this station's): start it again.
+    UploadGone = "E_UPLOAD_GONE", true, Some(410);
+    /// A resumable upload sent from another offset than the server holds, or
+    /// committed before all its bytes arrived: ask for the offset, go on from it.
+    UploadOffset = "E_UPLOAD_OFFSET", true, Some(409);
     /// No such dossier or document.
     NotFound = "E_NOT_FOUND", false, Some(404);
     /// Bad query parameters.

@@ -35,6 +35,20 @@ pub fn decimal(x: f64, places: usize, lang: UiLanguage) -> String {
     }
 }
 
+/// A size in bytes as people read it: `540 KB`, `3,2 MB`, `1,5 GB` (1 KB =
+/// 1.024 bytes; one decimal from MB up).
+pub fn size(bytes: u64, lang: UiLanguage) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < K * K {
+        format!("{} KB", count((b / K).ceil() as u64, lang))
+    } else if b < K * K * K {
+        format!("{} MB", decimal(b / (K * K), 1, lang))
+    } else {
+        format!("{} GB", decimal(b / (K * K * K), 1, lang))
+    }
+}
+
 /// Percentage ×100 as an integer (9165 for 91,65 %), rounded half-up; `None` for 0/0.
 pub fn percent_hundredths(num: u64, den: u64) -> Option<u64> {
     if den == 0 {
@@ -104,6 +118,14 @@ pub fn ratio_phrase(num: u64, den: u64, lang: UiLanguage) -> String {
 mod tests {
     use super::*;
     use UiLanguage::Vi;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(540 * 1024, Vi), "540 KB");
+        assert_eq!(size(1, Vi), "1 KB");
+        assert_eq!(size(3_355_443, Vi), "3,2 MB");
+        assert_eq!(size(1_610_612_736, UiLanguage::En), "1.5 GB");
+    }
 
     #[test]
     fn brief_vectors() {

@@ -89,6 +89,7 @@ fn vi(code: ErrorCode) -> (&'static str, &'static str) {
             ("Không tạo được tệp PDF", "Hãy chạy lại; nếu lỗi lặp lại, báo cho bộ phận CNTT kèm tệp này.")
         }
         Store => ("Không ghi được vào kho lưu trữ", "Hãy kiểm tra dung lượng đĩa và quyền ghi thư mục dữ liệu rồi chạy lại."),
+        StoreFull => ("Đĩa của máy chủ đã đầy", "Trạm giữ tài liệu và gửi lại sau; hãy báo bộ phận CNTT của máy chủ giải phóng dung lượng."),
         Database => ("Không ghi được cơ sở dữ liệu", "Hãy kiểm tra thư mục dữ liệu rồi chạy lại."),
         LocalMissing => (
             "Không đọc được tệp lưu trữ trên trạm; tài liệu không được gửi",
@@ -115,6 +116,8 @@ fn vi(code: ErrorCode) -> (&'static str, &'static str) {
         TooLargeUpload => ("Tệp gửi lên vượt giới hạn của máy chủ", "Hãy tăng [serve] max_upload_mib trên máy chủ."),
         Busy => ("Máy chủ đang nhận quá nhiều tệp cùng lúc", "Trạm sẽ gửi lại sau ít phút; không cần làm gì thêm."),
         TooSlow => ("Kết nối gửi dữ liệu quá chậm hoặc bị treo", "Trạm sẽ gửi lại; nếu lỗi lặp lại, hãy kiểm tra đường truyền."),
+        UploadGone => ("Máy chủ không còn giữ phần tài liệu đã gửi dở (đã quá hạn)", "Trạm tự gửi lại từ đầu; không cần làm gì thêm."),
+        UploadOffset => ("Phần tài liệu gửi tiếp không khớp với phần máy chủ đang giữ", "Trạm tự hỏi lại máy chủ và gửi tiếp; không cần làm gì thêm."),
         NotFound => ("Không có bản ghi này trên máy chủ", "Hãy kiểm tra lại mã hồ sơ hoặc mã tài liệu."),
         Usage => ("Yêu cầu không hợp lệ", "Hãy kiểm tra các tham số của yêu cầu (xem docs/openapi.yaml)."),
         Internal => ("Lỗi nội bộ", "Hãy báo cho bộ phận CNTT."),
@@ -145,6 +148,7 @@ fn en(code: ErrorCode) -> (&'static str, &'static str) {
             ("Could not build the PDF", "Run again; if it keeps failing, send this file to IT.")
         }
         Store => ("Could not write to the archive", "Check disk space and write permission on the data folder, then run again."),
+        StoreFull => ("The server's disk is full", "The station keeps the documents and sends them later; ask the server's IT staff to free space."),
         Database => ("Could not write the database", "Check the data folder, then run again."),
         LocalMissing => (
             "Cannot read the archive file on this station; not sent",
@@ -171,6 +175,8 @@ fn en(code: ErrorCode) -> (&'static str, &'static str) {
         TooLargeUpload => ("The upload exceeds the server's limit", "Raise [serve] max_upload_mib on the server."),
         Busy => ("The server is receiving too many uploads at once", "The station will send it again in a few minutes; nothing to do."),
         TooSlow => ("The upload stalled or was too slow", "The station will send it again; if it keeps happening, check the link."),
+        UploadGone => ("The server no longer holds the partly sent document (expired)", "The station sends it again from the start; nothing to do."),
+        UploadOffset => ("The part sent does not follow what the server holds", "The station asks the server again and goes on; nothing to do."),
         NotFound => ("No such record on the server", "Check the dossier or document code."),
         Usage => ("Bad request", "Check the request's parameters (see docs/openapi.yaml)."),
         Internal => ("Internal error", "Tell IT."),

@@ -3,7 +3,7 @@
 
 use super::{print_json, print_out, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
-use crate::format::{count, UiLanguage};
+use crate::format::{count, size, UiLanguage};
 use crate::pipeline::BatchError;
 use crate::records::Records;
 use crate::watch::{self, LockError, WatchError};
@@ -103,6 +103,8 @@ struct SyncStatus {
     outbox: crate::records::OutboxSummary,
     last_ok_at: Option<String>,
     last_error: Option<String>,
+    /// The link speed last measured, in bytes/s.
+    link_bytes_per_second: Option<f64>,
 }
 
 #[derive(serde::Serialize)]
@@ -167,6 +169,7 @@ fn sync_status(settings: &Settings, records: &Records) -> Option<SyncStatus> {
         outbox,
         last_ok_at,
         last_error,
+        link_bytes_per_second: crate::sync::link_rate(records),
     })
 }
 
@@ -232,6 +235,51 @@ fn render(s: &Status, lang: UiLanguage) -> String {
                 sync.outbox.sent
             )
         };
+        let rate = sync
+            .link_bytes_per_second
+            .map(|r| format!("{}/s", size(r as u64, lang)));
+        if sync.outbox.waiting > 0 {
+            out += &if vi {
+                format!(
+                    "  Còn chờ gửi: {}; tốc độ đường truyền đo được: {}\n",
+                    size(sync.outbox.waiting_bytes, lang),
+                    rate.as_deref().unwrap_or("chưa đo")
+                )
+            } else {
+                format!(
+                    "  Still to send: {}; measured link speed: {}\n",
+                    size(sync.outbox.waiting_bytes, lang),
+                    rate.as_deref().unwrap_or("not measured yet")
+                )
+            };
+        } else if let Some(rate) = &rate {
+            out += &if vi {
+                format!("  Tốc độ đường truyền đo được: {rate}\n")
+            } else {
+                format!("  Measured link speed: {rate}\n")
+            };
+        }
+        if let Some(p) = &sync.outbox.partial {
+            out += &if vi {
+                format!(
+                    "  Đang gửi dở {} / {}: máy chủ đã nhận {} trên {} ({})\n",
+                    p.dossier_code,
+                    p.name,
+                    size(p.offset, lang),
+                    size(p.bytes, lang),
+                    crate::format::percent(p.offset, p.bytes, lang)
+                )
+            } else {
+                format!(
+                    "  Partly sent {} / {}: the server holds {} of {} ({})\n",
+                    p.dossier_code,
+                    p.name,
+                    size(p.offset, lang),
+                    size(p.bytes, lang),
+                    crate::format::percent(p.offset, p.bytes, lang)
+                )
+            };
+        }
         if let Some(e) = &sync.last_error {
             out += &if vi {
                 format!("  Lỗi gần nhất: {e}\n")

@@ -14,6 +14,7 @@ const SQLITE: &[(u32, &str)] = &[
     (5, include_str!("sql/sqlite/0005_stations.sql")),
     (6, include_str!("sql/sqlite/0006_sync.sql")),
     (7, include_str!("sql/sqlite/0007_serve.sql")),
+    (8, include_str!("sql/sqlite/0008_resumable.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -24,6 +25,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (5, include_str!("sql/postgres/0005_stations.sql")),
     (6, include_str!("sql/postgres/0006_sync.sql")),
     (7, include_str!("sql/postgres/0007_serve.sql")),
+    (8, include_str!("sql/postgres/0008_resumable.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

@@ -16,7 +16,7 @@ pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView
 pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 pub use stations::{Station, StationLine};
-pub use sync::{OutboxSummary, Refused, RegisterCursor, Stored, UploadRecord};
+pub use sync::{Due, OutboxSummary, Partial, Refused, RegisterCursor, Stored, UploadRecord};
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;

@@ -17,10 +17,35 @@ pub struct UploadRecord {
     pub document: NewDocument,
 }
 
+/// A waiting document whose turn has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub id: i64,
+    pub attempts: u32,
+    pub bytes: u64,
+    /// The server's upload of it, if one was started.
+    pub upload_url: Option<String>,
+    /// How much of it the server held when last asked.
+    pub upload_offset: u64,
+}
+
+/// The upload the server holds part of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Partial {
+    pub dossier_code: String,
+    pub name: String,
+    pub offset: u64,
+    pub bytes: u64,
+}
+
 /// What waits in the station's outbox, for `sohoa status`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OutboxSummary {
     pub waiting: u64,
+    /// The size of the waiting documents' PDFs.
+    pub waiting_bytes: u64,
+    /// A document partly on the server (the one furthest along).
+    pub partial: Option<Partial>,
     /// When the oldest waiting document was recorded.
     pub waiting_since: Option<String>,
     pub sent: u64,
@@ -71,18 +96,44 @@ impl Records {
         })?)
     }
 
-    /// Waiting documents whose turn has come (`now` as RFC 3339 UTC), oldest
-    /// first, with the number of tries each had.
-    pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<(i64, u32)>, RecordsError> {
+    /// Waiting documents whose turn has come (`now` as RFC 3339 UTC), smallest
+    /// first (then oldest), with the tries each had and the upload the server
+    /// may already hold part of.
+    pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<Due>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT document_id, attempts FROM outbox
-                  WHERE state = 'waiting' AND (next_try_at IS NULL OR next_try_at <= $1)
-                  ORDER BY document_id LIMIT $2",
+                "SELECT o.document_id, o.attempts, d.bytes, o.upload_url, o.upload_offset
+                   FROM outbox o JOIN documents d ON d.id = o.document_id
+                  WHERE o.state = 'waiting' AND (o.next_try_at IS NULL OR o.next_try_at <= $1)
+                  ORDER BY d.bytes, o.document_id LIMIT $2",
                 vals![now, limit],
             )
         })?;
-        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Due {
+                    id: r.get(0)?,
+                    attempts: r.get(1)?,
+                    bytes: r.get(2)?,
+                    upload_url: r.get(3)?,
+                    upload_offset: r.get::<Option<u64>>(4)?.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Where the server keeps this document's upload and how much it holds
+    /// (`None`: no upload yet, or the server lost it).
+    pub fn outbox_upload(
+        &self,
+        id: i64,
+        url: Option<&str>,
+        offset: u64,
+    ) -> Result<(), RecordsError> {
+        self.outbox_update(
+            "UPDATE outbox SET upload_url = $2, upload_offset = $3 WHERE document_id = $1",
+            vals![id, url.map(str::to_string), offset],
+        )
     }
 
     /// A document as it is sent (its archive path and dossier id included, for the station).
@@ -172,7 +223,8 @@ impl Records {
     pub fn outbox_sent(&self, id: i64, server_id: i64) -> Result<(), RecordsError> {
         self.outbox_update(
             "UPDATE outbox SET state = 'sent', sent_at = $2, server_document_id = $3, attempts = attempts + 1,
-                    last_error = NULL, next_try_at = NULL WHERE document_id = $1",
+                    last_error = NULL, next_try_at = NULL, upload_url = NULL, upload_offset = NULL
+              WHERE document_id = $1",
             vals![id, now(), server_id],
         )
     }
@@ -228,6 +280,32 @@ impl Records {
                 ),
                 &[],
             )?;
+            let waiting_bytes: Option<i64> = e.value(
+                &format!(
+                    "SELECT SUM(b) FROM (SELECT d.bytes AS b FROM outbox o JOIN documents d ON d.id = o.document_id
+                                         WHERE o.state = 'waiting'
+                                        UNION ALL SELECT d.bytes FROM documents d
+                                         WHERE d.id IN (SELECT id FROM ({not_queued}) n)) w"
+                ),
+                &[],
+            )?;
+            let partial = e
+                .query_opt(
+                    "SELECT s.code, d.name, o.upload_offset, d.bytes FROM outbox o
+                       JOIN documents d ON d.id = o.document_id JOIN dossiers s ON s.id = d.dossier_id
+                      WHERE o.state = 'waiting' AND o.upload_offset > 0
+                      ORDER BY o.upload_offset DESC, o.document_id LIMIT 1",
+                    &[],
+                )?
+                .map(|r| -> Result<Partial, super::DbError> {
+                    Ok(Partial {
+                        dossier_code: r.get(0)?,
+                        name: r.get(1)?,
+                        offset: r.get(2)?,
+                        bytes: r.get(3)?,
+                    })
+                })
+                .transpose()?;
             let since: Option<String> = e.value(
                 &format!(
                     "SELECT MIN(t) FROM (SELECT queued_at AS t FROM outbox WHERE state = 'waiting'
@@ -263,6 +341,8 @@ impl Records {
                 .collect::<Result<Vec<_>, super::DbError>>()?;
             Ok(OutboxSummary {
                 waiting: waiting as u64,
+                waiting_bytes: waiting_bytes.unwrap_or(0) as u64,
+                partial,
                 waiting_since: since,
                 sent: sent as u64,
                 refused,

@@ -307,7 +307,29 @@ fn sync_scenario(r: &mut Records) {
     // Station: every document is queued once, in order, and read back whole.
     assert_eq!(r.enqueue_outbox().unwrap(), 2);
     assert_eq!(r.enqueue_outbox().unwrap(), 0);
-    assert_eq!(r.outbox_due(later, 10).unwrap(), vec![(d1, 0), (d2, 0)]);
+    let due = |now: &str| -> Vec<(i64, u32)> {
+        r.outbox_due(now, 10)
+            .unwrap()
+            .iter()
+            .map(|d| (d.id, d.attempts))
+            .collect()
+    };
+    assert_eq!(due(later), vec![(d1, 0), (d2, 0)]);
+    // Part of d2 on the server: remembered, summed and shown.
+    r.outbox_upload(d2, Some("/api/v1/uploads/abc"), 1000)
+        .unwrap();
+    let d = r.outbox_due(later, 10).unwrap();
+    assert_eq!(
+        (d[1].upload_url.as_deref(), d[1].upload_offset, d[1].bytes),
+        (Some("/api/v1/uploads/abc"), 1000, 123_456)
+    );
+    let s = r.outbox_summary().unwrap();
+    assert_eq!(s.waiting_bytes, 2 * 123_456);
+    let p = s.partial.unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.offset, p.bytes),
+        ("02-cccd", 1000, 123_456)
+    );
     let rec = r.upload_record(d1).unwrap().unwrap();
     assert_eq!(rec.document.archive_path, "archive/01-don.v1.pdf");
     assert_eq!(rec.document.dossier_id, dossier);
@@ -345,10 +367,7 @@ fn sync_scenario(r: &mut Records) {
     assert_eq!(rec.document.inputs[0].path, "inbox/01-don.jpg");
     r.outbox_failed(d1, "máy chủ: không kết nối được", Some(later.into()))
         .unwrap();
-    assert_eq!(
-        r.outbox_due("2100-01-01T00:00:00Z", 10).unwrap(),
-        vec![(d2, 0)]
-    );
+    assert_eq!(due("2100-01-01T00:00:00Z"), vec![(d2, 0)]);
     r.outbox_refused(d2, "[E_OTHER_UNIT] …").unwrap();
     let s = r.outbox_summary().unwrap();
     assert_eq!((s.waiting, s.sent, s.refused.len()), (1, 0, 1));
@@ -360,6 +379,7 @@ fn sync_scenario(r: &mut Records) {
     r.outbox_sent(d2, 78).unwrap();
     let s = r.outbox_summary().unwrap();
     assert_eq!((s.waiting, s.sent, s.refused.len()), (0, 2, 0));
+    assert_eq!((s.waiting_bytes, s.partial), (0, None));
     r.sync_set("k", "một").unwrap();
     r.sync_set("k", "hai").unwrap();
     assert_eq!(r.sync_get("k").unwrap().as_deref(), Some("hai"));

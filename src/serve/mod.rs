@@ -8,6 +8,8 @@ mod station;
 
 mod limits;
 
+mod resumable;
+
 use crate::api::paths;
 use crate::config::Settings;
 use crate::errors::ErrorCode;
@@ -53,6 +55,8 @@ struct App {
     tree: UnitTree,
     /// Turns for uploads being received (`[serve] max_concurrent_uploads`).
     uploads: tokio::sync::Semaphore,
+    /// Resumable uploads in progress (tus).
+    resumable: resumable::Uploads,
     /// Turns for scans of many rows (reports, metrics): leaders asking for
     /// reports in a loop queue here instead of taking every core from uploads.
     scans: tokio::sync::Semaphore,
@@ -444,6 +448,16 @@ fn router(app: Shared) -> Router {
             paths::UPLOAD,
             post(station::upload).layer(DefaultBodyLimit::max(max_upload)),
         )
+        .route(
+            paths::UPLOADS,
+            post(resumable::create).options(resumable::options),
+        )
+        .route(
+            paths::UPLOAD_PART,
+            axum::routing::head(resumable::head)
+                .patch(resumable::patch)
+                .delete(resumable::delete),
+        )
         .route(paths::REGISTER, get(station::register))
         .route(paths::STATION, get(station::whoami))
         .route(paths::HEALTH, get(health))
@@ -493,6 +507,13 @@ pub fn serve(
     }
     let uploads =
         tokio::sync::Semaphore::new(settings.serve.max_concurrent_uploads.max(1) as usize);
+    let resumable = resumable::Uploads::open(
+        settings
+            .data_dir
+            .join("archive")
+            .join(".incoming")
+            .join("tus"),
+    )?;
     // Half the cores for scans, the rest for uploads and quick reads.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let app = Arc::new(App {
@@ -500,6 +521,7 @@ pub fn serve(
         records,
         tree,
         uploads,
+        resumable,
         scans: tokio::sync::Semaphore::new((cores / 2).max(1)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -540,6 +562,7 @@ async fn run(
     let limits = &app.settings.serve;
     let header_timeout = std::time::Duration::from_secs_f64(limits.header_timeout_seconds.max(0.5));
     let per_address = limits::PerAddress::new(limits.max_connections_per_address.max(1) as usize);
+    tokio::spawn(resumable::sweeper(app.clone()));
     ready(addr);
     let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     match tls {

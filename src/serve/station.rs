@@ -13,7 +13,7 @@
 //! it already has.
 
 use super::{authenticate, blocking, ApiError, Caller, Shared};
-use crate::api::{RegisterPage, Upload, UploadReply};
+use crate::api::{Commit, RegisterPage, Upload, UploadReply};
 use crate::codes::DossierCode;
 use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
@@ -44,17 +44,21 @@ fn bad(why: &str, lang: UiLanguage) -> ApiError {
 /// Largest `record` part (the JSON of a 2,000-page document is ~0.5 MiB).
 const MAX_RECORD_BYTES: usize = 4 << 20;
 
-/// A file received into the archive's `.incoming/` folder, removed when
-/// dropped unless it was moved into the archive.
+/// A file received into the archive's `.incoming/` folder. One received in
+/// a single request is removed when dropped unless it was moved into the
+/// archive; a resumable upload's part stays for the next try (`keep`).
 struct Incoming {
     path: PathBuf,
     sha256: String,
     bytes: u64,
+    keep: bool,
 }
 
 impl Drop for Incoming {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -72,17 +76,19 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
             return Err(e);
         }
     };
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return commit(app, caller, req).await;
+    }
     // One turn per upload received at once; the others wait a little, then 503.
     let wait = Duration::from_secs_f64(app.settings.serve.upload_wait_seconds.max(0.0));
     let _turn = match tokio::time::timeout(wait, app.uploads.acquire()).await {
         Ok(Ok(turn)) => turn,
-        _ => return Err(refuse(
-            ErrorCode::Busy,
-            "Máy chủ đang nhận nhiều tài liệu cùng lúc; trạm sẽ gửi lại sau.".into(),
-            "The server is receiving too many uploads at once; the station will try again later."
-                .into(),
-            lang,
-        )),
+        _ => return Err(busy(lang)),
     };
     let mut form = Multipart::from_request(req, &app)
         .await
@@ -123,7 +129,127 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
         ));
     };
     let rec = checked_record(&caller, &up, lang)?;
+    accept(&app, caller, rec, pdf).await
+}
 
+/// A document whose PDF went up as a resumable upload (`resumable`): the
+/// same checks as an upload in one request. A repeat after a lost reply is
+/// answered with the id the document has, even once the upload is gone.
+/// An upload whose bytes are wrong is removed (the station starts again);
+/// one that failed for the server's own reasons stays for the next try.
+async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
+    let body = axum::body::to_bytes(req.into_body(), MAX_RECORD_BYTES)
+        .await
+        .map_err(|e| bad(&format!("record: {e}"), lang))?;
+    let c: Commit = serde_json::from_slice(&body).map_err(|e| bad(&format!("{e}"), lang))?;
+    let id = c.upload_id().to_string();
+    let station = caller.station.id;
+    let result = commit_upload(&app, caller, &c, &id).await;
+    // Bytes the server will never take are not kept for another try.
+    let settled = match &result {
+        Ok(_) => true,
+        Err(e) => matches!(
+            e.code,
+            ErrorCode::HashMismatch
+                | ErrorCode::BadPdf
+                | ErrorCode::OtherUnit
+                | ErrorCode::VersionConflict
+                | ErrorCode::BadUpload
+        ),
+    };
+    if settled && app.resumable.get(&id, station).is_some() {
+        app.resumable.remove(&id);
+    }
+    result
+}
+
+async fn commit_upload(
+    app: &Shared,
+    caller: Caller,
+    c: &Commit,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
+    let rec = checked_record(&caller, &c.record, lang)?;
+    // No such upload: a repeat after a lost reply, or a station asking
+    // whether the document is needed before it sends the bytes.
+    let Some(slot) = app.resumable.get(id, caller.station.id) else {
+        return already(app, caller, rec).await;
+    };
+    let idle = Duration::from_secs_f64(app.settings.serve.body_idle_seconds.max(1.0));
+    let _held = tokio::time::timeout(idle, slot.lock.lock())
+        .await
+        .map_err(|_| busy(lang))?;
+    // Another commit of the same upload may have finished while this one waited.
+    if app.resumable.get(id, caller.station.id).is_none() {
+        return already(app, caller, rec).await;
+    }
+    let held = super::resumable::held(app, id).await;
+    if held < slot.meta.length {
+        return Err(refuse(
+            ErrorCode::UploadOffset,
+            format!(
+                "Máy chủ mới nhận {held}/{} byte của tài liệu; hãy gửi tiếp phần còn lại.",
+                slot.meta.length
+            ),
+            format!(
+                "The server holds {held} of {} bytes; send the rest first.",
+                slot.meta.length
+            ),
+            lang,
+        ));
+    }
+    // Hashing and checking the PDF take a turn, as an upload in one request does.
+    let wait = Duration::from_secs_f64(app.settings.serve.upload_wait_seconds.max(0.0));
+    let _turn = match tokio::time::timeout(wait, app.uploads.acquire()).await {
+        Ok(Ok(turn)) => turn,
+        _ => return Err(busy(lang)),
+    };
+    let path = app.resumable.part(id);
+    let hashed = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || crate::store::sha256_file(&path))
+            .await
+            .map_err(|e| ApiError::internal(e, lang))?
+    };
+    let (sha256, bytes) = hashed.map_err(|e| store_failed(&e, lang))?;
+    let pdf = Incoming {
+        path,
+        sha256,
+        bytes,
+        keep: true,
+    };
+    accept(app, caller, rec, pdf).await
+}
+
+/// A commit whose upload is gone: a repeat after a lost reply (the document
+/// is there), or an upload that expired (start again).
+async fn already(app: &Shared, caller: Caller, rec: UploadRecord) -> Result<Response, ApiError> {
+    blocking(app, move |r, app| match known(r, app, &caller, &rec)? {
+        Some((id, _)) => Ok(reply(id, true)),
+        None => Err(super::resumable::gone(app.settings.ui_language)),
+    })
+    .await
+}
+
+fn reply(id: i64, duplicate: bool) -> Response {
+    let status = if duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (status, Json(UploadReply { id, duplicate })).into_response()
+}
+
+/// Checks a received PDF against its record and, if it is sound, files and records it.
+async fn accept(
+    app: &Shared,
+    caller: Caller,
+    rec: UploadRecord,
+    pdf: Incoming,
+) -> Result<Response, ApiError> {
+    let lang = app.settings.ui_language;
     // The bytes are what the station recorded.
     if pdf.sha256 != rec.document.sha256 || pdf.bytes != rec.document.bytes {
         return Err(refuse(
@@ -162,16 +288,11 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
         ));
     }
 
-    let (id, duplicate) = blocking(&app, move |r, app| {
+    let (id, duplicate) = blocking(app, move |r, app| {
         file_and_record(r, app, &caller, &rec, pdf)
     })
     .await?;
-    let status = if duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(UploadReply { id, duplicate })).into_response())
+    Ok(reply(id, duplicate))
 }
 
 /// The upload as the server records it: the dossier's unit and receipt date
@@ -237,7 +358,7 @@ async fn receive(
     let lang = app.settings.ui_language;
     let store_error = |e: std::io::Error| {
         tracing::error!(error = %e, "receiving an upload");
-        store_failed(lang)
+        store_failed(&e, lang)
     };
     let dir = app.settings.data_dir.join("archive").join(".incoming");
     tokio::fs::create_dir_all(&dir).await.map_err(store_error)?;
@@ -246,6 +367,7 @@ async fn receive(
         path: temp_path(&dir, &name),
         sha256: String::new(),
         bytes: 0,
+        keep: false,
     };
     let mut file = tokio::fs::File::create(&incoming.path)
         .await
@@ -286,19 +408,7 @@ fn file_and_record(
 ) -> Result<(i64, bool), ApiError> {
     let lang = app.settings.ui_language;
     let db = |e| ApiError::records(e, lang);
-    if let Some(unit) = r.dossier_unit(&rec.dossier.code).map_err(db)? {
-        if !caller.sees(&unit) {
-            return Err(other_unit(caller, &rec.dossier.code, &unit, lang));
-        }
-    }
-    let known = |r: &crate::records::Records| -> Result<Option<(i64, bool)>, ApiError> {
-        match r.uploaded(rec).map_err(db)? {
-            Some(Stored::Duplicate(id)) => Ok(Some((id, true))),
-            Some(Stored::Conflict) => Err(conflict(rec, lang)),
-            None => Ok(None),
-        }
-    };
-    if let Some(done) = known(r)? {
+    if let Some(done) = known(r, app, caller, rec)? {
         return Ok(done);
     }
     let data_dir = &app.settings.data_dir;
@@ -310,7 +420,8 @@ fn file_and_record(
     );
     let placed = place_new(&pdf.path, &data_dir.join(&rel)).map_err(|e| {
         tracing::error!(error = %e, "archive write");
-        store_failed(lang)
+        let crate::store::StoreError::Write { source, .. } = &e;
+        store_failed(source, lang)
     })?;
     let rel = placed
         .strip_prefix(data_dir)
@@ -323,11 +434,34 @@ fn file_and_record(
         // not recorded, so it is removed, and the answer is as for a repeat.
         Err(e) if e.is_unique_violation() => {
             let _ = std::fs::remove_file(&placed);
-            known(r)?.ok_or_else(|| conflict(rec, lang))
+            known(r, app, caller, rec)?.ok_or_else(|| conflict(rec, lang))
         }
         // Whether the commit happened is not known: the file stays (an orphan
         // at worst, never a record without its file).
         Err(e) => Err(db(e)),
+    }
+}
+
+/// Another unit's existing dossier is refused; the same PDF of the same
+/// component, already recorded, is its id; this version with other content
+/// a conflict; `None`: new.
+fn known(
+    r: &crate::records::Records,
+    app: &super::App,
+    caller: &Caller,
+    rec: &UploadRecord,
+) -> Result<Option<(i64, bool)>, ApiError> {
+    let lang = app.settings.ui_language;
+    let db = |e| ApiError::records(e, lang);
+    if let Some(unit) = r.dossier_unit(&rec.dossier.code).map_err(db)? {
+        if !caller.sees(&unit) {
+            return Err(other_unit(caller, &rec.dossier.code, &unit, lang));
+        }
+    }
+    match r.uploaded(rec).map_err(db)? {
+        Some(Stored::Duplicate(id)) => Ok(Some((id, true))),
+        Some(Stored::Conflict) => Err(conflict(rec, lang)),
+        None => Ok(None),
     }
 }
 
@@ -346,16 +480,45 @@ fn conflict(rec: &UploadRecord, lang: UiLanguage) -> ApiError {
     )
 }
 
-fn store_failed(lang: UiLanguage) -> ApiError {
+/// The archive could not be written: a full disk stops every upload for a
+/// while (503, the station tries again later); anything else is about this
+/// document (507, set aside with the message).
+pub(super) fn store_failed(e: &std::io::Error, lang: UiLanguage) -> ApiError {
+    if matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+        return ApiError::new(
+            ErrorCode::StoreFull,
+            "Đĩa của máy chủ đã đầy; trạm giữ tài liệu và sẽ gửi lại sau. Hãy báo cho bộ phận CNTT của máy chủ.",
+            "The server's disk is full; the station keeps the document and will try again later. Tell the server's IT staff.",
+            lang,
+        );
+    }
     ApiError::new(
         ErrorCode::Store,
-        "Máy chủ không ghi được tệp vào kho lưu trữ (đĩa đầy hoặc không có quyền ghi); trạm sẽ gửi lại sau. Hãy báo cho bộ phận CNTT của máy chủ.",
-        "The server cannot write to its archive (disk full or no permission); the station will try again later. Tell the server's IT staff.",
+        "Máy chủ không ghi được tài liệu này vào kho lưu trữ (không có quyền ghi, hoặc hệ thống tệp không nhận tên hay đường dẫn này). Hãy báo cho bộ phận CNTT của máy chủ; tài liệu được giữ trên trạm.",
+        "The server cannot write this document to its archive (no permission, or its filesystem refuses the name or path). Tell the server's IT staff; the document is kept on the station.",
         lang,
     )
 }
 
-fn too_slow(lang: UiLanguage) -> ApiError {
+pub(super) fn busy(lang: UiLanguage) -> ApiError {
+    ApiError::new(
+        ErrorCode::Busy,
+        "Máy chủ đang nhận nhiều tài liệu cùng lúc; trạm sẽ gửi lại sau.",
+        "The server is receiving too many uploads at once; the station will try again later.",
+        lang,
+    )
+}
+
+pub(super) fn too_large(why: &str, lang: UiLanguage) -> ApiError {
+    refuse(
+        ErrorCode::TooLargeUpload,
+        format!("Tệp gửi lên vượt giới hạn của máy chủ ({why}). Hãy tăng [serve] max_upload_mib trên máy chủ."),
+        format!("The upload exceeds the server's limit ({why}). Raise [serve] max_upload_mib on the server."),
+        lang,
+    )
+}
+
+pub(super) fn too_slow(lang: UiLanguage) -> ApiError {
     ApiError::new(
         ErrorCode::TooSlow,
         "Kết nối gửi dữ liệu quá chậm hoặc bị treo; trạm sẽ gửi lại.",
@@ -392,12 +555,7 @@ fn short(s: &str) -> &str {
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, lang: UiLanguage) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        refuse(
-            ErrorCode::TooLargeUpload,
-            format!("Tệp gửi lên vượt giới hạn của máy chủ ({e}). Hãy tăng [serve] max_upload_mib trên máy chủ."),
-            format!("The upload exceeds the server's limit ({e}). Raise [serve] max_upload_mib on the server."),
-            lang,
-        )
+        too_large(&e.to_string(), lang)
     } else {
         refuse(
             ErrorCode::BadUpload,

@@ -30,6 +30,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Lower-case hex SHA-256 of a file and its length, read in pieces (memory
+/// does not grow with the file).
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let n = std::io::copy(&mut f, &mut h)?;
+    Ok((hex::encode(h.finalize()), n))
+}
+
 /// Digest of a multi-file component: SHA-256 over the sorted (name, hash) list,
 /// so renaming or reordering pages is a change, and one file's hash is itself.
 pub fn component_digest(files: &[(String, String)]) -> String {

@@ -1,36 +1,52 @@
 //! `sohoa sync`: a commune station pushes its archived documents (PDF and
 //! record) to the district server and pulls the register rows of its units.
 //!
-//! The outbox is in the station's own records: every document, in id order,
-//! until the server acknowledges it, so nothing recorded offline is forgotten,
-//! across dropped connections, server restarts and station reboots. A document
-//! is marked sent only after the server's reply; if the reply is lost, the next
-//! try finds the same PDF on the server (uploads are idempotent by SHA-256) and
-//! gets its id back. While the server cannot be reached, passes are spaced by
-//! an exponential backoff with jitter (`backoff`); a document the server refuses
-//! for good (another unit's dossier, a version conflict) is set aside with the
-//! server's message for the operator.
+//! The outbox is in the station's own records: every document until the
+//! server acknowledges it, so nothing recorded offline is forgotten, across
+//! dropped connections, server restarts and station reboots. Each goes up as
+//! a resumable upload (`resumable`): a cut link costs the bytes in flight, not
+//! the document. A document is marked sent only after the server's reply; if
+//! the reply is lost, the next try finds the same PDF on the server (uploads
+//! are idempotent by SHA-256) and gets its id back.
+//!
+//! A pass takes the documents due smallest first (then oldest): over a slow
+//! link, most documents reach the server soonest, and a big one never holds
+//! up the small ones behind it; each pass reaches every due document, so a
+//! big one waits at most one pass. A document that fails alone (the server
+//! busy, damaged in transit) waits its own backoff while the pass goes on; one
+//! the server refuses for good (4xx but 401/408/429, and 507: another unit's
+//! dossier, a version conflict, a name its archive cannot take) is set aside
+//! with the server's message for the operator. Only a server out of reach or
+//! a refused token stops the pass; passes are then spaced by an exponential
+//! backoff with jitter (`backoff`). With `[sync] hours`, documents over
+//! `big_mib` wait for those hours.
 
+pub mod resumable;
 pub mod text;
 
+pub use resumable::Progress;
 pub use text::{pass_line, waiting_line};
 
-use crate::api::{paths, RegisterPage, Upload, UploadReply};
+use crate::api::{paths, RegisterPage, UploadReply};
 use crate::config::Settings;
 use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
-use crate::records::{ImportCounts, Records, RecordsError, RegisterCursor, UploadRecord};
-use crate::store::sha256_hex;
-use reqwest::blocking::multipart::{Form, Part};
+use crate::records::{Due, ImportCounts, Records, RecordsError, RegisterCursor};
 use reqwest::StatusCode;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Sync facts kept in `sync_state`.
 const LAST_OK: &str = "last_ok_at";
 const LAST_ERROR: &str = "last_error";
 const REGISTER_CURSOR: &str = "register_cursor";
+/// The link speed last measured, in bytes/s.
+const LINK_RATE: &str = "link_bytes_per_second";
+
+/// Register rows asked for at once: a page fits a few seconds of a poor link.
+const REGISTER_PAGE: u32 = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -42,6 +58,8 @@ pub enum SyncError {
     Ca { path: String, message: String },
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    #[error("[sync] hours = {0:?}: expected two local times like \"17:30-07:30\"")]
+    Hours(String),
     #[error("{0}")]
     Records(#[from] RecordsError),
 }
@@ -54,6 +72,53 @@ pub struct Client {
     lang: UiLanguage,
     /// `[sync] max_backoff_seconds`, also the longest a failed document waits.
     max_backoff: f64,
+    /// `[sync] request_timeout_seconds`.
+    request_timeout: Duration,
+    /// `[sync] max_kbps` in bytes/s.
+    max_bps: Option<f64>,
+    /// `[sync] hours` and what counts as big for them.
+    hours: Option<Hours>,
+    big_bytes: u64,
+    /// The link speed measured so far (bytes/s).
+    rate: Mutex<Option<f64>>,
+    progress: Arc<Progress>,
+}
+
+/// Local hours of the day, e.g. 17:30–07:30 (across midnight).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hours {
+    start: chrono::NaiveTime,
+    end: chrono::NaiveTime,
+}
+
+impl Hours {
+    pub fn parse(s: &str) -> Option<Hours> {
+        let (a, b) = s.split_once('-')?;
+        let t = |x: &str| chrono::NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+        Some(Hours {
+            start: t(a)?,
+            end: t(b)?,
+        })
+    }
+
+    pub fn contains(&self, t: chrono::NaiveTime) -> bool {
+        if self.start <= self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+}
+
+impl std::fmt::Display for Hours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}–{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
 }
 
 impl Client {
@@ -61,6 +126,10 @@ impl Client {
         let s = &settings.sync;
         let base = s.server.as_deref().ok_or(SyncError::NoServer)?;
         let token = s.token.as_deref().ok_or(SyncError::NoToken)?;
+        let hours = match s.hours.as_deref() {
+            None => None,
+            Some(h) => Some(Hours::parse(h).ok_or_else(|| SyncError::Hours(h.to_string()))?),
+        };
         crate::serve::install_crypto_provider();
         let mut builder = reqwest::blocking::Client::builder()
             .user_agent(concat!("sohoa/", env!("CARGO_PKG_VERSION")))
@@ -83,7 +152,30 @@ impl Client {
             token: token.trim().to_string(),
             lang: settings.ui_language,
             max_backoff: s.max_backoff_seconds,
+            request_timeout: Duration::from_secs_f64(s.request_timeout_seconds.max(1.0)),
+            max_bps: (s.max_kbps > 0.0).then_some(s.max_kbps * 1024.0),
+            hours,
+            big_bytes: (s.big_mib.max(0.0) * 1_048_576.0) as u64,
+            rate: Mutex::new(None),
+            progress: Arc::new(Progress::default()),
         })
+    }
+
+    /// How far the current pass has got (for a progress bar).
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// Whether a document of `bytes` may go now (`[sync] hours`).
+    fn may_send_now(&self, bytes: u64) -> bool {
+        match self.hours {
+            Some(h) if bytes > self.big_bytes => h.contains(chrono::Local::now().time()),
+            _ => true,
+        }
+    }
+
+    pub fn hours(&self) -> Option<Hours> {
+        self.hours
     }
 
     pub fn server(&self) -> &str {
@@ -128,6 +220,10 @@ pub struct Pass {
     pub refused: Vec<String>,
     /// Failed in this pass and left for a later one.
     pub retry: u64,
+    /// Big documents kept for `[sync] hours`.
+    pub deferred: u64,
+    /// Bytes of the documents the server acknowledged.
+    pub bytes_sent: u64,
     /// Why the pass stopped early: the server cannot be reached, or the token.
     pub offline: Option<String>,
     pub unauthorized: Option<String>,
@@ -153,6 +249,15 @@ pub fn pass(
 ) -> Result<Pass, RecordsError> {
     let mut p = Pass::default();
     records.enqueue_outbox()?;
+    if client.link_rate().is_none() {
+        if let Some(r) = link_rate(records) {
+            client.measured_before(r);
+        }
+    }
+    client.progress.done.store(0, Ordering::Relaxed);
+    client.progress.current.store(0, Ordering::Relaxed);
+    // Documents tried in this pass (a deferred one stays due, but not for this pass).
+    let mut tried = std::collections::HashSet::new();
     // One small request first: a server out of reach or a refused token is
     // known before any PDF is read (a server answers 401 before reading an
     // upload's body, which a client still sending may see as a cut connection).
@@ -163,18 +268,31 @@ pub fn pass(
         Err(Sent::Offline(why) | Sent::Retry(why) | Sent::Refused(why)) => p.offline = Some(why),
     }
     'push: while !p.stopped() {
-        let due = records.outbox_due(&now(), 64)?;
+        let due: Vec<Due> = records
+            .outbox_due(&now(), 64 + tried.len() as u32)?
+            .into_iter()
+            .filter(|d| tried.insert(d.id))
+            .collect();
         if due.is_empty() {
             break;
         }
         let mut progressed = false;
-        for (id, attempts) in due {
-            let (sent, label) = push(records, data_dir, client, id)?;
+        for d in due {
+            if !client.may_send_now(d.bytes) {
+                p.deferred += 1;
+                continue;
+            }
+            let (id, attempts) = (d.id, d.attempts);
+            let (sent, label) = push(records, data_dir, client, &d)?;
+            if let Some(r) = client.link_rate() {
+                records.sync_set(LINK_RATE, &format!("{r:.0}"))?;
+            }
             match sent {
                 Sent::Ok(reply) => {
                     records.outbox_sent(id, reply.id)?;
                     on_sent(&label);
                     p.sent += 1;
+                    p.bytes_sent += d.bytes;
                     p.duplicates += u64::from(reply.duplicate);
                     progressed = true;
                 }
@@ -227,6 +345,15 @@ pub fn pass(
     Ok(p)
 }
 
+/// The link speed last measured, in bytes/s.
+pub fn link_rate(records: &Records) -> Option<f64> {
+    records
+        .sync_get(LINK_RATE)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+}
+
 /// When the station last reached the server without error, and the last error.
 pub fn last_contact(records: &Records) -> Result<(Option<String>, Option<String>), RecordsError> {
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
@@ -241,73 +368,19 @@ fn push(
     records: &Records,
     data_dir: &Path,
     client: &Client,
-    id: i64,
+    due: &Due,
 ) -> Result<(Sent, String), RecordsError> {
-    let Some(rec) = records.upload_record(id)? else {
+    let Some(rec) = records.upload_record(due.id)? else {
         return Ok((
-            Sent::Refused(format!("document {id} not found")),
+            Sent::Refused(format!("document {} not found", due.id)),
             String::new(),
         ));
     };
     let label = format!("{} / {}", rec.dossier.code, rec.document.name);
-    Ok((send(client, rec, data_dir), label))
-}
-
-fn send(client: &Client, rec: UploadRecord, data_dir: &Path) -> Sent {
-    let lang = client.lang;
-    let path = rec.document.archive_path.as_str();
-    // What goes out is what was recorded: a file changed or lost since is not sent.
-    let bytes = match std::fs::read(data_dir.join(path)) {
-        Ok(b) => b,
-        Err(e) => return Sent::Refused(text::local_unreadable(lang, path, &e)),
-    };
-    if sha256_hex(&bytes) != rec.document.sha256 {
-        return Sent::Refused(text::local_changed(lang, path));
-    }
-    let file_name = Path::new(path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "document.pdf".into());
-    let upload = Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
-    let record = match serde_json::to_string(&upload) {
-        Ok(r) => r,
-        Err(e) => return Sent::Refused(e.to_string()),
-    };
-    let form = Form::new()
-        .part(
-            "record",
-            Part::text(record)
-                .mime_str("application/json")
-                .expect("a valid MIME type"),
-        )
-        .part(
-            "pdf",
-            Part::bytes(bytes)
-                .file_name(file_name)
-                .mime_str("application/pdf")
-                .expect("a valid MIME type"),
-        );
-    let sent = client
-        .http
-        .post(format!("{}{}", client.base, paths::UPLOAD))
-        .bearer_auth(&client.token)
-        .multipart(form)
-        .send();
-    match sent {
-        Err(e) => Sent::Offline(text::unreachable(lang, &client.base, &e)),
-        Ok(resp) => {
-            let status = resp.status();
-            if status.is_success() {
-                match resp.json::<UploadReply>() {
-                    Ok(reply) => Sent::Ok(reply),
-                    // The reply was cut: the next try learns the id (idempotent).
-                    Err(e) => Sent::Offline(text::unreachable(lang, &client.base, &e)),
-                }
-            } else {
-                classify(status, server_error(resp))
-            }
-        }
-    }
+    Ok((
+        resumable::send(client, records, due, &rec, data_dir)?,
+        label,
+    ))
 }
 
 /// The server's `{error, message}` as one line.
@@ -327,23 +400,31 @@ fn server_error(resp: reqwest::blocking::Response) -> (String, String) {
     }
 }
 
+/// What a server's error reply means for the document and the pass.
 fn classify(status: StatusCode, (code, message): (String, String)) -> Sent {
+    let code = ErrorCode::from_api_wire(&code);
     match status.as_u16() {
         401 => Sent::Unauthorized(message),
-        // Damaged in transit, or a body cut short: the same document may go next time.
         // Damaged in transit, the server too busy for one more upload, a body
-        // stalled: this document later, the others now (a 503 for the database
-        // is the whole server out of reach, below).
-        422 | 503 | 408
-            if matches!(
-                ErrorCode::from_api_wire(&code),
-                Some(ErrorCode::HashMismatch | ErrorCode::Busy | ErrorCode::TooSlow)
-            ) =>
+        // stalled, an upload to start again: this document later, the others
+        // now (a 503 for the database or a full disk is the whole server out
+        // of reach, below).
+        _ if matches!(
+            code,
+            Some(
+                ErrorCode::HashMismatch
+                    | ErrorCode::Busy
+                    | ErrorCode::TooSlow
+                    | ErrorCode::UploadGone
+                    | ErrorCode::UploadOffset
+            )
+        ) =>
         {
             Sent::Retry(message)
         }
-        400 | 408 | 429 => Sent::Retry(message),
-        403 | 409 | 413 | 422 => Sent::Refused(message),
+        408 | 429 => Sent::Retry(message),
+        // For good, as things are: set aside with the server's message.
+        400..=499 | 507 => Sent::Refused(message),
         _ => Sent::Offline(message),
     }
 }
@@ -357,24 +438,39 @@ fn pull_register(records: &mut Records, client: &Client) -> Result<ImportCounts,
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     let lang = client.lang;
+    let mut cuts = 0;
     loop {
-        let resp = client
+        let page = client
             .http
             .get(format!("{}{}", client.base, paths::REGISTER))
             .query(&[
                 ("after_seq", cursor.seq.to_string()),
                 ("after_code", cursor.code.clone()),
+                ("limit", REGISTER_PAGE.to_string()),
             ])
             .bearer_auth(&client.token)
             .send()
-            .map_err(|e| Sent::Offline(text::unreachable(lang, &client.base, &e)))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(classify(status, server_error(resp)));
-        }
-        let page: RegisterPage = resp
-            .json()
-            .map_err(|e| Sent::Offline(text::unreachable(lang, &client.base, &e)))?;
+            .map_err(Ok)
+            .and_then(|resp| {
+                let status = resp.status();
+                if !status.is_success() {
+                    return Err(Err(classify(status, server_error(resp))));
+                }
+                resp.json::<RegisterPage>().map_err(Ok)
+            });
+        let page = match page {
+            Ok(page) => page,
+            Err(Err(sent)) => return Err(sent),
+            // Cut: the same page again, a few times (the cursor keeps what came).
+            Err(Ok(e)) => {
+                cuts += 1;
+                if cuts >= 5 {
+                    return Err(Sent::Offline(text::unreachable(lang, &client.base, &e)));
+                }
+                std::thread::sleep(Duration::from_millis(500 << cuts));
+                continue;
+            }
+        };
         if !page.rows.is_empty() {
             let c = records
                 .upsert_register(&page.rows)
@@ -543,5 +639,41 @@ mod tests {
             classify(StatusCode::BAD_GATEWAY, (String::new(), "HTTP 502".into())),
             Sent::Offline(_)
         ));
+        // A name the server's archive cannot take: this document, for good.
+        assert!(matches!(
+            classify(StatusCode::INSUFFICIENT_STORAGE, m("E_STORE")),
+            Sent::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, m("E_STORE_FULL")),
+            Sent::Offline(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, m("E_BAD_UPLOAD")),
+            Sent::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::GONE, m("E_UPLOAD_GONE")),
+            Sent::Retry(_)
+        ));
+        assert!(matches!(
+            classify(
+                StatusCode::TOO_MANY_REQUESTS,
+                (String::new(), "HTTP 429".into())
+            ),
+            Sent::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn hours_across_midnight() {
+        let t = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+        let night = Hours::parse("17:30-07:30").unwrap();
+        assert!(night.contains(t("23:00")) && night.contains(t("06:59")));
+        assert!(!night.contains(t("12:00")) && !night.contains(t("07:30")));
+        let day = Hours::parse(" 08:00 - 11:00 ").unwrap();
+        assert!(day.contains(t("08:00")) && !day.contains(t("11:00")));
+        assert_eq!(night.to_string(), "17:30–07:30");
+        assert_eq!(Hours::parse("17h30-7h"), None);
     }
 }

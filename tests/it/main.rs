@@ -6,6 +6,7 @@ mod bad_input;
 mod batch;
 mod cli;
 mod harness;
+mod link;
 mod peer;
 mod postgres;
 mod queue;

@@ -6,7 +6,7 @@
 //! cannot take the server; PostgreSQL dropping every connection is survived;
 //! SIGTERM exits 0.
 
-use crate::harness::{files_under, postgres_url, sohoa, stderr, stdout, Server};
+use crate::harness::{files_under, pdf_with, postgres_url, sohoa, stderr, stdout, Server};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -591,53 +591,6 @@ fn slow_clients_and_bodies_without_a_token() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.json::<Value>().unwrap()["error"], "E_NO_TOKEN");
-}
-
-/// A one-page PDF whose page draws `content` (a stream with `filter`, if any)
-/// and an image XObject `image` of `w`×`h` grey samples, with a correct xref.
-fn pdf_with(content: &[u8], filter: &str, image: Option<(u32, u32, &[u8])>) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    let mut obj = |out: &mut Vec<u8>, body: &[u8]| {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    };
-    obj(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
-    obj(&mut out, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
-    obj(
-        &mut out,
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im 5 0 R >> >> >>",
-    );
-    let mut c = format!("<< /Length {}{filter} >>\nstream\n", content.len()).into_bytes();
-    c.extend_from_slice(content);
-    c.extend_from_slice(b"\nendstream");
-    obj(&mut out, &c);
-    let (w, h, samples) = image.unwrap_or((1, 1, &[0u8]));
-    let mut i = format!(
-        "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n",
-        samples.len()
-    )
-    .into_bytes();
-    i.extend_from_slice(samples);
-    i.extend_from_slice(b"\nendstream");
-    obj(&mut out, &i);
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
-    );
-    for o in &offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            offsets.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 fn rss_peak_kib(pid: u32) -> u64 {

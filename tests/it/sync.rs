@@ -527,7 +527,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     }
     let out = ok(&st_b.args(&["sync"]));
     assert!(
-        out.contains("đã gửi 8 tài liệu (8 máy chủ đã có sẵn)"),
+        out.contains("đã gửi 8 tài liệu (") && out.contains("; 8 máy chủ đã có sẵn)"),
         "{out}"
     );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
