@@ -107,9 +107,12 @@ class Proxy:
         if not self.a.stats:
             return
         tmp = f"{self.a.stats}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.snapshot(), f, indent=1)
-        os.replace(tmp, self.a.stats)
+        try:
+            with open(tmp, "w") as f:
+                json.dump(self.snapshot(), f, indent=1)
+            os.replace(tmp, self.a.stats)
+        except OSError as e:
+            print(f"faulty_link: cannot write {self.a.stats}: {e}", file=sys.stderr)
 
     def cut(self, conn, loss=False):
         if not conn.closed:
@@ -155,7 +158,7 @@ class Proxy:
     async def handle(self, cr, cw):
         self.stats["connections"] += 1
         try:
-            sr, sw = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 10)
+            sr, sw = await asyncio.wait_for(asyncio.open_connection(self.host, self.port, limit=self.a.chunk), 10)
         except (OSError, asyncio.TimeoutError):
             self.stats["upstream_errors"] += 1
             cw.close()
@@ -201,7 +204,8 @@ class Proxy:
         # A small receive window: a throttled link does not swallow megabytes of the client's data.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         sock.bind((lhost, lport))
-        server = await asyncio.start_server(self.handle, sock=sock, backlog=128)
+        # limit: each stream buffers at most ~2 chunks ahead of the link, so a cut loses little.
+        server = await asyncio.start_server(self.handle, sock=sock, backlog=128, limit=self.a.chunk)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

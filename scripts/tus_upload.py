@@ -3,26 +3,29 @@
 
     .venv/bin/python scripts/tus_upload.py --endpoint URL --token TOKEN FILE
         [--chunk-size BYTES] [--retries N --retry-delay S] [--timeout S] [--metadata k=v ...] [--verbose]
+        [--url UPLOAD_URL]
 
 Creates the upload (POST to URL with Upload-Length and Upload-Metadata; tus creation), then sends the
 file in PATCH requests of --chunk-size bytes. Prints the upload's URL (the Location, made absolute) on
-stdout and exits 0; on failure says why on stderr and exits 1.
+stdout and exits 0; on failure says why on stderr and exits 1. With --url it resumes that upload
+instead: HEAD for the server's Upload-Offset, then PATCH from there.
 
 Metadata: `filename` (the file's name) and `sha256` (hex SHA-256 of the file) unless given with
 --metadata; tuspy encodes each value as base64 of its UTF-8.
 
 Retries are tuspy's own: after a failed PATCH (connection error or a status that is not 2xx) it waits
 --retry-delay, asks the server for the offset (HEAD) and sends from there; N retries per chunk. tuspy
-does not retry the creation POST, so this script does, as often. Every request carries the token
-(Authorization: Bearer) and Tus-Resumable: 1.0.0, and gives up after --timeout seconds without a byte
-(tuspy sets none). The venv comes from scripts/install-deps.sh (tuspy pinned in
-scripts/requirements-test.txt).
+does not retry the creation POST, so this script does, as often, unless the server refused it (a 4xx
+other than 408 and 429). Every request carries the token (Authorization: Bearer) and Tus-Resumable:
+1.0.0, and gives up after --timeout seconds without a byte (tuspy sets none). The venv comes from
+scripts/install-deps.sh (tuspy pinned in scripts/requirements-test.txt).
 """
 import argparse
 import hashlib
 import os
 import sys
 import time
+from urllib.parse import urljoin
 
 
 def die(msg):
@@ -84,6 +87,7 @@ def main():
     p.add_argument("--retries", type=int, default=0, help="retries per chunk, and of the creation (default 0)")
     p.add_argument("--retry-delay", type=float, default=1.0, help="seconds before a retry (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds without a byte before a request fails")
+    p.add_argument("--url", help="resume this upload (its Location) instead of creating one")
     p.add_argument("--metadata", action="append", default=[], metavar="K=V", help="Upload-Metadata pair")
     p.add_argument("--verbose", action="store_true", help="a summary of the requests on stderr")
     a = p.parse_args()
@@ -106,18 +110,28 @@ def main():
     try:
         uploader = client.uploader(file_path=a.file, chunk_size=a.chunk_size, metadata=metadata,
                                    retries=a.retries, retry_delay=a.retry_delay)
+        uploader.encode_metadata()
     except ValueError as e:  # a metadata key tus cannot carry
         die(str(e))
     size = uploader.get_file_size()
 
-    for attempt in range(a.retries + 1):
-        try:
+    def start():
+        if a.url:  # resume: the server says how far it got (HEAD)
+            uploader.set_url(urljoin(a.endpoint, a.url))
+            uploader.offset = uploader.get_offset()
+        else:
             uploader.set_url(uploader.create_url())
             uploader.offset = 0
+
+    for attempt in range(a.retries + 1):
+        try:
+            start()
             break
         except TusCommunicationError as e:
-            if attempt == a.retries:
-                die(f"{a.file}: creating the upload at {a.endpoint} failed: {why(e)}")
+            refused = e.status_code is not None and 400 <= e.status_code < 500 and e.status_code not in (408, 429)
+            if refused or attempt == a.retries:
+                what = f"resuming {uploader.url}" if a.url else f"creating the upload at {a.endpoint}"
+                die(f"{a.file}: {what} failed: {why(e)}")
             time.sleep(a.retry_delay)
     try:
         uploader.upload()

@@ -10,7 +10,6 @@ clean exit 0 on SIGTERM with the counters written. A Markdown table on stdout, p
 import http.client
 import http.server
 import json
-import os
 import signal
 import subprocess
 import sys

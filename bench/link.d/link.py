@@ -238,7 +238,7 @@ def run_one(a, env, profile, client, station, docs):
             row["skipped"] = "no .venv with tuspy: run scripts/install-deps.sh"
             return row
         if client == "sync" and not tus:
-            ctx.note(f"sync: {why}; today's sohoa sync sends multipart")
+            ctx.note(f"sohoa sync: {why}, so sync sent multipart")
         copy = None
         if client == "sync":
             copy = folder / "station"
@@ -383,11 +383,14 @@ def main():
         print("\n### Targets\n\n| target | value | |\n|---|---|---|")
         for c in checks:
             print(f"| {c['target']} | {c['value']} | {'PASS' if c['pass'] else 'FAIL'} |")
-    notes = [(r["profile"], r["client"], n) for r in rows for n in r.get("notes", [])]
+    notes = {}  # each distinct note once, with the runs it came from
+    for r in rows:
+        for n in r.get("notes", []):
+            notes.setdefault(n, []).append(f"{r['profile']}, {r['client']}")
     if notes:
         print("\n### Notes\n")
-        for prof, client, n in notes:
-            print(f"- {prof}, {client}: {n}")
+        for n, where in notes.items():
+            print(f"- {n} ({'; '.join(where)})")
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "link.json").write_text(json.dumps({"facts": facts, "runs": rows, "targets": checks}, indent=1,
                                                ensure_ascii=False, default=str))

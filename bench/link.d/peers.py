@@ -2,7 +2,7 @@
 (the order of `sohoa sync`'s outbox) until all are delivered or the time limit is reached:
 
   sync       `sohoa sync --wait LIMIT` on a fresh copy of the station (whatever protocol the binary
-             speaks: multipart today, tus once issue 19 lands);
+             speaks: tus since issue 19, multipart before);
   tuspy      scripts/tus_upload.py (tuspy, from .venv) with retries for each PDF, then the commit
              `POST /api/v1/documents` {"upload": ID, "record": …}, retried until answered;
   multipart  one-shot `POST /api/v1/documents` multipart (record + pdf), as sohoa sync sent it before
@@ -16,7 +16,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -164,12 +163,13 @@ def run_tuspy(ctx, docs, deadline):
 
 
 def run_sync(ctx, station, deadline):
-    """`sohoa sync --wait LIMIT` from `station` (a fresh copy); returns its exit code, output in sync.log."""
+    """`sohoa sync --wait LIMIT` from `station` (a fresh copy); returns its exit code, output in sync.log.
+
+    Quick retries (max_backoff_seconds 2); the request timeout and the rest are sync's defaults."""
     config = station / "sohoa.toml"
     config.write_text(
         f'data_dir = "{station / "data"}"\n[sync]\nserver = "http://127.0.0.1:{ctx.proxy_port}"\n'
-        f'token = "{ctx.token}"\ninterval_seconds = 1.0\nmax_backoff_seconds = {max(2.0, ctx.retry_delay)}\n'
-        f"request_timeout_seconds = {float(max(ctx.time_limit, 30))}\n")
+        f'token = "{ctx.token}"\ninterval_seconds = 1.0\nmax_backoff_seconds = {max(2.0, ctx.retry_delay)}\n')
     cmd = [str(ctx.bin), "--config", str(config), "sync", "--wait", str(int(ctx.time_limit))]
     with open(station / "sync.log", "wb") as log:
         p = subprocess.Popen(cmd, env=ctx.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
