@@ -64,15 +64,24 @@ pub fn run(settings: &Settings, wait: f64, retry_refused: bool, json: bool) -> C
             "{{spinner}} {{bar:30}} {label} {{sent}}/{{waiting}} · {{rate}} · {left} {{eta}}"
         ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .with_key("sent", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = w.write_str(&size(s.pos(), lang));
-        })
-        .with_key("waiting", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = w.write_str(&size(s.len().unwrap_or(0), lang));
-        })
-        .with_key("rate", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{}/s", size(s.per_sec() as u64, lang));
-        });
+        .with_key(
+            "sent",
+            move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&size(s.pos(), lang));
+            },
+        )
+        .with_key(
+            "waiting",
+            move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&size(s.len().unwrap_or(0), lang));
+            },
+        )
+        .with_key(
+            "rate",
+            move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}/s", size(s.per_sec() as u64, lang));
+            },
+        );
         ProgressBar::new(total).with_style(style)
     });
     let done = AtomicBool::new(false);
