@@ -372,11 +372,11 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> CliResult {
     if json {
         print_json(&summary)?;
     } else {
-        println!("{}", summary.render(lang));
+        outln!("{}", summary.render(lang))?;
         for f in &summary.failures {
-            println!("  [{}] {}", f.code, f.message);
+            outln!("  [{}] {}", f.code, f.message)?;
         }
-        report::print_digitization(settings);
+        report::print_digitization(settings)?;
     }
     Ok(if summary.failures.is_empty() {
         Outcome::Done
@@ -416,6 +416,15 @@ pub(crate) fn say(lang: UiLanguage, vi: &str, en: &str) -> String {
 
 /// Writes results on stdout (logs go to stderr). A reader that went away
 /// (`| head`) is a normal end, not an error.
+/// `println!` that ends quietly when the reader has gone (`… | head`)
+/// instead of panicking; other write errors are returned.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::print_out(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+pub(crate) use outln;
+
 pub(crate) fn print_out(bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -1,7 +1,7 @@
 //! `sohoa report`, `sohoa report missing`, `sohoa register import`,
 //! `sohoa units import|list`: the register, the unit tree and what leaders read.
 
-use super::{print_out, say, CliError, CliResult, ExitCode, Outcome};
+use super::{outln, print_out, say, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::{count, UiLanguage};
 use crate::records::Records;
@@ -339,42 +339,42 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResul
         n(imported.unchanged),
         n(bad.len() as u64),
     );
-    println!(
+    outln!(
         "{}",
         match lang {
             UiLanguage::Vi => format!("Đã nhập sổ tiếp nhận {file}: {good} dòng hợp lệ ({added} hồ sơ mới, {updated} cập nhật, {unchanged} không đổi); {skipped} dòng lỗi bị bỏ qua."),
             UiLanguage::En => format!("Imported register {file}: {good} good rows ({added} new dossiers, {updated} updated, {unchanged} unchanged); {skipped} bad rows skipped."),
         }
-    );
+    )?;
     for b in &bad {
         let code = if b.code.is_empty() {
             String::new()
         } else {
             format!(" ({})", b.code)
         };
-        println!(
+        outln!(
             "  {} {}{code}: {}",
             say(lang, "Dòng", "Line"),
             b.line,
             b.reason
-        );
+        )?;
     }
     if !bad.is_empty() {
-        println!(
+        outln!(
             "{}",
             say(
                 lang,
                 "Hãy sửa các dòng lỗi trong tệp rồi nhập lại; các dòng đã nhập không bị nhân đôi.",
                 "Fix the bad rows in the file and import it again; rows already imported are not duplicated.",
             )
-        );
+        )?;
     }
     if !unknown_units.is_empty() {
         let list: Vec<String> = unknown_units
             .iter()
             .map(|(u, k)| format!("{u} ({})", n(*k)))
             .collect();
-        println!(
+        outln!(
             "{}",
             say(
                 lang,
@@ -387,7 +387,7 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResul
                     list.join(", ")
                 ),
             )
-        );
+        )?;
     }
     Ok(outcome)
 }
@@ -410,13 +410,13 @@ pub fn units_import(settings: &Settings, file: &Path) -> CliResult {
     let per = |l: Level| count(list.iter().filter(|u| u.level == l).count() as u64, lang);
     let (all, file) = (count(list.len() as u64, lang), file.display());
     let (t, h, x) = (per(Level::Tinh), per(Level::Huyen), per(Level::Xa));
-    println!(
+    outln!(
         "{}",
         match lang {
             UiLanguage::Vi => format!("Đã nhập danh mục {all} đơn vị từ {file} (cấp tỉnh {t}, cấp huyện {h}, cấp xã {x})."),
             UiLanguage::En => format!("Imported {all} units from {file} (province level {t}, district level {h}, commune level {x})."),
         }
-    );
+    )?;
     Ok(Outcome::Done)
 }
 
@@ -456,12 +456,12 @@ pub fn units_list(settings: &Settings) -> CliResult {
 }
 
 /// After a batch: the digitization figure per level and in total, over every dossier known.
-pub fn print_digitization(settings: &Settings) {
+pub fn print_digitization(settings: &Settings) -> Result<(), CliError> {
     let Ok(records) = Records::open_configured(settings) else {
-        return;
+        return Ok(());
     };
     let Some(tree) = tree_or_warn(settings, &records) else {
-        return;
+        return Ok(());
     };
     let req = Request {
         period: Period::resolve(&PeriodSpec::default(), settings.ui_language).expect("all time"),
@@ -472,7 +472,8 @@ pub fn print_digitization(settings: &Settings) {
     };
     if let Ok(r) = report::make(&records, &tree, &req) {
         for l in r.all_lines() {
-            println!("{}: {}", l.label, r.sentence_short(l));
+            outln!("{}: {}", l.label, r.sentence_short(l))?;
         }
     }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `sohoa serve` and `sohoa station add|list|revoke`.
 
-use super::{print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
+use super::{outln, print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
 use crate::format::count;
 use crate::records::Records;
@@ -78,7 +78,7 @@ pub fn add_station(settings: &Settings, name: &str, unit: &str, monitor: bool) -
             &format!("A station named {name} exists already."),
         )));
     }
-    println!(
+    outln!(
         "{}",
         say(
             lang,
@@ -87,8 +87,8 @@ pub fn add_station(settings: &Settings, name: &str, unit: &str, monitor: bool) -
             ),
             &format!("Station {name} (unit {unit}) created. The token is shown once; keep it:"),
         )
-    );
-    println!("{token}");
+    )?;
+    outln!("{token}")?;
     Ok(Outcome::Done)
 }
 
@@ -133,7 +133,7 @@ pub fn revoke_station(settings: &Settings, name: &str) -> CliResult {
             &format!("No active station named {name} (see sohoa station list)."),
         )));
     }
-    println!(
+    outln!(
         "{}",
         say(
             lang,
@@ -142,6 +142,6 @@ pub fn revoke_station(settings: &Settings, name: &str) -> CliResult {
             ),
             &format!("Station {name}'s token is revoked; its requests are refused from now on."),
         )
-    );
+    )?;
     Ok(Outcome::Done)
 }

@@ -119,3 +119,109 @@ fn config_prints_effective_settings_with_flags_applied() {
     );
     assert!(!text.contains("bi-mat"), "{text}");
 }
+
+/// Runs `sohoa ARGS` with its stdout a pipe whose reader is already gone (as
+/// in `sohoa … | head -0`), or with it thrown away (`None`); returns the exit
+/// code and stderr.
+fn with_reader_gone(args: &[&str], gone: bool) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(args)
+        .env_remove("SOHOA_CONFIG")
+        .stdout(if gone {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Every command ends quietly when its reader goes away: no panic, no error
+/// text, the exit it would have had (read-only commands are run again with
+/// stdout thrown away to compare).
+#[test]
+fn commands_end_quietly_when_the_reader_goes_away() {
+    let scratch = tempfile::tempdir().unwrap();
+    // A copy of the good run's records: the commands below write.
+    let data = scratch.path().join("good");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(good_run().data.path())
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let data = data.to_str().unwrap();
+    let inbox = fixtures().root.join("good");
+    let code = "000.20.18.H44-230405-0013";
+    let register = scratch.path().join("so.csv");
+    std::fs::write(
+        &register,
+        format!(
+            "Mã hồ sơ,Mã đơn vị,Ngày tiếp nhận\n{code},{},14/03/2023\n",
+            &code[..13]
+        ),
+    )
+    .unwrap();
+    let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/units.toml");
+    let copy = scratch.path().join("data");
+    for args in [
+        vec!["batch", inbox.to_str().unwrap(), "--data-dir", data],
+        vec!["report", "--year", "2023", "--data-dir", data],
+        vec!["report", "missing", "--year", "2023", "--data-dir", data],
+        vec!["dossier", "show", code, "--json", "--data-dir", data],
+        vec!["units", "list", "--data-dir", data],
+        vec!["status", "--data-dir", data],
+        vec![
+            "register",
+            "import",
+            register.to_str().unwrap(),
+            "--data-dir",
+            copy.to_str().unwrap(),
+        ],
+        vec![
+            "units",
+            "import",
+            units.to_str().unwrap(),
+            "--data-dir",
+            copy.to_str().unwrap(),
+        ],
+        vec![
+            "station",
+            "add",
+            "xa",
+            "--unit",
+            "000.20.18.H44",
+            "--data-dir",
+            copy.to_str().unwrap(),
+        ],
+    ] {
+        let (exit, err) = with_reader_gone(&args, true);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "sohoa {args:?}: {err}"
+        );
+        assert!(exit.is_some(), "sohoa {args:?} was killed: {err}");
+        let writes = matches!(args[0], "batch" | "register" | "station")
+            || (args[0] == "units" && args[1] == "import");
+        if writes {
+            assert!(
+                matches!(exit, Some(0 | 1)),
+                "sohoa {args:?} exited {exit:?}: {err}"
+            );
+        } else {
+            assert_eq!(
+                exit,
+                with_reader_gone(&args, false).0,
+                "sohoa {args:?}: {err}"
+            );
+        }
+    }
+}
