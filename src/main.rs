@@ -17,8 +17,10 @@ fn main() -> std::process::ExitCode {
             eprintln!("sohoa: cannot re-execute with OMP_THREAD_LIMIT=1: {err}");
         }
     }
+    // Colour codes only for a terminal, never into a log file or a pipe.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(sohoa::cli::env_filter(
             std::env::var("SOHOA_LOG").ok().as_deref(),
         ))

@@ -231,8 +231,11 @@ pub fn run_batch(
     for inbox in inboxes {
         let scan = intake::scan_inbox(inbox, settings.default_unit.as_deref());
         for code in &scan.opaque_codes {
-            tracing::warn!(dossier = %code, "folder name is not a standard dossier code; using the default unit");
+            tracing::info!(dossier = %code, "folder name is not a standard dossier code; using the default unit");
         }
+        summary
+            .local_codes
+            .extend(scan.opaque_codes.iter().cloned());
         for problem in &scan.problems {
             let report = pipeline.record_intake_problem(inbox, problem)?;
             progress.problem(&report);

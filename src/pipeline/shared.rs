@@ -99,6 +99,9 @@ pub(super) fn run_shared_batch(
     let mut sizes = Vec::new();
     for inbox in inboxes {
         let scan = intake::scan_inbox(inbox, settings.default_unit.as_deref());
+        summary
+            .local_codes
+            .extend(scan.opaque_codes.iter().cloned());
         for problem in &scan.problems {
             let report = pipeline.record_intake_problem(inbox, problem)?;
             progress.problem(&report);

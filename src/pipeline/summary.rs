@@ -60,6 +60,9 @@ pub struct BatchSummary {
     /// Pages written in this run.
     pub pages: u64,
     pub failures: Vec<FailureReport>,
+    /// Dossier folders whose names are not national codes, filed under the
+    /// default unit (`--unit`).
+    pub local_codes: Vec<String>,
     pub elapsed_seconds: f64,
     pub pages_per_minute: f64,
 }
@@ -76,6 +79,27 @@ impl BatchSummary {
 
     /// The human summary printed at the end of a batch.
     pub fn render(&self, lang: UiLanguage) -> String {
+        let mut out = self.totals(lang);
+        if !self.local_codes.is_empty() {
+            let n = self.local_codes.len();
+            let mut shown = self.local_codes[..n.min(5)].join(", ");
+            if n > 5 {
+                shown += ", …";
+            }
+            out += &match lang {
+                UiLanguage::Vi => format!(
+                    "\n{} thư mục hồ sơ không đặt tên theo mã hồ sơ quốc gia nên được ghi cho đơn vị chọn bằng --unit: {shown}.",
+                    count(n as u64, lang)
+                ),
+                UiLanguage::En => format!(
+                    "\n{n} dossier folder(s) not named with a national dossier code were filed under the unit given with --unit: {shown}."
+                ),
+            };
+        }
+        out
+    }
+
+    fn totals(&self, lang: UiLanguage) -> String {
         let rate = decimal(self.pages_per_minute, 1, lang);
         let secs = decimal(self.elapsed_seconds, 1, lang);
         match lang {

@@ -129,4 +129,22 @@ fn default_unit_lets_a_non_standard_folder_name_through() {
     let run = Run::new(inbox.path(), &["--unit", "000.00.18.H44"]);
     assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
     assert_eq!(run.count("SELECT COUNT(*) FROM dossiers WHERE code = 'ho so khong ma' AND unit_code = '000.00.18.H44' AND standard_code = 0"), 1);
+    // The operator is told in Vietnamese, in the summary; no developer log
+    // line, and no colour codes into a pipe.
+    let json: serde_json::Value = serde_json::from_str(&stdout(&run.output)).unwrap();
+    assert_eq!(json["local_codes"], serde_json::json!(["ho so khong ma"]));
+    let again = sohoa(&[
+        "batch",
+        inbox.path().to_str().unwrap(),
+        "--unit",
+        "000.00.18.H44",
+        "--data-dir",
+        run.data.path().to_str().unwrap(),
+    ]);
+    let (out, err) = (stdout(&again), stderr(&again));
+    assert!(
+        out.contains("1 thư mục hồ sơ không đặt tên theo mã hồ sơ quốc gia nên được ghi cho đơn vị chọn bằng --unit: ho so khong ma."),
+        "{out}"
+    );
+    assert!(!err.contains("WARN") && !err.contains('\u{1b}'), "{err}");
 }
