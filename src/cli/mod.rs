@@ -373,8 +373,20 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> CliResult {
         print_json(&summary)?;
     } else {
         outln!("{}", summary.render(lang))?;
-        for f in &summary.failures {
-            outln!("  [{}] {}", f.code, f.message)?;
+        // On one terminal, the problems are on screen already, above the bar.
+        if !progress::problems_shown_live() {
+            for f in &summary.failures {
+                outln!("  [{}] {}", f.code, f.message)?;
+            }
+        } else if !summary.failures.is_empty() {
+            outln!(
+                "{}",
+                say(
+                    lang,
+                    "(Chi tiết các lỗi ở trên.)",
+                    "(The failures are listed above.)"
+                )
+            )?;
         }
         report::print_digitization(settings)?;
     }
