@@ -216,9 +216,13 @@ pub fn report(settings: &Settings, args: &PeriodArgs, by: ByArg, format: Format)
         report::make(&records, &tree, &req).map(|main| (main, String::new()))
     };
     let (main, html) = made?;
-    if format != Format::Json {
+    // Notes are in the report itself; they are said on stderr too when the
+    // report goes somewhere the reader does not see now (a file, a pipe, CSV),
+    // but not a second time under a text report on the screen.
+    let shown_already = format == Format::Text && args.output.is_none();
+    if format != Format::Json && !shown_already {
         for w in &main.warnings {
-            eprintln!("{}{w}", say(lang, "Cảnh báo: ", "Warning: "));
+            eprintln!("{}{w}", say(lang, "Lưu ý: ", "Note: "));
         }
     }
     let bytes = match format {

@@ -225,3 +225,39 @@ fn commands_end_quietly_when_the_reader_goes_away() {
         }
     }
 }
+
+/// A report's note is said once: in a text report on the screen, not again
+/// on stderr; beside a CSV (which has no room for it), on stderr.
+#[test]
+fn a_report_note_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |format: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args([
+                "--data-dir",
+                "d",
+                "report",
+                "--year",
+                "2023",
+                "--format",
+                format,
+            ])
+            .current_dir(dir.path())
+            .env_remove("SOHOA_CONFIG")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (stdout(&o), stderr(&o))
+    };
+    let note = "Lưu ý: Chưa có danh mục đơn vị";
+    let (out, err) = report("text");
+    assert!(
+        out.contains(note) && !err.contains(note),
+        "{out}\n---\n{err}"
+    );
+    let (out, err) = report("csv");
+    assert!(
+        !out.contains(note) && err.contains(note),
+        "{out}\n---\n{err}"
+    );
+}
