@@ -103,9 +103,11 @@ pub enum Command {
         command: Option<ReportCommand>,
         #[command(flatten)]
         period: report::PeriodArgs,
-        /// Lines of the report [default: level].
+        /// Lines of the report.
         #[arg(long, value_enum, default_value = "level")]
         by: report::ByArg,
+        /// How the report is written (html: a page to print, with charts;
+        /// xlsx: a workbook, with --output).
         #[arg(long, value_enum, default_value = "text")]
         format: report::Format,
         /// Same as --format json.
@@ -169,8 +171,9 @@ pub enum ReportCommand {
     Missing {
         #[command(flatten)]
         period: report::PeriodArgs,
+        /// How the list is written.
         #[arg(long, value_enum, default_value = "text")]
-        format: report::Format,
+        format: report::ListFormat,
     },
 }
 

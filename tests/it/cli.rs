@@ -261,3 +261,25 @@ fn a_report_note_is_said_once() {
         "{out}\n---\n{err}"
     );
 }
+
+/// Help offers only what the command does, each default once.
+#[test]
+fn report_help_offers_what_it_does() {
+    let o = sohoa(&["report", "missing", "--help"]);
+    let help = stdout(&o);
+    assert!(
+        help.contains("[possible values: text, csv, json]"),
+        "{help}"
+    );
+    assert!(!help.contains("html"), "{help}");
+    assert_eq!(
+        sohoa(&["report", "missing", "--format", "html"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let help = stdout(&sohoa(&["report", "--help"]));
+    assert_eq!(help.matches("[default: level]").count(), 1, "{help}");
+    let format = help.lines().find(|l| l.contains("--format")).unwrap();
+    assert!(format.contains("How the report is written"), "{help}");
+}
