@@ -119,6 +119,17 @@ impl Records {
         row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
     }
 
+    /// Whether a document is recorded at this archive path.
+    pub fn archive_path_recorded(&self, path: &str) -> Result<bool, RecordsError> {
+        let n: i64 = self.db.run(|e| {
+            e.value(
+                "SELECT COUNT(*) FROM documents WHERE archive_path = $1",
+                vals![path],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
     /// Whether the database answers (`/health`): one round trip, no scan.
     pub fn ping(&self) -> Result<(), RecordsError> {
         Ok(self.db.run(|e| e.value::<i64>("SELECT 1", &[]).map(drop))?)

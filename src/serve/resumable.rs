@@ -71,6 +71,8 @@ impl Uploads {
                 continue;
             };
             let meta = match ext {
+                // Its bytes went into the archive (a commit cut short) or never came.
+                "json" if !dir.join(format!("{stem}.part")).exists() => None,
                 "json" => std::fs::read(&path)
                     .ok()
                     .and_then(|b| serde_json::from_slice::<Meta>(&b).ok()),

@@ -418,7 +418,23 @@ fn file_and_record(
         &rec.document.name,
         rec.document.version,
     );
-    let placed = place_new(&pdf.path, &data_dir.join(&rel)).map_err(|e| {
+    // A file of exactly these bytes at the path, recorded for no document:
+    // this upload's own copy, placed by a server killed before it recorded
+    // it. It is taken, rather than a second copy beside it.
+    let target = data_dir.join(&rel);
+    let rel_str = rel.to_string_lossy().into_owned();
+    if crate::store::sha256_file(&target).is_ok_and(|(sha, _)| sha == rec.document.sha256)
+        && !r.archive_path_recorded(&rel_str).map_err(db)?
+    {
+        return match r.record_upload(rec, &rel_str, caller.station.id) {
+            Ok(id) => Ok((id, false)),
+            Err(e) if e.is_unique_violation() => {
+                known(r, app, caller, rec)?.ok_or_else(|| conflict(rec, lang))
+            }
+            Err(e) => Err(db(e)),
+        };
+    }
+    let placed = place_new(&pdf.path, &target).map_err(|e| {
         tracing::error!(error = %e, "archive write");
         let crate::store::StoreError::Write { source, .. } = &e;
         store_failed(source, lang)
