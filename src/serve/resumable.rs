@@ -264,6 +264,21 @@ fn offset_mismatch(held: u64, lang: UiLanguage) -> ApiError {
     )
 }
 
+/// Upload `id` if it is the caller's; gone otherwise.
+fn slot(app: &Shared, id: &str, caller: &Caller) -> Result<Arc<Slot>, ApiError> {
+    app.resumable
+        .get(id, caller.station.id)
+        .ok_or_else(|| gone(app.settings.ui_language))
+}
+
+/// The `Upload-Expires` header of upload `id`.
+fn expires(app: &Shared, id: &str) -> (&'static str, String) {
+    (
+        tus::EXPIRES,
+        http_date(app.resumable.expires(id, expiry(app))),
+    )
+}
+
 /// `OPTIONS /api/v1/uploads`: what this server supports.
 pub(super) async fn options(State(app): State<Shared>, _caller: Caller) -> Response {
     tus_reply(
@@ -322,13 +337,12 @@ pub(super) async fn create(
         .map_err(|e| super::station::store_failed(&e, lang))?;
     tracing::info!(station = %caller.station.name, id, length, "resumable upload created");
     let location = format!("{}/{id}", crate::api::paths::UPLOADS);
-    let expires = http_date(app.resumable.expires(&id, expiry(&app)));
     Ok(tus_reply(
         StatusCode::CREATED,
         &[
             (header::LOCATION.as_str(), location),
             (tus::OFFSET, "0".into()),
-            (tus::EXPIRES, expires),
+            expires(&app, &id),
         ],
     ))
 }
@@ -339,21 +353,14 @@ pub(super) async fn head(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lang = app.settings.ui_language;
-    let slot = app
-        .resumable
-        .get(&id, caller.station.id)
-        .ok_or_else(|| gone(lang))?;
+    let slot = slot(&app, &id, &caller)?;
     let held = held(&app, &id).await;
     Ok(tus_reply(
         StatusCode::OK,
         &[
             (tus::OFFSET, held.to_string()),
             (tus::LENGTH, slot.meta.length.to_string()),
-            (
-                tus::EXPIRES,
-                http_date(app.resumable.expires(&id, expiry(&app))),
-            ),
+            expires(&app, &id),
         ],
     ))
 }
@@ -371,11 +378,7 @@ pub(super) async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lang = app.settings.ui_language;
-    let slot = app
-        .resumable
-        .get(&id, caller.station.id)
-        .ok_or_else(|| gone(lang))?;
+    let slot = slot(&app, &id, &caller)?;
     slot.turn.send_modify(|g| *g += 1);
     let _held = slot.lock.lock().await;
     app.resumable.remove(&id);
@@ -402,10 +405,7 @@ pub(super) async fn patch(
     let offset: u64 = header_str(headers, tus::OFFSET)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| bad("thiếu Upload-Offset / Upload-Offset is needed", lang))?;
-    let slot = app
-        .resumable
-        .get(&id, caller.station.id)
-        .ok_or_else(|| gone(lang))?;
+    let slot = slot(&app, &id, &caller)?;
     // This request is now the upload's writer: the one before stops.
     let mut mine = 0;
     slot.turn.send_modify(|g| {
@@ -480,13 +480,7 @@ pub(super) async fn patch(
     }
     Ok(tus_reply(
         StatusCode::NO_CONTENT,
-        &[
-            (tus::OFFSET, at.to_string()),
-            (
-                tus::EXPIRES,
-                http_date(app.resumable.expires(&id, expiry(&app))),
-            ),
-        ],
+        &[(tus::OFFSET, at.to_string()), expires(&app, &id)],
     ))
 }
 
