@@ -109,6 +109,9 @@ pub struct ServeSettings {
     pub upload_expiry_hours: f64,
     /// Resumable uploads one station may have open at once.
     pub max_open_uploads_per_station: u32,
+    /// The share of time, in percent, that reports and `/metrics` may keep
+    /// their turns busy; the rest is left to uploads and quick reads.
+    pub report_share_percent: f64,
 }
 
 impl Default for ServeSettings {
@@ -123,6 +126,7 @@ impl Default for ServeSettings {
             metrics_from_loopback: false,
             upload_expiry_hours: 168.0,
             max_open_uploads_per_station: 16,
+            report_share_percent: 25.0,
         }
     }
 }

@@ -57,9 +57,52 @@ struct App {
     uploads: tokio::sync::Semaphore,
     /// Resumable uploads in progress (tus).
     resumable: resumable::Uploads,
-    /// Turns for scans of many rows (reports, metrics): leaders asking for
-    /// reports in a loop queue here instead of taking every core from uploads.
-    scans: tokio::sync::Semaphore,
+    /// Turns for scans of many rows (reports, metrics).
+    scans: Scans,
+}
+
+/// Scans of many rows (reports, metrics) take turns, and rest after each for
+/// as long as their share (`[serve] report_share_percent`) asks: leaders
+/// asking for reports in a loop then wait, instead of taking the cores that
+/// stations' uploads need. The rest is measured in wall time, so a scan slowed
+/// by a busy machine rests longer.
+struct Scans {
+    turns: Arc<tokio::sync::Semaphore>,
+    /// Rest after a scan, as a multiple of the time it took.
+    rest: f64,
+}
+
+impl Scans {
+    fn new(turns: usize, share_percent: f64) -> Scans {
+        let share = (share_percent / 100.0).clamp(0.01, 1.0);
+        Scans {
+            turns: Arc::new(tokio::sync::Semaphore::new(turns.max(1))),
+            rest: 1.0 / share - 1.0,
+        }
+    }
+
+    /// Runs `scan` in its turn; the turn is held through the rest after the
+    /// answer has gone, so the caller does not wait for it.
+    async fn run<T>(
+        &self,
+        lang: UiLanguage,
+        scan: impl std::future::Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(e, lang))?;
+        let started = tokio::time::Instant::now();
+        let made = scan.await;
+        let rest = started.elapsed().mul_f64(self.rest);
+        tokio::spawn(async move {
+            tokio::time::sleep(rest).await;
+            drop(turn);
+        });
+        made
+    }
 }
 
 type Shared = Arc<App>;
@@ -247,10 +290,15 @@ async fn metrics(
             ));
         }
     }
-    let ([documents, pages, failures, queue], ocr_seconds) = blocking(&app, move |r, _| {
-        r.metrics().map_err(|e| ApiError::records(e, lang))
-    })
-    .await?;
+    let ([documents, pages, failures, queue], ocr_seconds) = app
+        .scans
+        .run(
+            lang,
+            blocking(&app, move |r, _| {
+                r.metrics().map_err(|e| ApiError::records(e, lang))
+            }),
+        )
+        .await?;
     let busy = app.settings.serve.max_concurrent_uploads as usize - app.uploads.available_permits();
     let text = format!(
         "# HELP sohoa_documents_total Documents archived (every version).\n\
@@ -419,15 +467,15 @@ async fn reports(
         unit: Some(unit),
         lang,
     };
-    let _turn = app
+    let made = app
         .scans
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(e, lang))?;
-    let made = blocking(&app, move |r, app| {
-        report::make(r, &app.tree, &req).map_err(|e| ApiError::records(e, lang))
-    })
-    .await?;
+        .run(
+            lang,
+            blocking(&app, move |r, app| {
+                report::make(r, &app.tree, &req).map_err(|e| ApiError::records(e, lang))
+            }),
+        )
+        .await?;
     Ok(if csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -516,13 +564,14 @@ pub fn serve(
     )?;
     // Half the cores for scans, the rest for uploads and quick reads.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let scans = Scans::new(cores / 2, settings.serve.report_share_percent);
     let app = Arc::new(App {
         settings,
         records,
         tree,
         uploads,
         resumable,
-        scans: tokio::sync::Semaphore::new((cores / 2).max(1)),
+        scans,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -613,5 +662,34 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_digest(&a), token_digest(&format!(" {a}\n")));
         assert_ne!(token_digest(&a), a);
+    }
+
+    /// A scan's turn rests after it, in proportion to its share: at 25 % a
+    /// scan of 100 ms keeps the next one waiting 300 ms more, whoever asks;
+    /// at 100 % the next one goes at once.
+    #[tokio::test(start_paused = true)]
+    async fn scans_rest_after_each_turn_by_their_share() {
+        use std::time::Duration;
+        let lang = UiLanguage::Vi;
+        let scan = || async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<_, ApiError>(())
+        };
+        for (share, waits) in [(25.0, 300), (50.0, 100), (100.0, 0)] {
+            let scans = Scans::new(1, share);
+            let start = tokio::time::Instant::now();
+            assert!(scans.run(lang, scan()).await.is_ok());
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_millis(100),
+                "the answer does not wait"
+            );
+            scans.run(lang, scan()).await.ok();
+            assert_eq!(
+                start.elapsed(),
+                Duration::from_millis(200 + waits),
+                "share {share} %"
+            );
+        }
     }
 }
