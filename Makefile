@@ -1,5 +1,5 @@
 # The two commands a new user needs (see README.md):
-#   make run   installs what is missing, builds, imports the sample receipt register, digitizes samples/
+#   make run   installs what is missing, builds, imports the sample unit tree and receipt register, digitizes samples/
 #              into ./var, then prints the 2023 report and the dossiers still missing scans
 #   make test  installs what is missing and runs the whole test suite (with a throw-away PostgreSQL)
 # Both are safe to re-run.
@@ -17,8 +17,10 @@ build: deps
 
 SOHOA = ./target/release/sohoa --data-dir $(DATA_DIR)
 
-# The register first (which dossiers were received), then the scans, then what leaders read.
+# The unit tree and the register first (which units, which dossiers were received), then the scans,
+# then what leaders read.
 run: build
+	$(SOHOA) units import config/units.toml
 	$(SOHOA) register import samples/_register/so-tiep-nhan-2023.csv
 	$(SOHOA) batch samples
 	$(SOHOA) report --year 2023

@@ -27,7 +27,8 @@ pub struct Settings {
     pub prepare: PrepareSettings,
     pub limits: Limits,
     pub watch: WatchSettings,
-    /// Unit tree used by reports until one is imported with `sohoa units import`.
+    /// The unit tree file `sohoa units import` reads when given none. Reports
+    /// and the server use only the tree imported into the records.
     pub units_file: PathBuf,
     pub register: RegisterSettings,
     pub queue: QueueSettings,

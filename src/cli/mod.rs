@@ -211,7 +211,10 @@ pub enum RegisterCommand {
 pub enum UnitsCommand {
     /// Replace the unit tree with FILE: .toml ([[unit]] tables), .csv or .xlsx (headers
     /// Mã đơn vị, Tên đơn vị, Cấp, Mã đơn vị cấp trên, Hiệu lực từ, Hiệu lực đến).
-    Import { file: PathBuf },
+    Import {
+        /// The file; without it, `units_file` of the settings (config/units.toml).
+        file: Option<PathBuf>,
+    },
     /// Print the unit tree in use.
     List,
 }
@@ -314,7 +317,7 @@ pub fn try_run(cli: Cli) -> CliResult {
         } => report::register_import(&settings, &file, json),
         Command::Units {
             command: UnitsCommand::Import { file },
-        } => report::units_import(&settings, &file),
+        } => report::units_import(&settings, file.as_deref().unwrap_or(&settings.units_file)),
         Command::Units {
             command: UnitsCommand::List,
         } => report::units_list(&settings),

@@ -95,33 +95,20 @@ fn tree_problems(heading: String, problems: &[TreeProblem], lang: UiLanguage) ->
     out
 }
 
-/// The unit tree: the one imported into the database, else `units_file`.
+/// The unit tree imported into the records (empty when none is: reports say
+/// so). Never a file: the figures must not depend on the folder a command
+/// runs from.
 pub fn load_tree(settings: &Settings, records: &Records) -> Result<UnitTree, CliError> {
     let lang = settings.ui_language;
     let stored = records.units()?;
-    let (list, source) = if !stored.is_empty() {
-        (stored, say(lang, "cơ sở dữ liệu", "the database"))
-    } else if settings.units_file.exists() {
-        let file = settings.units_file.display();
-        match units::read_file(&settings.units_file, lang) {
-            Ok(u) => (u, file.to_string()),
-            Err(p) => {
-                let heading = say(
-                    lang,
-                    &format!("Danh mục đơn vị {file} có lỗi:"),
-                    &format!("The unit tree {file} has errors:"),
-                );
-                return Err(CliError::usage(tree_problems(heading, &p, lang)));
-            }
-        }
-    } else {
+    if stored.is_empty() {
         return Ok(UnitTree::default());
-    };
-    UnitTree::new(list, lang).map_err(|p| {
+    }
+    UnitTree::new(stored, lang).map_err(|p| {
         let heading = say(
             lang,
-            &format!("Danh mục đơn vị ({source}) có lỗi:"),
-            &format!("The unit tree ({source}) has errors:"),
+            "Danh mục đơn vị trong cơ sở dữ liệu có lỗi:",
+            "The unit tree in the database has errors:",
         );
         CliError::usage(tree_problems(heading, &p, lang))
     })
@@ -186,6 +173,13 @@ fn request(
 ) -> Result<Request, CliError> {
     let lang = settings.ui_language;
     if let Some(u) = &args.unit {
+        if tree.is_empty() {
+            return Err(CliError::not_found(say(
+                lang,
+                &format!("Dữ liệu này chưa có danh mục đơn vị nên chưa lọc được theo đơn vị {u}. Hãy nhập danh mục: sohoa units import TỆP (mẫu: config/units.toml)"),
+                &format!("These records have no unit tree, so reports cannot be limited to unit {u}. Import one: sohoa units import FILE (sample: config/units.toml)"),
+            )));
+        }
         if !tree.knows(u) {
             return Err(CliError::not_found(say(
                 lang,

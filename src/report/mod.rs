@@ -393,9 +393,9 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
         warnings.insert(
             0,
             if vi {
-                "Chưa có danh mục đơn vị nên không xác định được cấp của đơn vị. Hãy nhập danh mục: sohoa units import config/units.toml".into()
+                "Dữ liệu này chưa có danh mục đơn vị nên không xác định được cấp và tên của đơn vị. Hãy nhập danh mục: sohoa units import TỆP (mẫu: config/units.toml)".into()
             } else {
-                "No unit tree, so units have no level. Import one: sohoa units import config/units.toml".into()
+                "These records have no unit tree, so units have no level or name. Import one: sohoa units import FILE (sample: config/units.toml)".into()
             },
         );
     }
@@ -413,6 +413,13 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
         });
     }
     let outside = total.received - total.in_register;
+    if total.in_register == 0 && total.received > 0 {
+        warnings.push(if vi {
+            "Chưa có sổ tiếp nhận cho kỳ này: các số liệu chỉ đếm những hồ sơ đã có bản quét, nên tỷ lệ số hóa không phản ánh số hồ sơ đã tiếp nhận. Hãy nhập sổ tiếp nhận: sohoa register import TỆP".into()
+        } else {
+            "No receipt register for this period: the figures count only dossiers that have scans, so the digitization rates do not reflect the dossiers received. Import the register: sohoa register import FILE".into()
+        });
+    }
     if total.in_register > 0 && outside > 0 {
         warnings.push(if vi {
             format!(

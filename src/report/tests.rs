@@ -38,6 +38,7 @@ fn cell(unit: &str, segment: usize, received: u64, digitized: u64) -> Cell {
             received,
             digitized,
             with_component: digitized,
+            in_register: received,
             ..Default::default()
         },
     }
@@ -136,6 +137,34 @@ fn brief_vectors_in_report_lines() {
     }
 }
 
+/// Without a register the denominators are the scanned dossiers themselves
+/// (100 % whatever was received): the report says so.
+#[test]
+fn a_report_without_a_register_says_it_counts_only_scans() {
+    let mut scanned = cell("H", 0, 9, 9);
+    scanned.counts.in_register = 0;
+    let r = build(&request(By::Level, None), &[scanned], &tree(), 0);
+    assert!(
+        r.to_text()
+            .contains("Cấp huyện: số hóa 9/9 hồ sơ, đạt 100,00%;"),
+        "{}",
+        r.to_text()
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with(
+            "Chưa có sổ tiếp nhận cho kỳ này: các số liệu chỉ đếm những hồ sơ đã có bản quét"
+        )),
+        "{:?}",
+        r.warnings
+    );
+    let with_register = build(&request(By::Level, None), &[cell("H", 0, 9, 9)], &tree(), 0);
+    assert!(
+        with_register.warnings.is_empty(),
+        "{:?}",
+        with_register.warnings
+    );
+}
+
 #[test]
 fn warnings_for_missing_tree_and_dates() {
     let r = build(
@@ -145,7 +174,7 @@ fn warnings_for_missing_tree_and_dates() {
         7,
     );
     assert!(
-        r.warnings[0].contains("Chưa có danh mục đơn vị"),
+        r.warnings[0].contains("chưa có danh mục đơn vị"),
         "{:?}",
         r.warnings
     );

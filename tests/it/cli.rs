@@ -226,6 +226,58 @@ fn commands_end_quietly_when_the_reader_goes_away() {
     }
 }
 
+/// The unit tree in force lives with the records: a report run from `/`, or
+/// from a folder whose own `config/units.toml` says something else, counts
+/// the same as one run from anywhere; `units import` with no file reads the
+/// configured `units_file`.
+#[test]
+fn reports_do_not_depend_on_the_folder_they_run_from() {
+    let run = good_run();
+    let data = run.data.path().to_str().unwrap();
+    let from = |dir: &std::path::Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(["--data-dir", data, "report", "--by", "unit"])
+            .current_dir(dir)
+            .env_remove("SOHOA_CONFIG")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let here = from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(here.contains("UBND huyện Tuyên Hóa"), "{here}");
+    assert!(!here.contains("Chưa xác định"), "{here}");
+    assert_eq!(from(std::path::Path::new("/")), here);
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(other.path().join("config")).unwrap();
+    std::fs::write(
+        other.path().join("config/units.toml"),
+        "[[unit]]\ncode = \"000.00.18.H44\"\nname = \"Khác\"\nlevel = \"xa\"\n",
+    )
+    .unwrap();
+    assert_eq!(from(other.path()), here);
+
+    // `units import` without a file takes units_file (here config/units.toml of that folder).
+    let fresh = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args([
+            "--data-dir",
+            fresh.path().to_str().unwrap(),
+            "units",
+            "import",
+        ])
+        .current_dir(other.path())
+        .env_remove("SOHOA_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Đã nhập danh mục 1 đơn vị từ config/units.toml"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// A report's note is said once: in a text report on the screen, not again
 /// on stderr; beside a CSV (which has no room for it), on stderr.
 #[test]
@@ -249,7 +301,7 @@ fn a_report_note_is_said_once() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         (stdout(&o), stderr(&o))
     };
-    let note = "Lưu ý: Chưa có danh mục đơn vị";
+    let note = "Lưu ý: Dữ liệu này chưa có danh mục đơn vị";
     let (out, err) = report("text");
     assert!(
         out.contains(note) && !err.contains(note),

@@ -91,9 +91,27 @@ pub struct Run {
     pub output: Output,
 }
 
+/// `sohoa units import config/units.toml` into the data directory `data`
+/// (the shipped sample tree; reports use only the imported one).
+pub fn import_units(data: &Path) {
+    import_units_with(&["--data-dir", data.to_str().expect("utf-8 path")]);
+}
+
+/// `sohoa GLOBAL… units import config/units.toml`, e.g. with `--config F`
+/// or `--database-url U`.
+pub fn import_units_with(global: &[&str]) {
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/units.toml");
+    let mut args = global.to_vec();
+    args.extend(["units", "import", units.to_str().expect("utf-8 path")]);
+    let o = sohoa(&args);
+    assert_eq!(o.status.code(), Some(0), "units import: {}", stderr(&o));
+}
+
 impl Run {
+    /// A batch over `inbox` into a fresh data directory with the sample unit tree.
     pub fn new(inbox: &Path, extra: &[&str]) -> Run {
         let data = tempfile::tempdir().expect("data dir");
+        import_units(data.path());
         let mut args = vec![
             "batch",
             inbox.to_str().expect("utf-8 path"),

@@ -3,7 +3,7 @@
 //! XLSX, the 07/2025 tree switch, unknown units, and a register whose scans
 //! go through `sohoa batch`.
 
-use crate::harness::{inbox_with, sohoa, stderr, stdout};
+use crate::harness::{import_units, inbox_with, sohoa, stderr, stdout};
 use serde_json::Value;
 use sohoa::codes::DossierCode;
 use sohoa::intake::DocKind;
@@ -93,6 +93,7 @@ fn seed_2023_figures_from_a_generated_register() {
         "the seed register has a BOM"
     );
     let data = dir.path().join("var");
+    import_units(&data);
 
     let o = run(&data, &["register", "import", csv.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -405,6 +406,7 @@ fn the_two_tier_tree_of_07_2025() {
         .collect();
     std::fs::write(&csv, format!("{}\n{body}", HEAD.replace(',', ";"))).unwrap();
     let data = dir.path().join("var");
+    import_units(&data);
     let o = run(&data, &["register", "import", csv.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(
@@ -596,6 +598,7 @@ fn units_import_csv_and_unknown_units() {
 fn register_then_batch_then_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("var");
+    import_units(&data);
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let csv = dir.path().join("so.csv");
     std::fs::write(

@@ -31,14 +31,9 @@ const ROWS: [&str; 12] = [
 /// The dossier that gets a scan, so the digitization bars are not all empty.
 const SCANNED: &str = "000.00.18.H44-230314-0027";
 
-/// `sohoa ARGS` from the repository root, where the default `config/units.toml` is.
-fn sohoa_at_root(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_sohoa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("SOHOA_CONFIG")
-        .output()
-        .expect("run sohoa");
+/// `sohoa ARGS`, which must succeed.
+fn sohoa_ok(args: &[&str]) -> Output {
+    let o = sohoa(args);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -142,9 +137,10 @@ fn html_report_renders_in_chromium_with_the_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let data_s = data.to_str().unwrap();
+    import_units(&data);
     let csv = tmp.path().join("so-tiep-nhan.csv");
     std::fs::write(&csv, format!("{HEADER}\n{}\n", ROWS.join("\n"))).unwrap();
-    sohoa_at_root(&[
+    sohoa_ok(&[
         "--data-dir",
         data_s,
         "register",
@@ -155,10 +151,10 @@ fn html_report_renders_in_chromium_with_the_figures() {
     let inbox = tmp.path().join("inbox");
     std::fs::create_dir_all(inbox.join(SCANNED)).unwrap();
     write_scan(&inbox.join(SCANNED).join("01-don.jpg"));
-    sohoa_at_root(&["batch", inbox.to_str().unwrap(), "--data-dir", data_s]);
+    sohoa_ok(&["batch", inbox.to_str().unwrap(), "--data-dir", data_s]);
 
     let html_path = data.join("bao-cao.html");
-    sohoa_at_root(&[
+    sohoa_ok(&[
         "--data-dir",
         data_s,
         "report",

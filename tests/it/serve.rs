@@ -2,7 +2,7 @@
 //! token, every other route refused without a right one, and what it serves
 //! equal to what the command line and the archive hold.
 
-use crate::harness::{sohoa, stderr, stdout, Server};
+use crate::harness::{import_units, sohoa, stderr, stdout, Server};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -10,6 +10,7 @@ use std::time::Duration;
 /// A data dir with the sample register and one scanned dossier, and a station token.
 fn prepared() -> (tempfile::TempDir, String) {
     let data = tempfile::tempdir().unwrap();
+    import_units(data.path());
     let d = data.path().to_str().unwrap();
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let o = sohoa(&[

@@ -6,7 +6,9 @@
 //! server holds each station document once, byte for byte, and its report
 //! equals the stations' reports.
 
-use crate::harness::{files_under, postgres_url, slips, sohoa, stderr, stdout, Server};
+use crate::harness::{
+    files_under, import_units_with, postgres_url, slips, sohoa, stderr, stdout, Server,
+};
 use serde_json::Value;
 use sohoa::records::Records;
 use std::collections::BTreeMap;
@@ -101,6 +103,7 @@ impl Station {
             ),
         )
         .unwrap();
+        import_units_with(&["--config", config.to_str().unwrap()]);
         Station { dir, config }
     }
 
@@ -275,6 +278,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     let srv_dir = srv.path().to_str().unwrap();
     let global = ["--data-dir", srv_dir, "--database-url", url.as_str()];
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    import_units_with(&global);
 
     // Station A: 6 dossiers of its commune and one of commune B (refused later).
     let in_a = tempfile::tempdir().unwrap();
