@@ -148,6 +148,8 @@ error_codes! {
     /// A resumable upload sent from another offset than the server holds, or
     /// committed before all its bytes arrived: ask for the offset, go on from it.
     UploadOffset = "E_UPLOAD_OFFSET", true, Some(409);
+    /// A resumable upload request of a tus version other than 1.0.0.
+    TusVersion = "E_TUS_VERSION", false, Some(412);
     /// No such dossier or document.
     NotFound = "E_NOT_FOUND", false, Some(404);
     /// Bad query parameters.

@@ -529,13 +529,18 @@ impl Records {
 
     /// Dossiers with no receipt date (opaque codes never found in a register):
     /// reports leave them out and say how many.
-    pub fn dossiers_without_receipt_date(&self) -> Result<u64, RecordsError> {
-        Ok(self.db.run(|e| {
-            e.value(
-                "SELECT COUNT(*) FROM dossiers WHERE received_on IS NULL",
-                &[],
-            )
-        })?)
+    pub fn dossiers_without_receipt_date(
+        &self,
+        units: Option<&[String]>,
+    ) -> Result<u64, RecordsError> {
+        let mut sql = String::from("SELECT COUNT(*) FROM dossiers WHERE received_on IS NULL");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(units) = units {
+            let ps: Vec<String> = (1..=units.len()).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND unit_code IN ({})", ps.join(", ")));
+            args.extend(units.iter().map(|u| Value::Text(u.clone())));
+        }
+        Ok(self.db.run(|e| e.value(&sql, &args))?)
     }
 
     /// Dossiers of the selection not yet digitized (766 §4.2), oldest first.

@@ -247,10 +247,22 @@ fn scenario(r: &mut Records) {
         codes,
         vec!["000.20.18.H44-230322-0005", "000.20.18.H44-250801-0001"]
     );
-    assert_eq!(r.dossiers_without_receipt_date().unwrap(), 0);
+    assert_eq!(r.dossiers_without_receipt_date(None).unwrap(), 0);
     r.ensure_dossier(&DossierCode::opaque("ho so la", "000.00.18.H44"))
         .unwrap();
-    assert_eq!(r.dossiers_without_receipt_date().unwrap(), 1);
+    assert_eq!(r.dossiers_without_receipt_date(None).unwrap(), 1);
+    let units = |u: &[&str]| u.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        r.dossiers_without_receipt_date(Some(&units(&["000.00.18.H44", "X"])))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        r.dossiers_without_receipt_date(Some(&units(&["000.20.18.H44"])))
+            .unwrap(),
+        0,
+        "another unit's undated dossiers are not counted"
+    );
 
     // Watch mode's jobs, moves and inboxes.
     r.register_inboxes(&[("/in".into(), "polling", 10.0)])

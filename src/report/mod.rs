@@ -216,7 +216,7 @@ pub fn make(records: &Records, tree: &UnitTree, req: &Request) -> Result<Report,
     };
     let sel = selection(&req.period, req.unit.as_deref(), tree);
     let cells = records.report_cells(&sel, &tree.breakpoints(), key)?;
-    let without = records.dossiers_without_receipt_date()?;
+    let without = records.dossiers_without_receipt_date(sel.units.as_deref())?;
     Ok(build(req, &cells, tree, without))
 }
 
@@ -231,7 +231,7 @@ pub fn make_with_charts(
     let sel = selection(&req.period, req.unit.as_deref(), tree);
     let bps = tree.breakpoints();
     let cells = records.report_cells(&sel, &bps, GroupKey::Month)?;
-    let without = records.dossiers_without_receipt_date()?;
+    let without = records.dossiers_without_receipt_date(sel.units.as_deref())?;
     let with = |by: By| build(&Request { by, ..req.clone() }, &cells, tree, without);
     let main = match req.by {
         By::Procedure | By::Field => make(records, tree, req)?,

@@ -131,6 +131,13 @@ impl IntoResponse for ApiError {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
+        if self.code == ErrorCode::TusVersion {
+            // tus 1.0: a 412 names the versions the server speaks.
+            r.headers_mut().insert(
+                crate::api::tus::TUS_VERSION,
+                header::HeaderValue::from_static(crate::api::tus::VERSION),
+            );
+        }
         r
     }
 }
@@ -325,6 +332,9 @@ async fn dossier(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let lang = app.settings.ui_language;
+    if code.contains('\0') {
+        return Err(ApiError::not_found(lang));
+    }
     let view = blocking(&app, move |r, _| {
         r.dossier_view(&code)
             .map_err(|e| ApiError::records(e, lang))
@@ -337,6 +347,12 @@ async fn dossier(
                 for (d, doc) in docs.iter_mut().zip(&v.documents) {
                     if let Some(d) = d.as_object_mut() {
                         d.remove("archive_path");
+                        // "5.3.0 [/usr/…/tessdata]": the engine's version, not where its models are.
+                        if let Some(v) = d.get_mut("ocr_version") {
+                            if let Some(s) = v.as_str().and_then(|s| s.split(" [").next()) {
+                                *v = s.into();
+                            }
+                        }
                         d.insert("pdf".into(), paths::document_pdf(doc.id).into());
                     }
                 }

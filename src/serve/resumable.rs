@@ -230,8 +230,13 @@ fn max_bytes(app: &Shared) -> u64 {
 fn check_version(headers: &HeaderMap, lang: UiLanguage) -> Result<(), ApiError> {
     match header_str(headers, tus::RESUMABLE) {
         None | Some(tus::VERSION) => Ok(()),
-        Some(v) => Err(bad(
-            &format!("Tus-Resumable {v}: chỉ hỗ trợ / only {}", tus::VERSION),
+        Some(v) => Err(ApiError::new(
+            ErrorCode::TusVersion,
+            &format!(
+                "Máy chủ chỉ hỗ trợ giao thức tải lên tus {}, không phải {v}.",
+                tus::VERSION
+            ),
+            &format!("The server supports only tus {}, not {v}.", tus::VERSION),
             lang,
         )),
     }

@@ -139,9 +139,15 @@ pub(super) async fn upload(State(app): State<Shared>, req: Request) -> Result<Re
 /// one that failed for the server's own reasons stays for the next try.
 async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, ApiError> {
     let lang = app.settings.ui_language;
-    let body = axum::body::to_bytes(req.into_body(), MAX_RECORD_BYTES)
-        .await
-        .map_err(|e| bad(&format!("record: {e}"), lang))?;
+    // A record is small: it comes whole within the idle time, or not at all.
+    let idle = Duration::from_secs_f64(app.settings.serve.body_idle_seconds.max(1.0));
+    let body = tokio::time::timeout(
+        idle,
+        axum::body::to_bytes(req.into_body(), MAX_RECORD_BYTES),
+    )
+    .await
+    .map_err(|_| too_slow(lang))?
+    .map_err(|e| bad(&format!("record: {e}"), lang))?;
     let c: Commit = serde_json::from_slice(&body).map_err(|e| bad(&format!("{e}"), lang))?;
     let id = c.upload_id().to_string();
     let station = caller.station.id;
@@ -225,10 +231,16 @@ async fn commit_upload(
 
 /// A commit whose upload is gone: a repeat after a lost reply (the document
 /// is there), or an upload that expired (start again).
+/// Without bytes, another unit's dossier is answered as any unknown one is
+/// (410), so that a made-up upload id cannot tell which codes exist.
 async fn already(app: &Shared, caller: Caller, rec: UploadRecord) -> Result<Response, ApiError> {
-    blocking(app, move |r, app| match known(r, app, &caller, &rec)? {
-        Some((id, _)) => Ok(reply(id, true)),
-        None => Err(super::resumable::gone(app.settings.ui_language)),
+    blocking(app, move |r, app| match known(r, app, &caller, &rec) {
+        Ok(Some((id, _))) => Ok(reply(id, true)),
+        Ok(None) => Err(super::resumable::gone(app.settings.ui_language)),
+        Err(e) if e.code == ErrorCode::OtherUnit => {
+            Err(super::resumable::gone(app.settings.ui_language))
+        }
+        Err(e) => Err(e),
     })
     .await
 }
@@ -304,6 +316,12 @@ fn checked_record(
     lang: UiLanguage,
 ) -> Result<UploadRecord, ApiError> {
     let code = &up.dossier.code;
+    if holds_nul(up) {
+        return Err(bad(
+            "một trường của bản ghi chứa ký tự NUL / a field of the record holds a NUL character",
+            lang,
+        ));
+    }
     if let Some(why) = refuse_name(&up.name) {
         return Err(bad(
             &format!("tên tài liệu {:?} / document name: {why}", up.name),
@@ -340,12 +358,26 @@ fn checked_record(
         }
     };
     if !caller.sees(&dossier.unit) {
-        return Err(other_unit(caller, code, &dossier.unit, lang));
+        return Err(other_unit(caller, code, lang));
     }
     Ok(UploadRecord {
         dossier,
         document: up.document(),
     })
+}
+
+/// Whether any text of the record holds U+0000, which no record may store
+/// (PostgreSQL refuses it in text).
+fn holds_nul(up: &Upload) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(walk),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || walk(v)),
+            _ => false,
+        }
+    }
+    serde_json::to_value(up).is_ok_and(|v| walk(&v))
 }
 
 /// Streams the `pdf` part to a new file in `<archive>/.incoming/`, hashing it
@@ -471,7 +503,7 @@ fn known(
     let db = |e| ApiError::records(e, lang);
     if let Some(unit) = r.dossier_unit(&rec.dossier.code).map_err(db)? {
         if !caller.sees(&unit) {
-            return Err(other_unit(caller, &rec.dossier.code, &unit, lang));
+            return Err(other_unit(caller, &rec.dossier.code, lang));
         }
     }
     match r.uploaded(rec).map_err(db)? {
@@ -543,16 +575,18 @@ pub(super) fn too_slow(lang: UiLanguage) -> ApiError {
     )
 }
 
-fn other_unit(caller: &Caller, code: &str, unit: &str, lang: UiLanguage) -> ApiError {
+/// The station's record names a dossier outside its units. The other unit is
+/// not named: a local code must not tell a station whose it is.
+fn other_unit(caller: &Caller, code: &str, lang: UiLanguage) -> ApiError {
     let station = &caller.station;
     refuse(
         ErrorCode::OtherUnit,
         format!(
-            "Trạm {} chỉ được gửi hồ sơ của đơn vị {} và các đơn vị trực thuộc; hồ sơ {code} thuộc đơn vị {unit}. Hãy chuyển hồ sơ cho đúng đơn vị.",
+            "Trạm {} chỉ được gửi hồ sơ của đơn vị {} và các đơn vị trực thuộc; hồ sơ {code} không thuộc các đơn vị đó. Hãy chuyển hồ sơ cho đúng đơn vị.",
             station.name, station.unit_code
         ),
         format!(
-            "Station {} may only send dossiers of unit {} and the units under it; dossier {code} belongs to {unit}.",
+            "Station {} may only send dossiers of unit {} and the units under it; dossier {code} is not one of theirs.",
             station.name, station.unit_code
         ),
         lang,
@@ -605,6 +639,9 @@ pub(super) async fn register(
 ) -> Result<Response, ApiError> {
     let lang = app.settings.ui_language;
     let limit = q.limit.unwrap_or(2000).clamp(1, 10_000);
+    if q.after_code.contains('\0') {
+        return Err(bad("after_code: ký tự NUL / a NUL character", lang));
+    }
     let after = RegisterCursor {
         seq: q.after_seq,
         code: q.after_code,

@@ -124,7 +124,7 @@ pub fn refuse_name(name: &str) -> Option<&'static str> {
         Some("longer than 180 bytes")
     } else if name
         .chars()
-        .any(|c| c == '/' || c == '\\' || c.is_control())
+        .any(|c| c == '/' || c == '\\' || c.is_control() || is_bidi_control(c))
     {
         Some("contains a path separator or a control character")
     } else if name.starts_with('.') {
@@ -136,6 +136,12 @@ pub fn refuse_name(name: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Characters that reorder the text around them (U+202A–U+202E,
+/// U+2066–U+2069): a name holding one reads differently from what it is.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Writes `bytes` as a new archive file at `path` (absolute), durably (temp file

@@ -477,12 +477,75 @@ fn hostile_on(postgres: bool) {
         &junk,
     );
     assert_eq!(s, 422);
+
+    // A NUL anywhere (PostgreSQL cannot store one) is a bad request or an
+    // unknown code, never "database unavailable"; a name that reorders the
+    // text around it is refused.
+    let g = |path: &str, token: &str| get(&client, &format!("{base}{path}"), token);
+    assert_eq!(g("/api/v1/dossiers/%00", &a).0, 404);
+    assert_eq!(g("/api/v1/register?after_code=%00", &a).0, 400);
+    let mut nul = record(code, COMMUNE_A, "nul", 1, &pdf);
+    nul["ocr_engine"] = json!("tess\u{0}eract");
+    let (s, body) = post(&client, &base, &a, &nul, &pdf);
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (400, Some("E_BAD_UPLOAD")),
+        "{body}"
+    );
+    let (s, _) = post(
+        &client,
+        &base,
+        &a,
+        &record(code, COMMUNE_A, "ab\u{202e}fdp.exe", 1, &pdf),
+        &pdf,
+    );
+    assert_eq!(s, 400, "a bidi override in a name");
+
+    // A local code of commune A: commune B learns nothing of it, not from a
+    // commit of a made-up upload (410 as for any unknown code), nor from the
+    // report's warnings (A's undated dossier is A's alone).
+    let b = store.token("xa-b", COMMUNE_B);
+    let local = record("HS-0001", COMMUNE_A, "01-don", 1, &variant(&pdf, 9));
+    let (s, body) = post(&client, &base, &a, &local, &variant(&pdf, 9));
+    assert_eq!(s, 201, "{body}");
+    let mut probe = local.clone();
+    probe["dossier"]["unit"] = json!(COMMUNE_B);
+    let r = client
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth(&b)
+        .json(&json!({"upload": "/api/v1/uploads/khong-co", "record": probe}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 410);
+    let undated = |token: &str| {
+        let (s, body) = g("/api/v1/reports?year=2023", token);
+        assert_eq!(s, 200, "{body}");
+        body.contains("không có ngày tiếp nhận")
+    };
+    assert!(undated(&a), "A is told of its undated dossier");
+    assert!(!undated(&b), "B is not told of A's");
+    // The served record shows the engine's version, not where its models are.
+    let (_, shown) = g(&format!("/api/v1/dossiers/{CODE_A}"), &a);
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    let v = shown["documents"][0]["ocr_version"].as_str().unwrap();
+    assert!(!v.contains('/') && !v.is_empty(), "{v}");
+
+    // Another tus version: 412 with the version the server speaks.
+    let r = client
+        .post(format!("{base}/api/v1/uploads"))
+        .bearer_auth(&a)
+        .header("Tus-Resumable", "0.2.2")
+        .header("Upload-Length", "10")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 412);
+    assert_eq!(r.headers()["tus-version"], "1.0.0");
     drop(server);
 
     // Every recorded file is its own, and holds the bytes of its record; the
     // archive holds nothing else (no temporary or unrecorded file).
     let recorded = store.recorded();
-    assert_eq!(recorded.len(), 1 + 1 + 1 + 4 + 1, "{recorded:?}");
+    assert_eq!(recorded.len(), 1 + 1 + 1 + 4 + 1 + 1, "{recorded:?}");
     let mut paths: Vec<&String> = recorded.iter().map(|(p, _)| p).collect();
     paths.sort();
     paths.dedup();
@@ -520,7 +583,7 @@ fn slow_clients_and_bodies_without_a_token() {
     let config = store.data.path().join("sohoa.toml");
     std::fs::write(
         &config,
-        "[serve]\nheader_timeout_seconds = 2.0\nmax_connections_per_address = 40\n",
+        "[serve]\nheader_timeout_seconds = 2.0\nmax_connections_per_address = 40\nbody_idle_seconds = 2.0\n",
     )
     .unwrap();
     let client = reqwest::blocking::Client::new();
@@ -591,6 +654,27 @@ fn slow_clients_and_bodies_without_a_token() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.json::<Value>().unwrap()["error"], "E_NO_TOKEN");
+
+    // A commit whose JSON stops coming is answered 408 after the idle time,
+    // and its connection does not stay held.
+    let token = store.token("xa-a", COMMUNE_A);
+    let mut t = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        t,
+        "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 400\r\n\r\n{{\"upload\": "
+    )
+    .unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    let mut reply = String::new();
+    let _ = t.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn rss_peak_kib(pid: u32) -> u64 {
