@@ -59,6 +59,18 @@ pub enum WatchError {
     NoInbox,
 }
 
+impl WatchError {
+    /// The database went away (a restart, a lost connection): worth waiting for.
+    fn is_transient(&self) -> bool {
+        match self {
+            WatchError::Records(e) | WatchError::Pipeline(BatchError::Records(e)) => {
+                e.is_transient()
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What the watcher knows between looks: settle bookkeeping, the entries
 /// waiting for their settle time, and those to look at next.
 #[derive(Default)]
@@ -123,7 +135,28 @@ pub fn run(
         inboxes: Vec::new(),
         queue,
     };
-    let result = watcher.recover().and_then(|_| watcher.serve(specs, stop));
+    // A database that goes away (PostgreSQL restarting, a lost connection)
+    // is waited for: the watcher starts over as after a kill, so nothing
+    // half done is lost or done twice, and it never dies mid-lease.
+    let mut wait = Duration::from_secs(2);
+    let result = loop {
+        let result = watcher
+            .recover()
+            .and_then(|_| watcher.serve(specs.clone(), stop));
+        match result {
+            Err(e) if e.is_transient() && !stop.load(Ordering::Relaxed) => {
+                tracing::warn!(error = %e, "database unavailable; the watcher starts over");
+                (watcher.say)(&text::database_lost(watcher.lang, wait.as_secs()));
+                let until = Instant::now() + wait;
+                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                wait = (wait * 2).min(Duration::from_secs(60));
+                watcher.inboxes.clear();
+            }
+            other => break other,
+        }
+    };
     if let Some((handle, stop_beat)) = beat {
         stop_beat.store(true, Ordering::SeqCst);
         let _ = handle.join();
@@ -215,7 +248,13 @@ impl Watcher<'_> {
     fn recover(&mut self) -> Result<(), WatchError> {
         self.pipeline.records().interrupt_jobs()?;
         let moves = self.finish_pending_moves()?;
-        if self.queue.is_some() {
+        if let Some(q) = &self.queue {
+            // What this watcher held when it had to start over goes back to the queue.
+            let held: Vec<i64> =
+                std::mem::take(&mut *q.held.lock().unwrap_or_else(|p| p.into_inner()));
+            for id in held {
+                self.pipeline.records().release_dead(id, &q.worker, false)?;
+            }
             self.release_dead_items()?;
         }
         let temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));

@@ -187,6 +187,17 @@ pub fn drain_timeout(lang: UiLanguage) -> String {
     }
 }
 
+pub fn database_lost(lang: UiLanguage, seconds: u64) -> String {
+    match lang {
+        UiLanguage::Vi => format!(
+            "Mất kết nối tới cơ sở dữ liệu; sohoa thử lại sau {seconds} giây. Các tệp đang chờ vẫn nằm nguyên trong thư mục tiếp nhận."
+        ),
+        UiLanguage::En => format!(
+            "The database cannot be reached; sohoa tries again in {seconds} s. Waiting files stay where they are in the inbox."
+        ),
+    }
+}
+
 pub fn recovered(lang: UiLanguage, moves: usize, temps: usize) -> String {
     match lang {
         UiLanguage::Vi => format!(

@@ -337,3 +337,107 @@ fn watchers_on_two_machines_share_an_inbox() {
         "one PDF per dossier, no temporary files: {pdfs:?}"
     );
 }
+
+/// PostgreSQL goes away under a watcher (every connection cut, none allowed
+/// for longer than the pool waits): the watcher says so, waits, and takes up
+/// its work again when the database is back, scans dropped meanwhile
+/// included. It never dies, and every document is made once.
+#[test]
+fn a_watcher_waits_out_a_database_outage() {
+    let inbox = tempfile::tempdir().unwrap();
+    let staging = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sohoa.toml");
+    std::fs::write(
+        &config,
+        "[watch]\nsettle_seconds = 0.5\nrescan_seconds = 2.0\n",
+    )
+    .unwrap();
+    let url = postgres_url();
+    sohoa::records::Records::connect(&url).unwrap();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut codes = Vec::new();
+    for (i, slip) in slips()[200..206].iter().enumerate() {
+        let code = format!("000.22.18.H44-230602-{:04}", i + 1);
+        let d = staging.path().join(&code);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(slip, d.join("01-phieu.jpg")).unwrap();
+        codes.push(code);
+    }
+    let log = data.path().join("watch.log");
+    let mut w = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["--config", config.to_str().unwrap()])
+        .args([
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--database-url",
+            &url,
+        ])
+        .args(["watch", inbox.path().to_str().unwrap(), "--jobs", "1"])
+        .env_remove("SOHOA_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let documents = |db: &mut postgres::Client, n: i64, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while count(db, "SELECT COUNT(*) FROM documents") < n {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let drop_in = |codes: &[String]| {
+        for c in codes {
+            std::fs::rename(staging.path().join(c), inbox.path().join(c)).unwrap();
+        }
+    };
+    drop_in(&codes[..3]);
+    documents(&mut db, 3, "the first three");
+
+    // The outage: no new connection to this database, and every one cut, from
+    // the cluster's own `postgres` database.
+    let (base, name) = url.rsplit_once('/').unwrap();
+    let mut admin =
+        postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .unwrap();
+    drop_in(&codes[3..]);
+    std::thread::sleep(Duration::from_secs(15));
+    assert!(
+        w.try_wait().unwrap().is_none(),
+        "the watcher is still running"
+    );
+    admin
+        .batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .unwrap();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    documents(&mut db, 6, "the three dropped during the outage");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "the inbox never emptied");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &w.id().to_string()])
+        .status();
+    assert!(w.wait().unwrap().success());
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        said.contains("Mất kết nối tới cơ sở dữ liệu; sohoa thử lại sau"),
+        "{said}"
+    );
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), 6);
+    assert_eq!(
+        count(&mut db, "SELECT COUNT(*) FROM documents WHERE version > 1"),
+        0,
+        "nothing made twice"
+    );
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM failures"), 0);
+    let processed = files_under(&data.path().join("processed"));
+    assert_eq!(processed.len(), 6, "{processed:?}");
+    assert_eq!(files_under(&data.path().join("archive")).len(), 6);
+}
