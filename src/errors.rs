@@ -202,6 +202,21 @@ impl<'de> serde::Deserialize<'de> for ErrorCode {
     }
 }
 
+/// An error with its causes, `outer: inner: …`, for developer logs (a
+/// PostgreSQL error says only "db error" until its source is read).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !out.ends_with(&next) {
+            out = format!("{out}: {next}");
+        }
+        source = s.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::ErrorCode;
@@ -269,5 +284,20 @@ mod tests {
         assert_eq!(ErrorCode::TooLargeUpload.http_status(), Some(413));
         assert!(!ErrorCode::TooLargeUpload.retryable());
         assert!(ErrorCode::HashMismatch.retryable() && !ErrorCode::BadPdf.retryable());
+    }
+
+    #[test]
+    fn a_chain_names_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("database error: {0}")]
+        struct Repeats(#[source] Outer);
+        #[derive(Debug, thiserror::Error)]
+        #[error("db error")]
+        struct Outer(#[source] std::io::Error);
+        let e = Repeats(Outer(std::io::Error::other("connection refused")));
+        assert_eq!(
+            super::chain(&e),
+            "database error: db error: connection refused"
+        );
     }
 }

@@ -78,7 +78,10 @@ pub(crate) fn heartbeat(
                 if let Err(e) =
                     retry_transient("renew", patience, || records.renew(&worker, &ids, lease))
                 {
-                    tracing::warn!(error = %e, "cannot renew the leases of the dossiers in progress");
+                    tracing::warn!(
+                        error = crate::errors::chain(&e),
+                        "cannot renew the leases of the dossiers in progress"
+                    );
                 }
             }
         }

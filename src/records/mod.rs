@@ -105,7 +105,11 @@ pub fn retry_transient<T>(
     loop {
         match f() {
             Err(e) if e.is_transient() && start.elapsed() < patience => {
-                tracing::warn!(error = %e, what, "database unavailable; trying again");
+                tracing::warn!(
+                    error = crate::errors::chain(&e),
+                    what,
+                    "database unavailable; trying again"
+                );
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(std::time::Duration::from_secs(5));
             }

@@ -152,7 +152,7 @@ impl ApiError {
     }
 
     fn records(e: RecordsError, lang: UiLanguage) -> ApiError {
-        tracing::error!(error = %e, "records");
+        tracing::error!(error = crate::errors::chain(&e), "records");
         ApiError::new(
             ErrorCode::Database,
             "Cơ sở dữ liệu của máy chủ đang không dùng được; hãy thử lại sau ít phút.",

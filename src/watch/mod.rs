@@ -145,7 +145,10 @@ pub fn run(
             .and_then(|_| watcher.serve(specs.clone(), stop));
         match result {
             Err(e) if e.is_transient() && !stop.load(Ordering::Relaxed) => {
-                tracing::warn!(error = %e, "database unavailable; the watcher starts over");
+                tracing::warn!(
+                    error = crate::errors::chain(&e),
+                    "database unavailable; the watcher starts over"
+                );
                 (watcher.say)(&text::database_lost(watcher.lang, wait.as_secs()));
                 let until = Instant::now() + wait;
                 while Instant::now() < until && !stop.load(Ordering::Relaxed) {

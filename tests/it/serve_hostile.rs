@@ -677,6 +677,89 @@ fn slow_clients_and_bodies_without_a_token() {
     );
 }
 
+/// The cap of uploads received at once: while a stalled upload holds the
+/// only turn, another is told the server is busy (503 with Retry-After); the
+/// stalled one is dropped after the idle time (408) and its turn comes back.
+/// `/metrics` from the server's own host needs no token when allowed, and a
+/// station's token may still not read it.
+#[test]
+fn the_upload_cap_the_idle_body_and_loopback_metrics() {
+    let store = prepared(false);
+    let config = store.data.path().join("sohoa.toml");
+    std::fs::write(
+        &config,
+        "[serve]\nmax_concurrent_uploads = 1\nupload_wait_seconds = 0.5\nbody_idle_seconds = 3.0\nmetrics_from_loopback = true\n",
+    )
+    .unwrap();
+    let a = store.token("xa-a", COMMUNE_A);
+    let client = reqwest::blocking::Client::new();
+    let d = store.data.path().display().to_string();
+    let server = Server::start(
+        &["--config", config.to_str().unwrap(), "--data-dir", &d],
+        &[],
+        "http",
+        &client,
+    );
+    let base = server.base.clone();
+    let metrics = client.get(format!("{base}/metrics")).send().unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+    assert!(metrics.text().unwrap().contains("sohoa_documents_total 1"));
+    let (s, body) = get(&client, &format!("{base}/metrics"), &a);
+    assert_eq!(s, 403, "{body}");
+
+    let (path, _) = store.recorded().remove(0);
+    let pdf = std::fs::read(store.data.path().join(path)).unwrap();
+    let addr = base.trim_start_matches("http://");
+    let mut stalled = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stalled,
+        "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {a}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let code = "000.20.18.H44-230401-0011";
+    let r = reqwest::blocking::multipart::Form::new()
+        .text(
+            "record",
+            record(code, COMMUNE_A, "cho", 1, &pdf).to_string(),
+        )
+        .part(
+            "pdf",
+            reqwest::blocking::multipart::Part::bytes(pdf.clone()).file_name("x.pdf"),
+        );
+    let busy = client
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth(&a)
+        .multipart(r)
+        .send()
+        .unwrap();
+    assert_eq!(busy.status().as_u16(), 503);
+    assert_eq!(busy.headers()["retry-after"], "5");
+    assert_eq!(busy.json::<Value>().unwrap()["error"], "E_BUSY");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut reply = String::new();
+    let _ = stalled.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    let (s, body) = post(
+        &client,
+        &base,
+        &a,
+        &record(code, COMMUNE_A, "cho", 1, &pdf),
+        &pdf,
+    );
+    assert_eq!(s, 201, "the turn came back: {body}");
+}
+
 fn rss_peak_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
