@@ -1,7 +1,6 @@
 //! Thin entry point: make sure OpenMP will not oversubscribe the cores, parse
 //! the command line, run, exit with the code the CLI decided.
 
-use clap::Parser;
 use std::os::unix::process::CommandExt;
 
 fn main() -> std::process::ExitCode {
@@ -25,6 +24,8 @@ fn main() -> std::process::ExitCode {
             std::env::var("SOHOA_LOG").ok().as_deref(),
         ))
         .init();
-    let cli = sohoa::cli::Cli::parse();
-    sohoa::cli::run(cli).into()
+    match sohoa::cli::parse(std::env::args_os().collect()) {
+        Ok(cli) => sohoa::cli::run(cli).into(),
+        Err(exit) => exit.into(),
+    }
 }

@@ -79,7 +79,7 @@ fn vi(code: ErrorCode) -> (&'static str, &'static str) {
         Read => ("Không đọc được tệp", "Hãy kiểm tra tệp còn tồn tại và máy chủ có quyền đọc thư mục."),
         InvalidCode => (
             "Tên thư mục không phải mã hồ sơ hợp lệ",
-            "Hãy đổi tên thư mục theo mẫu <mã đơn vị>-<yymmdd>-<số thứ tự>, ví dụ 000.00.18.H44-230314-0027, hoặc khai báo đơn vị mặc định cho thư mục tiếp nhận (--unit).",
+            "Hãy đổi tên thư mục theo mẫu <mã đơn vị>-<yymmdd>-<số thứ tự>, ví dụ 000.00.18.H44-230314-0027, hoặc khai báo đơn vị cho các thư mục không theo mẫu: với sohoa batch là --unit MÃ_ĐƠN_VỊ; với sohoa watch là unit = \"MÃ_ĐƠN_VỊ\" trong mục [[inbox]] (hoặc default_unit) của tệp cấu hình.",
         ),
         LooseFile => ("Tệp nằm ngoài thư mục hồ sơ", "Hãy chuyển tệp vào thư mục mang mã hồ sơ."),
         Symlink => ("Liên kết (symlink) bị bỏ qua vì lý do an toàn", "Hãy sao chép tệp thật vào thư mục hồ sơ."),
@@ -139,7 +139,7 @@ fn en(code: ErrorCode) -> (&'static str, &'static str) {
         Read => ("Cannot read file", "Check that the file still exists and the folder is readable."),
         InvalidCode => (
             "Folder name is not a valid dossier code",
-            "Rename the folder like <unit code>-<yymmdd>-<number>, e.g. 000.00.18.H44-230314-0027, or set a default unit for the inbox (--unit).",
+            "Rename the folder like <unit code>-<yymmdd>-<number>, e.g. 000.00.18.H44-230314-0027, or give a unit for folders not named so: with sohoa batch, --unit UNIT_CODE; with sohoa watch, unit = \"UNIT_CODE\" in the [[inbox]] section (or default_unit) of the config file.",
         ),
         LooseFile => ("File lies outside any dossier folder", "Move it into the folder named by its dossier code."),
         Symlink => ("Symbolic link ignored for safety", "Copy the real file into the dossier folder."),
@@ -239,5 +239,16 @@ mod tests {
                 "Could not build the PDF: 01.jpg (detail: page 1: bad). Run again; if it keeps failing, send this file to IT."
             );
         }
+    }
+
+    /// The advice for a folder not named with a code names what each command
+    /// has: `--unit` for batch, the inbox's `unit` for watch (which has no --unit).
+    #[test]
+    fn the_invalid_code_advice_names_what_each_command_has() {
+        let vi = ErrorCode::InvalidCode.advice(UiLanguage::Vi);
+        assert!(vi.contains("sohoa batch là --unit"), "{vi}");
+        assert!(vi.contains("sohoa watch là unit = \"MÃ_ĐƠN_VỊ\" trong mục [[inbox]]"), "{vi}");
+        let en = ErrorCode::InvalidCode.advice(UiLanguage::En);
+        assert!(en.contains("with sohoa watch, unit = "), "{en}");
     }
 }

@@ -3,6 +3,7 @@
 
 mod dossier;
 mod exit;
+mod help;
 mod logging;
 mod progress;
 mod report;
@@ -11,6 +12,7 @@ mod sync;
 mod watch;
 
 pub use exit::{CliError, CliResult, ExitCode, Outcome};
+pub use help::parse;
 pub use logging::{env_filter, log_filter};
 
 use crate::config::Settings;
@@ -54,6 +56,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Digitize every dossier folder under the inboxes (inputs are never modified).
     Batch {
+        /// Inboxes: each folder under one is a dossier.
         #[arg(required = true)]
         inboxes: Vec<PathBuf>,
         /// OCR worker threads (default: one per core).
@@ -65,7 +68,7 @@ pub enum Command {
         /// Unit code for folders whose name is not a standard dossier code.
         #[arg(long)]
         unit: Option<String>,
-        /// Print a machine-readable summary on stdout.
+        /// Print a machine-readable summary (JSON) on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +90,7 @@ pub enum Command {
     },
     /// Whether a watcher runs, and per inbox what waits, runs, is done or failed.
     Status {
+        /// Print the status as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -153,6 +157,7 @@ pub enum Command {
         /// Put documents the server refused back in line first.
         #[arg(long)]
         retry_refused: bool,
+        /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -181,7 +186,9 @@ pub enum ReportCommand {
 pub enum StationCommand {
     /// Create a station of UNIT and print its token, once, alone on the last line.
     Add {
+        /// The station's name, e.g. xa-cao-quang.
         name: String,
+        /// The station's unit: it sees and sends only that unit's dossiers and those of the units under it.
         #[arg(long)]
         unit: String,
         /// The token may also read the server's own figures (/metrics), for monitoring.
@@ -190,18 +197,24 @@ pub enum StationCommand {
     },
     /// List the stations, their units, and how many documents each sent.
     List {
+        /// Print the list as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Revoke a station's token: its requests are refused from now on.
-    Revoke { name: String },
+    Revoke {
+        /// The station's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum RegisterCommand {
     /// Import (upsert by dossier code) a register: CSV (comma or semicolon, UTF-8) or XLSX.
     Import {
+        /// The register file (.csv or .xlsx).
         file: PathBuf,
+        /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -223,7 +236,9 @@ pub enum UnitsCommand {
 pub enum DossierCommand {
     /// Show a dossier record, its documents and flags.
     Show {
+        /// The dossier code, e.g. 000.00.18.H44-230314-0027.
         code: String,
+        /// Print the dossier as JSON.
         #[arg(long)]
         json: bool,
     },

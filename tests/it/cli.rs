@@ -314,13 +314,14 @@ fn a_report_note_is_said_once() {
     );
 }
 
-/// Help offers only what the command does, each default once.
+/// Help offers only what the command does, each default once, every option
+/// and argument described; in Vietnamese by default, and so are usage errors;
+/// in English as a setting.
 #[test]
-fn report_help_offers_what_it_does() {
-    let o = sohoa(&["report", "missing", "--help"]);
-    let help = stdout(&o);
+fn help_and_usage_errors_speak_the_operators_language() {
+    let help = stdout(&sohoa(&["report", "missing", "--help"]));
     assert!(
-        help.contains("[possible values: text, csv, json]"),
+        help.contains("Dạng danh sách: text (văn bản), csv, json [mặc định: text]"),
         "{help}"
     );
     assert!(!help.contains("html"), "{help}");
@@ -331,7 +332,73 @@ fn report_help_offers_what_it_does() {
         Some(2)
     );
     let help = stdout(&sohoa(&["report", "--help"]));
-    assert_eq!(help.matches("[default: level]").count(), 1, "{help}");
+    assert_eq!(help.matches("[mặc định: level]").count(), 1, "{help}");
+    for path in [
+        vec![],
+        vec!["batch"],
+        vec!["watch"],
+        vec!["status"],
+        vec!["dossier", "show"],
+        vec!["report"],
+        vec!["report", "missing"],
+        vec!["register", "import"],
+        vec!["units", "import"],
+        vec!["units", "list"],
+        vec!["serve"],
+        vec!["sync"],
+        vec!["station", "add"],
+        vec!["station", "list"],
+        vec!["station", "revoke"],
+        vec!["config"],
+    ] {
+        let mut args = path.clone();
+        args.push("--help");
+        let o = sohoa(&args);
+        assert_eq!(o.status.code(), Some(0), "{path:?}");
+        let help = stdout(&o);
+        assert!(help.contains("Cách dùng: sohoa"), "{help}");
+        for english in [
+            "Usage:",
+            "Options:",
+            "Arguments:",
+            "Print help",
+            "[default:",
+        ] {
+            assert!(!help.contains(english), "{english:?} in {path:?}:\n{help}");
+        }
+        // Each option or argument line: the name, then a description.
+        for line in help.lines().filter(|l| {
+            let t = l.trim_start();
+            l.starts_with("  ") && (t.starts_with('-') || t.starts_with('<') || t.starts_with('['))
+        }) {
+            let described = line
+                .trim()
+                .split_once("  ")
+                .is_some_and(|(_, d)| !d.trim().is_empty());
+            assert!(described, "no description in {path:?}: {line:?}");
+        }
+    }
+    let o = sohoa(&["report", "--yaer", "2023"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .starts_with("sohoa: lệnh này không có tùy chọn --yaer; có phải ý bạn là --year?"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("Xem thêm: sohoa report --help"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sohoa(&["help", "dossier", "show"]);
+    assert!(
+        stdout(&o).contains("Mã hồ sơ, ví dụ 000.00.18.H44-230314-0027"),
+        "{}",
+        stdout(&o)
+    );
+    let help = stdout(&sohoa(&["--ui-language", "en", "report", "--help"]));
     let format = help.lines().find(|l| l.contains("--format")).unwrap();
     assert!(format.contains("How the report is written"), "{help}");
+    assert!(help.contains("Options:"), "{help}");
 }
