@@ -247,7 +247,10 @@ mod tests {
     fn the_invalid_code_advice_names_what_each_command_has() {
         let vi = ErrorCode::InvalidCode.advice(UiLanguage::Vi);
         assert!(vi.contains("sohoa batch là --unit"), "{vi}");
-        assert!(vi.contains("sohoa watch là unit = \"MÃ_ĐƠN_VỊ\" trong mục [[inbox]]"), "{vi}");
+        assert!(
+            vi.contains("sohoa watch là unit = \"MÃ_ĐƠN_VỊ\" trong mục [[inbox]]"),
+            "{vi}"
+        );
         let en = ErrorCode::InvalidCode.advice(UiLanguage::En);
         assert!(en.contains("with sohoa watch, unit = "), "{en}");
     }

@@ -104,6 +104,65 @@ pub fn write_note(dst: &Path, text: &str) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// `failed/da-xu-ly/<yyyy-mm-dd>`: failed copies whose file went through since.
+pub fn resolved_dir(data_dir: &Path, date: &str) -> PathBuf {
+    failed_dir(data_dir).join("da-xu-ly").join(date)
+}
+
+/// A file at `shown` (inbox-relative) went through: its earlier failed copy
+/// in `failed/`, and the copies of the same name kept beside it (`a (2).jpg`),
+/// move with their `.loi.txt` notes to `failed/da-xu-ly/<date>/`, so that
+/// `failed/` holds only what is still to fix. Nothing is deleted. Returns
+/// how many failed copies moved.
+pub fn clear_resolved(data_dir: &Path, shown: &str, date: &str) -> io::Result<usize> {
+    let failed = failed_dir(data_dir).join(shown);
+    let Some(dir) = failed.parent() else {
+        return Ok(0);
+    };
+    let same = |p: &Path| {
+        let (Some(stem), Some(name)) = (failed.file_stem(), p.file_name()) else {
+            return false;
+        };
+        let ext = failed
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        let (stem, name) = (stem.to_string_lossy(), name.to_string_lossy());
+        name == format!("{stem}{ext}")
+            || name
+                .strip_prefix(&format!("{stem} ("))
+                .and_then(|r| r.strip_suffix(&format!("){ext}")))
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let copies: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| same(p))
+        .collect();
+    let to = resolved_dir(data_dir, date).join(shown);
+    for copy in &copies {
+        let dst = free_name(
+            &to.with_file_name(copy.file_name().unwrap_or_default()),
+            |_| false,
+        );
+        move_file(copy, &dst)?;
+        let note = note_path(copy);
+        if note.exists() {
+            move_file(&note, &note_path(&dst))?;
+        }
+    }
+    if !copies.is_empty() {
+        // The dossier's folder in failed/ goes once nothing is left in it.
+        if let Some(top) = shown.split('/').next() {
+            remove_emptied(&failed_dir(data_dir).join(top), "");
+        }
+    }
+    Ok(copies.len())
+}
+
 /// Clears what is left of a dossier folder once its inputs are gone: junk
 /// files, the marker and empty folders. Anything else (a file left for later)
 /// stays, and so does the folder. True when the folder is gone.
@@ -234,5 +293,44 @@ mod tests {
         assert_eq!(expire_processed(dir.path(), 14, today), 1);
         assert!(dir.path().join("processed/2026-11-20").exists());
         assert!(dir.path().join("processed/notes").exists());
+    }
+
+    #[test]
+    fn a_failed_copy_whose_file_went_through_moves_to_da_xu_ly() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        let f = failed_dir(data).join("HS-1");
+        fs::create_dir_all(&f).unwrap();
+        for n in [
+            "01-don.jpg",
+            "01-don (2).jpg",
+            "01-don.jpg.loi.txt",
+            "02-khac.jpg",
+        ] {
+            fs::write(f.join(n), n).unwrap();
+        }
+        assert_eq!(
+            clear_resolved(data, "HS-1/01-don.jpg", "2026-12-01").unwrap(),
+            2
+        );
+        let done = resolved_dir(data, "2026-12-01").join("HS-1");
+        assert_eq!(
+            fs::read_to_string(done.join("01-don.jpg")).unwrap(),
+            "01-don.jpg"
+        );
+        assert!(done.join("01-don.jpg.loi.txt").exists());
+        assert!(done.join("01-don (2).jpg").exists());
+        // What is still to fix stays where it was.
+        assert!(f.join("02-khac.jpg").exists());
+        assert!(!f.join("01-don.jpg").exists());
+        assert_eq!(
+            clear_resolved(data, "HS-1/03-moi.jpg", "2026-12-01").unwrap(),
+            0
+        );
+        assert_eq!(
+            clear_resolved(data, "HS-1/02-khac.jpg", "2026-12-01").unwrap(),
+            1
+        );
+        assert!(!f.exists(), "the emptied dossier folder goes");
     }
 }

@@ -601,6 +601,7 @@ impl Watcher<'_> {
             }
             for file in &o.component.files {
                 t.moves.processed(self, &t.inbox, file, &date);
+                t.through.push(display_path(&t.inbox, file));
             }
         }
         let mut left = others;
@@ -624,8 +625,29 @@ impl Watcher<'_> {
             self.finish(t.job, t.moves, t.archived, &t.entry)?;
             self.release(t.item)?;
             (self.say)(&line);
+            self.clear_resolved(&t.through, &date);
         }
         Ok(left)
+    }
+
+    /// Earlier failed copies of files that now went through leave `failed/`
+    /// for `failed/da-xu-ly/`, said in one line. A move that fails is said and
+    /// left: the copy stays in `failed/`, nothing is lost.
+    fn clear_resolved(&self, through: &[String], date: &str) {
+        let mut moved = 0;
+        for shown in through {
+            match dispose::clear_resolved(&self.settings.data_dir, shown, date) {
+                Ok(n) => moved += n,
+                Err(e) => tracing::warn!(error = %e, shown, "moving a resolved failed copy"),
+            }
+        }
+        if moved > 0 {
+            (self.say)(&text::resolved(
+                self.lang,
+                moved,
+                &format!("failed/da-xu-ly/{date}/"),
+            ));
+        }
     }
 
     /// Writes the job's moves down, makes them, closes the job and clears the
@@ -702,6 +724,8 @@ struct Taking {
     unchanged: usize,
     failed_files: usize,
     deferred: usize,
+    /// Inbox-relative paths of the files that went through.
+    through: Vec<String>,
 }
 
 impl Taking {
@@ -719,6 +743,7 @@ impl Taking {
             unchanged: 0,
             failed_files: 0,
             deferred: 0,
+            through: Vec::new(),
         }
     }
 }

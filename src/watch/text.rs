@@ -187,6 +187,18 @@ pub fn drain_timeout(lang: UiLanguage) -> String {
     }
 }
 
+pub fn resolved(lang: UiLanguage, files: usize, to: &str) -> String {
+    let n = count(files as u64, lang);
+    match lang {
+        UiLanguage::Vi => format!(
+            "Đã chuyển {n} tệp lỗi cũ nay đã xử lý xong (kèm ghi chú .loi.txt) sang {to}; thư mục failed/ chỉ còn những tệp cần sửa"
+        ),
+        UiLanguage::En => format!(
+            "Moved {n} earlier failed file(s), now gone through, with their .loi.txt notes to {to}; failed/ holds only what is still to fix"
+        ),
+    }
+}
+
 pub fn database_lost(lang: UiLanguage, seconds: u64) -> String {
     match lang {
         UiLanguage::Vi => format!(

@@ -441,6 +441,59 @@ fn a_polled_inbox_never_reads_a_file_still_being_written() {
     assert_eq!(w.term(Duration::from_secs(30)), 0);
 }
 
+/// A bad file goes to failed/ with its note; once the operator puts the fixed
+/// file back and it goes through, the old copy and its note leave failed/
+/// for failed/da-xu-ly/<date>/ (kept, not deleted), so failed/ holds only
+/// what is still to fix.
+#[test]
+fn a_fixed_file_takes_its_failed_copy_out_of_failed() {
+    let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = data.path().join("data");
+    let w = Watch::start(inbox.path(), &data, &["--settle", "0.5"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("Bắt đầu theo dõi")
+    });
+    // The folder arrives whole (made beside the inbox, then moved in).
+    let staging = tempfile::tempdir().unwrap();
+    let made = staging.path().join(code(7));
+    std::fs::create_dir_all(&made).unwrap();
+    std::fs::write(made.join("01-don.jpg"), b"not a jpeg at all").unwrap();
+    std::fs::copy(&slips()[215], made.join("02-to-khai.jpg")).unwrap();
+    let d = inbox.path().join(code(7));
+    std::fs::rename(&made, &d).unwrap();
+    let failed = data.join("failed").join(code(7));
+    wait_for(
+        &w,
+        Duration::from_secs(60),
+        "the bad file in failed/",
+        || failed.join("01-don.jpg.loi.txt").exists() && !d.exists(),
+    );
+    // Fixed and put back.
+    std::fs::create_dir_all(&made).unwrap();
+    std::fs::copy(&slips()[216], made.join("01-don.jpg")).unwrap();
+    std::fs::rename(&made, &d).unwrap();
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let done = data.join("failed/da-xu-ly").join(&today).join(code(7));
+    wait_for(
+        &w,
+        Duration::from_secs(60),
+        "the old copy out of failed/",
+        || done.join("01-don.jpg.loi.txt").exists(),
+    );
+    assert_eq!(
+        std::fs::read(done.join("01-don.jpg")).unwrap(),
+        b"not a jpeg at all"
+    );
+    assert!(!failed.exists(), "nothing left to fix for this dossier");
+    assert_eq!(count(&data, "SELECT COUNT(*) FROM documents"), 2);
+    assert!(
+        w.log().contains("Đã chuyển 1 tệp lỗi cũ nay đã xử lý xong"),
+        "{}",
+        w.log()
+    );
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+}
+
 #[test]
 fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
     let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
