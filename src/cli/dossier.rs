@@ -2,24 +2,25 @@
 
 use super::{print_out, say, CliError, CliResult, Outcome};
 use crate::config::Settings;
-use crate::format::{count, date as vn_date, decimal, UiLanguage};
-use crate::records::{DossierView, Records, RegisterView};
+use crate::format::{count, date as vn_date, decimal, size, UiLanguage};
+use crate::records::{DossierView, MissingDossier, Records, RegisterView};
+use crate::units::UnitTree;
 
 pub fn show(settings: &Settings, code: &str, json: bool) -> CliResult {
     let lang = settings.ui_language;
-    let view = Records::open_configured(settings)?
-        .dossier_view(code)?
-        .ok_or_else(|| {
-            CliError::not_found(say(
-                lang,
-                &format!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
-                &format!("No dossier {code} in the database."),
-            ))
-        })?;
+    let records = Records::open_configured(settings)?;
+    let view = records.dossier_view(code)?.ok_or_else(|| {
+        CliError::not_found(say(
+            lang,
+            &format!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
+            &format!("No dossier {code} in the database."),
+        ))
+    })?;
     if json {
         super::print_json(&view)?;
     } else {
-        print_out(render(&view, lang).as_bytes())?;
+        let tree = super::report::tree_or_warn(settings, &records).unwrap_or_default();
+        print_out(render(&view, &tree, lang).as_bytes())?;
     }
     Ok(Outcome::Done)
 }
@@ -96,7 +97,35 @@ fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
     out
 }
 
-fn render(v: &DossierView, lang: UiLanguage) -> String {
+/// Whether the dossier counts as digitized (766 §4.2), and if not what it lacks.
+fn verdict(v: &DossierView, lang: UiLanguage) -> String {
+    let current = |kind: &str| v.documents.iter().any(|d| d.current && d.kind == kind);
+    let d = MissingDossier {
+        code: v.code.clone(),
+        unit_code: v.unit_code.clone(),
+        received_on: v.received_on.clone().unwrap_or_default(),
+        procedure_code: None,
+        procedure_name: None,
+        has_component: current("thanh_phan"),
+        has_result: current("ket_qua"),
+        paper_result: v.register.as_ref().and_then(|r| r.paper_result),
+        resolved_on: v.register.as_ref().and_then(|r| r.resolved_on.clone()),
+    };
+    // As the report counts it (`Counts::add`).
+    let done = d.has_component && (d.has_result || d.paper_result != Some(true));
+    match (done, lang) {
+        (true, UiLanguage::Vi) => "đạt (đã số hóa theo QĐ 766/QĐ-TTg)".into(),
+        (true, UiLanguage::En) => "digitized (Decision 766/QĐ-TTg)".into(),
+        (false, UiLanguage::Vi) => {
+            format!("chưa đạt – {}", crate::report::missing::lacking(&d, lang))
+        }
+        (false, UiLanguage::En) => {
+            format!("not yet – {}", crate::report::missing::lacking(&d, lang))
+        }
+    }
+}
+
+fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
     let vi = lang == UiLanguage::Vi;
     let mut out = String::new();
     out.push_str(&format!(
@@ -104,8 +133,15 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
         if vi { "Hồ sơ" } else { "Dossier" },
         v.code
     ));
+    let unit_name = tree
+        .units()
+        .iter()
+        .rev()
+        .find(|u| u.code == v.unit_code)
+        .map(|u| format!(" – {}", u.name))
+        .unwrap_or_default();
     out.push_str(&format!(
-        "  {}: {}\n",
+        "  {}: {}{unit_name}\n",
         if vi { "Đơn vị" } else { "Unit" },
         v.unit_code
     ));
@@ -131,9 +167,14 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
         });
     }
     out.push_str(&format!(
+        "  {}: {}\n",
+        if vi { "Kết luận" } else { "Verdict" },
+        verdict(v, lang)
+    ));
+    out.push_str(&format!(
         "  {} ({}):\n",
         if vi { "Tài liệu" } else { "Documents" },
-        v.documents.len()
+        count(v.documents.len() as u64, lang)
     ));
     for d in &v.documents {
         let kind = match (d.kind.as_str(), vi) {
@@ -150,12 +191,16 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
             " (superseded)"
         };
         out.push_str(&format!(
-            "    [{kind}] {} v{}{current}: {} {}, {} byte, {}\n",
+            "    [{kind}] {} v{}{current}: {} {}, {}, {}\n",
             d.name,
             d.version,
             count(d.page_count as u64, lang),
-            if vi { "trang" } else { "pages" },
-            count(d.bytes, lang),
+            match (vi, d.page_count) {
+                (true, _) => "trang",
+                (false, 1) => "page",
+                (false, _) => "pages",
+            },
+            size(d.bytes, lang),
             d.archive_path
         ));
         if let Some(c) = d.mean_confidence {
@@ -169,7 +214,7 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 } else {
                     "mean confidence"
                 },
-                decimal(c as f64, 1, lang)
+                format!("{}%", decimal(c as f64, 1, lang))
             ));
         }
         out.push_str(&format!("      SHA-256 PDF: {}\n", d.sha256));
@@ -204,14 +249,17 @@ fn render(v: &DossierView, lang: UiLanguage) -> String {
                 }
             };
             out.push_str(&format!(
-                "      {} {}: {}×{} px, {dpi}, {}, {} {}°{}{}\n",
+                "      {} {}: {}×{} px, {dpi}, {}{}{}{}\n",
                 if vi { "Trang" } else { "Page" },
                 p.page_no,
                 p.width_px,
                 p.height_px,
                 color_label(&p.color, lang),
-                if vi { "xoay" } else { "turned" },
-                p.turn,
+                if p.turn != 0 {
+                    format!(", {} {}°", if vi { "xoay" } else { "turned" }, p.turn)
+                } else {
+                    String::new()
+                },
                 if p.deskew_deg != 0.0 {
                     format!(
                         ", {} {}°",
@@ -256,7 +304,7 @@ fn color_label(color: &str, lang: UiLanguage) -> &str {
     match (color, lang) {
         ("rgb", UiLanguage::Vi) => "màu (RGB)",
         ("cmyk", UiLanguage::Vi) => "màu (CMYK)",
-        ("gray", UiLanguage::Vi) => "thang xám",
+        ("gray", UiLanguage::Vi) => "thang độ xám",
         ("bilevel", UiLanguage::Vi) => "đen trắng",
         ("rgb", UiLanguage::En) => "colour (RGB)",
         ("cmyk", UiLanguage::En) => "colour (CMYK)",

@@ -75,10 +75,10 @@ fn fatal(e: &WatchError, lang: UiLanguage) -> CliError {
             path.display()
         ),
         (WatchError::Inbox(p), UiLanguage::Vi) => {
-            format!("hộp thư quét {} không tồn tại hoặc không phải thư mục", p.display())
+            format!("thư mục tiếp nhận {} không tồn tại hoặc không phải thư mục", p.display())
         }
         (WatchError::NoInbox, UiLanguage::Vi) => {
-            "chưa có hộp thư quét nào: hãy ghi đường dẫn trên dòng lệnh hoặc khai báo [[inbox]] trong tệp cấu hình".into()
+            "chưa có thư mục tiếp nhận nào: hãy ghi đường dẫn trên dòng lệnh hoặc khai báo [[inbox]] trong tệp cấu hình".into()
         }
         _ => e.to_string(),
     };

@@ -39,7 +39,8 @@ pub struct MissingReport {
     pub lang: UiLanguage,
 }
 
-fn lacking(d: &MissingDossier, lang: UiLanguage) -> String {
+/// What a dossier still lacks to count as digitized (766 §4.2), as a clause.
+pub fn lacking(d: &MissingDossier, lang: UiLanguage) -> String {
     let vi = lang == UiLanguage::Vi;
     let needs_result = d.paper_result == Some(true) && !d.has_result;
     let unresolved = d.resolved_on.is_none();

@@ -6,7 +6,7 @@
 //! and words the counts.
 
 pub mod html;
-mod missing;
+pub mod missing;
 pub mod period;
 mod render;
 pub mod xlsx;

@@ -16,7 +16,7 @@ pub fn failure_note(
         UiLanguage::Vi => format!(
             "{message}\n\nTệp gốc: {source}\nMã lỗi: {code}\nThời điểm: {at}\n\n\
              Cách xử lý lại: sửa hoặc quét lại tệp, rồi chép tệp vào thư mục hồ sơ \"{folder}\" \
-             trong hộp thư quét; sohoa sẽ tự xử lý. Không cần chép tệp .loi.txt này.\n"
+             trong thư mục tiếp nhận; sohoa sẽ tự xử lý. Không cần chép tệp .loi.txt này.\n"
         ),
         UiLanguage::En => format!(
             "{message}\n\nOriginal file: {source}\nError code: {code}\nTime: {at}\n\n\
@@ -34,7 +34,7 @@ pub fn started(lang: UiLanguage, inboxes: &[(String, String)], data_dir: &str) -
         .join(", ");
     match lang {
         UiLanguage::Vi => format!(
-            "Bắt đầu theo dõi {} hộp thư quét: {list}; thư mục dữ liệu: {data_dir}",
+            "Bắt đầu theo dõi {} thư mục tiếp nhận: {list}; thư mục dữ liệu: {data_dir}",
             inboxes.len()
         ),
         UiLanguage::En => format!(
@@ -173,7 +173,9 @@ pub fn stopping(lang: UiLanguage, drain: f64) -> String {
 
 pub fn stopped(lang: UiLanguage) -> String {
     match lang {
-        UiLanguage::Vi => "Đã dừng. Hồ sơ còn trong hộp thư sẽ được xử lý khi chạy lại.".into(),
+        UiLanguage::Vi => {
+            "Đã dừng. Hồ sơ còn trong thư mục tiếp nhận sẽ được xử lý khi chạy lại.".into()
+        }
         UiLanguage::En => {
             "Stopped. Dossiers still in the inboxes are taken at the next start.".into()
         }

@@ -53,6 +53,25 @@ fn dossier_show_lists_documents_flags_and_unknown_dossier_exits_6() {
     assert!(text.contains("trang trắng"), "{text}");
     assert!(text.contains("dưới 200 dpi"), "{text}");
     assert!(text.contains("không phải ảnh màu"), "{text}");
+    // What a new operator asked for: the unit's name, a verdict, confidence in
+    // per cent, sizes in KB/MB, and no "xoay 0°".
+    assert!(
+        text.contains("Đơn vị: 000.20.18.H44 – UBND thị trấn Đồng Lê"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Kết luận: đạt (đã số hóa theo QĐ 766/QĐ-TTg)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("độ tin cậy trung bình") && text.contains("%\n"),
+        "{text}"
+    );
+    assert!(text.contains(" KB, ") || text.contains(" MB, "), "{text}");
+    assert!(
+        !text.contains("xoay 0°") && !text.contains(" byte,"),
+        "{text}"
+    );
     let o = sohoa(&[
         "dossier",
         "show",
