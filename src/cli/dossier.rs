@@ -205,7 +205,7 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
         ));
         if let Some(c) = d.mean_confidence {
             out.push_str(&format!(
-                "      OCR: {} {} ({}), {} {}\n",
+                "      OCR: {} {} ({}), {} {}%\n",
                 d.ocr_engine,
                 d.ocr_version,
                 d.ocr_languages,
@@ -214,7 +214,7 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
                 } else {
                     "mean confidence"
                 },
-                format!("{}%", decimal(c as f64, 1, lang))
+                decimal(c as f64, 1, lang)
             ));
         }
         out.push_str(&format!("      SHA-256 PDF: {}\n", d.sha256));

@@ -427,7 +427,7 @@ mod tests {
             "Cách dùng: sohoa report missing [TÙY CHỌN]",
             "Tùy chọn:",
             "Một năm, ví dụ 2023",
-            "(một trong: text, csv, json) [mặc định: text]",
+            "Dạng danh sách: text (văn bản), csv, json [mặc định: text]",
             "In trợ giúp này",
         ] {
             assert!(h.contains(want), "{want:?} not in\n{h}");
@@ -452,6 +452,7 @@ mod tests {
         );
         let h = help_of(&["sohoa", "--help"]);
         assert!(h.contains("Lệnh:") && h.contains("report"), "{h}");
+        assert!(h.contains("Tùy chọn chung:"), "{h}");
         assert!(h.contains("In phiên bản của sohoa"), "{h}");
     }
 
