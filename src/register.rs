@@ -1,7 +1,10 @@
 //! The receipt register (sổ theo dõi hồ sơ) exported from one-stop systems:
 //! one row per dossier received, mapped by header names to [`RegisterRow`]s.
-//! Each bad row is named with its line and reason and skipped; the records
-//! module upserts the good ones by dossier code.
+//! A row that cannot be used (no code, an unreadable date or value) is
+//! refused with its line and reason; a row whose flags contradict each other
+//! is imported as the register gives it, with the [`Contradiction`] noted, so
+//! the dossier stays in every denominator it belongs to. The records module
+//! upserts the rows by dossier code.
 
 use crate::codes::DossierCode;
 use crate::format::UiLanguage;
@@ -73,13 +76,149 @@ pub struct RegisterRow {
     pub resolved_on: Option<NaiveDate>,
     /// The procedure returns a paper result, so digitizing needs the result too.
     pub paper_result: Option<bool>,
+    /// Flags of the row that disagree, kept on the dossier (`register_note`).
+    /// Absent on the wire when empty, and keys a station does not know are
+    /// dropped, so stations and servers of other versions read each other.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "known_contradictions"
+    )]
+    pub contradictions: Vec<Contradiction>,
 }
 
-/// A row that was skipped, and why (operator-facing).
+/// Flags of one row that disagree with each other. The row is imported as the
+/// register gives it and each indicator counts it by its own rule (`counted`
+/// says how); the dossier is never dropped from the count of those received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contradiction {
+    /// `Thanh toán trực tuyến` = có but `Có phí` = không.
+    PaidOnlineWithoutFee,
+    /// `Ngày trả kết quả` before `Ngày tiếp nhận`.
+    ReturnedBeforeReceipt,
+}
+
+impl Contradiction {
+    pub const ALL: [Contradiction; 2] = [
+        Contradiction::PaidOnlineWithoutFee,
+        Contradiction::ReturnedBeforeReceipt,
+    ];
+
+    /// The stable key (stored in `dossiers.register_note`, sent to stations, in `--json`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Contradiction::PaidOnlineWithoutFee => "paid_online_without_fee",
+            Contradiction::ReturnedBeforeReceipt => "returned_before_receipt",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Contradiction> {
+        Self::ALL.into_iter().find(|c| c.key() == s)
+    }
+
+    /// What disagrees (operator-facing).
+    pub fn what(self, lang: UiLanguage) -> &'static str {
+        match (self, lang) {
+            (Contradiction::PaidOnlineWithoutFee, UiLanguage::Vi) => {
+                "thanh toán trực tuyến = có nhưng có phí = không"
+            }
+            (Contradiction::PaidOnlineWithoutFee, UiLanguage::En) => {
+                "paid online = yes but has a fee = no"
+            }
+            (Contradiction::ReturnedBeforeReceipt, UiLanguage::Vi) => {
+                "ngày trả kết quả trước ngày tiếp nhận"
+            }
+            (Contradiction::ReturnedBeforeReceipt, UiLanguage::En) => {
+                "result returned before the receipt date"
+            }
+        }
+    }
+
+    /// How the indicators count such a row (the rules of `Counts::add`).
+    pub fn counted(self, lang: UiLanguage) -> &'static str {
+        match (self, lang) {
+            (Contradiction::PaidOnlineWithoutFee, UiLanguage::Vi) => {
+                "hồ sơ vẫn được tính vào số hồ sơ tiếp nhận; chỉ tiêu thanh toán trực tuyến chỉ tính hồ sơ có phí nên không tính hồ sơ này ở cả tử số lẫn mẫu số"
+            }
+            (Contradiction::PaidOnlineWithoutFee, UiLanguage::En) => {
+                "the dossier still counts as received; the online payment indicator counts only dossiers with a fee, so this one is in neither its numerator nor its denominator"
+            }
+            (Contradiction::ReturnedBeforeReceipt, UiLanguage::Vi) => {
+                "hồ sơ được tính theo ngày tiếp nhận và, vì có ngày trả kết quả, là hồ sơ đã giải quyết (chỉ tiêu số hóa kết quả)"
+            }
+            (Contradiction::ReturnedBeforeReceipt, UiLanguage::En) => {
+                "the dossier counts by its receipt date and, having a return date, as resolved (result digitization indicator)"
+            }
+        }
+    }
+}
+
+/// The stored form of a row's contradictions: keys joined by `,`, or none.
+pub fn note_of(list: &[Contradiction]) -> Option<String> {
+    (!list.is_empty()).then(|| list.iter().map(|c| c.key()).collect::<Vec<_>>().join(","))
+}
+
+/// The contradictions a stored note names (keys of a later version dropped).
+pub fn contradictions_of(note: Option<&str>) -> Vec<Contradiction> {
+    note.unwrap_or("")
+        .split(',')
+        .filter_map(Contradiction::from_key)
+        .collect()
+}
+
+fn known_contradictions<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Contradiction>, D::Error> {
+    let keys: Vec<String> = Deserialize::deserialize(d)?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| Contradiction::from_key(k))
+        .collect())
+}
+
+/// Why a row cannot be used at all: the summary groups refused rows by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    MissingCode,
+    MissingReceiptDate,
+    MissingUnit,
+    BadDate,
+    UnknownChannel,
+    BadYesNo,
+    RepeatedCode,
+}
+
+impl Refusal {
+    /// The reason in a few words (operator-facing); each row's own text says more.
+    pub fn what(self, lang: UiLanguage) -> &'static str {
+        let vi = lang == UiLanguage::Vi;
+        match self {
+            Refusal::MissingCode if vi => "thiếu mã hồ sơ",
+            Refusal::MissingCode => "missing dossier code",
+            Refusal::MissingReceiptDate if vi => "thiếu ngày tiếp nhận",
+            Refusal::MissingReceiptDate => "missing receipt date",
+            Refusal::MissingUnit if vi => "thiếu mã đơn vị",
+            Refusal::MissingUnit => "missing unit code",
+            Refusal::BadDate if vi => "ngày không hợp lệ",
+            Refusal::BadDate => "invalid date",
+            Refusal::UnknownChannel if vi => "hình thức nộp không rõ",
+            Refusal::UnknownChannel => "unknown submission channel",
+            Refusal::BadYesNo if vi => "cột có/không ghi giá trị khác",
+            Refusal::BadYesNo => "a yes/no column holds something else",
+            Refusal::RepeatedCode if vi => "mã hồ sơ trùng với một dòng trước",
+            Refusal::RepeatedCode => "dossier code repeats an earlier line",
+        }
+    }
+}
+
+/// A row that was refused, and why (operator-facing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BadRow {
     pub line: usize,
     pub code: String,
+    pub kind: Refusal,
     pub reason: String,
 }
 
@@ -215,6 +354,7 @@ pub fn parse(
                     bad.push(BadRow {
                         line: row.line,
                         code,
+                        kind: Refusal::RepeatedCode,
                         reason: if vi {
                             format!("mã hồ sơ trùng với dòng {first}; dòng này bị bỏ qua")
                         } else {
@@ -226,9 +366,10 @@ pub fn parse(
                     rows.push(r);
                 }
             }
-            Err(reason) => bad.push(BadRow {
+            Err((kind, reason)) => bad.push(BadRow {
                 line: row.line,
                 code,
+                kind,
                 reason,
             }),
         }
@@ -240,91 +381,91 @@ fn parse_row<'a>(
     line: usize,
     cell: &dyn Fn(Col) -> &'a str,
     vi: bool,
-) -> Result<RegisterRow, String> {
+) -> Result<RegisterRow, (Refusal, String)> {
+    let say = |kind: Refusal, vi_text: String, en_text: String| {
+        (kind, if vi { vi_text } else { en_text })
+    };
     let code = cell(Col::Code);
     if code.is_empty() {
-        return Err(if vi {
-            "thiếu mã hồ sơ".into()
-        } else {
-            "missing dossier code".into()
-        });
+        return Err(say(
+            Refusal::MissingCode,
+            "thiếu mã hồ sơ".into(),
+            "missing dossier code".into(),
+        ));
     }
     let parsed = DossierCode::parse(code);
-    let date = |c: Col, label_vi: &str, label_en: &str| -> Result<Option<NaiveDate>, String> {
+    let date = |c: Col, label_vi: &str, label_en: &str| {
         let s = cell(c);
         if s.is_empty() {
             return Ok(None);
         }
         parse_date(s).map(Some).ok_or_else(|| {
-            if vi {
-                format!("{label_vi} \"{s}\" không phải ngày hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)")
-            } else {
-                format!("{label_en} \"{s}\" is not a valid date (dd/mm/yyyy or yyyy-mm-dd)")
-            }
+            say(
+                Refusal::BadDate,
+                format!("{label_vi} \"{s}\" không phải ngày hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)"),
+                format!("{label_en} \"{s}\" is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"),
+            )
         })
     };
-    let yes_no = |c: Col, label: &str| -> Result<Option<bool>, String> {
+    let yes_no = |c: Col, label: &str| {
         parse_yes_no(cell(c)).map_err(|_| {
-            if vi {
+            say(
+                Refusal::BadYesNo,
                 format!(
                     "cột \"{label}\" phải là có hoặc không, không phải \"{}\"",
                     cell(c)
-                )
-            } else {
+                ),
                 format!(
                     "column \"{label}\" must be có or không, not \"{}\"",
                     cell(c)
-                )
-            }
+                ),
+            )
         })
     };
     let received_on = match date(Col::ReceivedOn, "ngày tiếp nhận", "receipt date")? {
         Some(d) => d,
         None => parsed.as_ref().and_then(|p| p.received).ok_or_else(|| {
-            if vi {
-                "thiếu ngày tiếp nhận".to_string()
-            } else {
-                "missing receipt date".to_string()
-            }
+            say(
+                Refusal::MissingReceiptDate,
+                "thiếu ngày tiếp nhận".into(),
+                "missing receipt date".into(),
+            )
         })?,
     };
     let unit_code = match cell(Col::UnitCode) {
         "" => parsed.as_ref().map(|p| p.unit.clone()).ok_or_else(|| {
-            if vi {
-                "thiếu mã đơn vị (mã hồ sơ không theo mẫu chuẩn nên không suy ra được)".to_string()
-            } else {
+            say(
+                Refusal::MissingUnit,
+                "thiếu mã đơn vị (mã hồ sơ không theo mẫu chuẩn nên không suy ra được)".into(),
                 "missing unit code (the dossier code is not standard, so it cannot be inferred)"
-                    .to_string()
-            }
+                    .into(),
+            )
         })?,
         u => u.to_string(),
     };
     let channel = match cell(Col::Channel) {
         "" => None,
         s => Some(Channel::parse(s).ok_or_else(|| {
-            if vi {
-                format!("hình thức nộp \"{s}\" không rõ (trực tiếp, trực tuyến hoặc bưu chính)")
-            } else {
-                format!("unknown submission channel \"{s}\" (trực tiếp, trực tuyến or bưu chính)")
-            }
+            say(
+                Refusal::UnknownChannel,
+                format!("hình thức nộp \"{s}\" không rõ (trực tiếp, trực tuyến hoặc bưu chính)"),
+                format!("unknown submission channel \"{s}\" (trực tiếp, trực tuyến or bưu chính)"),
+            )
         })?),
     };
     let resolved_on = date(Col::ResolvedOn, "ngày trả kết quả", "return date")?;
-    if resolved_on.is_some_and(|r| r < received_on) {
-        return Err(if vi {
-            "ngày trả kết quả trước ngày tiếp nhận".into()
-        } else {
-            "result returned before the receipt date".into()
-        });
-    }
     let has_fee = yes_no(Col::HasFee, "Có phí")?;
     let paid_online = yes_no(Col::PaidOnline, "Thanh toán trực tuyến")?;
+    let full_online = yes_no(Col::FullOnline, "DVC toàn trình")?;
+    let due_on = date(Col::DueOn, "ngày hẹn trả", "due date")?;
+    let paper_result = yes_no(Col::PaperResult, "Có kết quả giấy")?;
+    // Kept as given: each indicator's rule already decides how such a row counts.
+    let mut contradictions = Vec::new();
     if paid_online == Some(true) && has_fee == Some(false) {
-        return Err(if vi {
-            "thanh toán trực tuyến = có nhưng có phí = không".into()
-        } else {
-            "paid online but has no fee".into()
-        });
+        contradictions.push(Contradiction::PaidOnlineWithoutFee);
+    }
+    if resolved_on.is_some_and(|r| r < received_on) {
+        contradictions.push(Contradiction::ReturnedBeforeReceipt);
     }
     let text = |c: Col| Some(cell(c).to_string()).filter(|s| !s.is_empty());
     Ok(RegisterRow {
@@ -337,12 +478,13 @@ fn parse_row<'a>(
         unit_code,
         received_on,
         channel,
-        full_online: yes_no(Col::FullOnline, "DVC toàn trình")?,
+        full_online,
         has_fee,
         paid_online,
-        due_on: date(Col::DueOn, "ngày hẹn trả", "due date")?,
+        due_on,
         resolved_on,
-        paper_result: yes_no(Col::PaperResult, "Có kết quả giấy")?,
+        paper_result,
+        contradictions,
     })
 }
 
@@ -413,23 +555,101 @@ mod tests {
              A-2;1.001612;X;Y;000.00.18.H44;01/03/2023;fax;;;;;;\n\
              A-3;1.001612;X;Y;000.00.18.H44;01/03/2023;Trực tiếp;có lẽ;;;;;\n\
              A-4;1.001612;X;Y;;01/03/2023;Trực tiếp;;;;;;\n\
-             A-5;1.001612;X;Y;U;01/03/2023;Trực tiếp;;;;;28/02/2023;\n\
-             A-6;1.001612;X;Y;U;01/03/2023;Trực tiếp;;Không;Có;;;\n\
              A-7;1.001612;X;Y;U;01/03/2023;bưu chính;;;;;;\n\
-             A-7;1.001612;X;Y;U;02/03/2023;bưu chính;;;;;;\n",
+             A-7;1.001612;X;Y;U;02/03/2023;bưu chính;;;;;;\n\
+             A-8;1.001612;X;Y;U;01/03/2023;Trực tiếp;;;;;01/03/2023;\n",
         );
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].code, "A-7");
+        assert_eq!(
+            rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            ["A-7", "A-8"]
+        );
         let lines: Vec<usize> = bad.iter().map(|b| b.line).collect();
-        assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8, 10]);
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 8]);
+        let kinds: Vec<Refusal> = bad.iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Refusal::MissingCode,
+                Refusal::BadDate,
+                Refusal::UnknownChannel,
+                Refusal::BadYesNo,
+                Refusal::MissingUnit,
+                Refusal::RepeatedCode
+            ]
+        );
         assert!(bad[0].reason.contains("thiếu mã hồ sơ"));
         assert!(bad[1].reason.contains("31/02/2023"));
         assert!(bad[2].reason.contains("fax"));
         assert!(bad[3].reason.contains("DVC toàn trình"));
         assert!(bad[4].reason.contains("thiếu mã đơn vị"));
-        assert!(bad[5].reason.contains("trước ngày tiếp nhận"));
-        assert!(bad[6].reason.contains("có phí = không"));
-        assert!(bad[7].reason.contains("dòng 9"));
+        assert!(bad[5].reason.contains("dòng 7"));
+        // Returned on the day of receipt is no contradiction.
+        assert!(rows.iter().all(|r| r.contradictions.is_empty()));
+    }
+
+    /// Issue 18: a row paid online with no fee was dropped, so the dossier
+    /// vanished from every denominator. It is imported as given, noted.
+    #[test]
+    fn rows_whose_flags_contradict_are_imported_with_the_contradiction_noted() {
+        let (rows, bad) = parse_text(
+            "A-5;1.001612;X;Y;U;01/03/2023;Trực tiếp;;;;;28/02/2023;\n\
+             A-6;1.001612;X;Y;U;01/03/2023;Trực tuyến;Có;Không;Có;;;\n\
+             A-9;1.001612;X;Y;U;01/03/2023;Trực tuyến;Có;Không;Có;;28/02/2023;\n",
+        );
+        assert!(bad.is_empty(), "{bad:?}");
+        let noted: Vec<&[Contradiction]> =
+            rows.iter().map(|r| r.contradictions.as_slice()).collect();
+        use Contradiction::*;
+        assert_eq!(
+            noted,
+            [
+                &[ReturnedBeforeReceipt][..],
+                &[PaidOnlineWithoutFee],
+                &[PaidOnlineWithoutFee, ReturnedBeforeReceipt]
+            ]
+        );
+        // The flags stay as the register gives them: the indicators' rules count them.
+        assert_eq!(
+            (rows[1].has_fee, rows[1].paid_online),
+            (Some(false), Some(true))
+        );
+        assert_eq!(
+            rows[0].resolved_on,
+            Some(NaiveDate::from_ymd_opt(2023, 2, 28).unwrap())
+        );
+        // Stored as keys, read back; a key of a later version is dropped.
+        let note = note_of(&rows[2].contradictions);
+        assert_eq!(
+            note.as_deref(),
+            Some("paid_online_without_fee,returned_before_receipt")
+        );
+        assert_eq!(contradictions_of(note.as_deref()), rows[2].contradictions);
+        assert_eq!(note_of(&[]), None);
+        assert_eq!(
+            contradictions_of(Some("later_key,returned_before_receipt")),
+            [ReturnedBeforeReceipt]
+        );
+        for c in Contradiction::ALL {
+            assert_eq!(Contradiction::from_key(c.key()), Some(c));
+            assert!(c.counted(UiLanguage::Vi).contains("tính"));
+        }
+    }
+
+    /// The wire: no field when there is nothing to note (an older station
+    /// reads the row as before), unknown keys from a newer server dropped.
+    #[test]
+    fn contradictions_on_the_wire() {
+        let (rows, _) =
+            parse_text("A-1;;;;U;01/03/2023;;;Không;Có;;;\nA-2;;;;U;01/03/2023;;;;;;;\n");
+        let json = serde_json::to_value(&rows).unwrap();
+        assert_eq!(json[0]["contradictions"][0], "paid_online_without_fee");
+        assert!(json[1].get("contradictions").is_none());
+        let mut newer = json[0].clone();
+        newer["contradictions"] = serde_json::json!(["paid_online_without_fee", "later_key"]);
+        let back: RegisterRow = serde_json::from_value(newer).unwrap();
+        assert_eq!(back, rows[0]);
+        let older: RegisterRow = serde_json::from_value(json[1].clone()).unwrap();
+        assert_eq!(older, rows[1]);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+mod import_problems;
+
 /// Period options shared by `report` and `report missing` (by receipt date).
 #[derive(Args, Debug, Clone, Default)]
 pub struct PeriodArgs {
@@ -274,11 +276,78 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: ListFormat) -> Cl
 #[derive(serde::Serialize)]
 struct ImportSummary<'a> {
     file: String,
-    /// Data rows read (good and bad).
+    /// Data rows read (imported and refused).
     rows: usize,
+    /// Rows imported, contradictory ones included.
+    imported_rows: usize,
     imported: crate::records::ImportCounts,
+    /// Refused rows per reason.
+    refused: BTreeMap<crate::register::Refusal, usize>,
+    /// Imported rows with contradictory flags, and rows per contradiction.
+    contradictory_rows: usize,
+    contradictions: BTreeMap<crate::register::Contradiction, usize>,
+    /// The full list of refused and contradictory rows (none when there are none).
+    problems_file: Option<String>,
     bad_rows: &'a [crate::register::BadRow],
     unknown_units: BTreeMap<String, u64>,
+}
+
+/// Writes the full list of problem rows beside the data:
+/// `<data_dir>/register-import-<yyyymmdd-hhmmss>.csv` (`-2`, `-3`… when two
+/// imports share a second; never over an existing file). A list that cannot be
+/// written is said, and the import stands.
+fn write_problems(settings: &Settings, csv: &[u8]) -> Option<PathBuf> {
+    let lang = settings.ui_language;
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let dir = &settings.data_dir;
+    let first = dir.join(format!("register-import-{stamp}.csv"));
+    let placed = (|| -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        std::fs::create_dir_all(dir)?;
+        let tmp = crate::store::temp_path(dir, "register-import.csv");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(csv)?;
+        f.sync_all()?;
+        // A hard link never replaces a file: the list appears whole under a free name.
+        let mut result = Err(std::io::Error::other("no free name"));
+        for k in 1..=100 {
+            let target = match k {
+                1 => first.clone(),
+                k => dir.join(format!("register-import-{stamp}-{k}.csv")),
+            };
+            match std::fs::hard_link(&tmp, &target) {
+                Ok(()) => {
+                    result = Ok(target);
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&tmp);
+        result
+    })();
+    placed
+        .map_err(|e| {
+            eprintln!(
+                "sohoa: {}",
+                say(
+                    lang,
+                    &format!(
+                        "không ghi được danh sách các dòng có vấn đề {}: {e}",
+                        first.display()
+                    ),
+                    &format!(
+                        "cannot write the list of problem rows {}: {e}",
+                        first.display()
+                    ),
+                )
+            )
+        })
+        .ok()
 }
 
 pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResult {
@@ -314,6 +383,13 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResul
             *unknown_units.entry(r.unit_code.clone()).or_default() += 1;
         }
     }
+    let problems = import_problems::Problems::new(&rows, &bad);
+    let problems_file = if problems.is_empty() {
+        None
+    } else {
+        write_problems(settings, &problems.to_csv(lang))
+    };
+    // Contradictory rows are imported (a warning); only refused rows fail the import.
     let outcome = if bad.is_empty() {
         Outcome::Done
     } else {
@@ -323,7 +399,12 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResul
         super::print_json(&ImportSummary {
             file: file.display().to_string(),
             rows: rows.len() + bad.len(),
+            imported_rows: rows.len(),
             imported,
+            refused: problems.refused_counts(),
+            contradictory_rows: problems.contradicted_rows(),
+            contradictions: problems.contradiction_counts(),
+            problems_file: problems_file.as_ref().map(|p| p.display().to_string()),
             bad_rows: &bad,
             unknown_units,
         })?;
@@ -342,20 +423,43 @@ pub fn register_import(settings: &Settings, file: &Path, json: bool) -> CliResul
         "{}",
         match lang {
             UiLanguage::Vi => format!("Đã nhập sổ tiếp nhận {file}: {good} dòng hợp lệ ({added} hồ sơ mới, {updated} cập nhật, {unchanged} không đổi); {skipped} dòng lỗi bị bỏ qua."),
-            UiLanguage::En => format!("Imported register {file}: {good} good rows ({added} new dossiers, {updated} updated, {unchanged} unchanged); {skipped} bad rows skipped."),
+            UiLanguage::En => {
+                let (rows_, dossiers) = (
+                    if rows.len() == 1 { "row" } else { "rows" },
+                    if imported.added == 1 { "dossier" } else { "dossiers" },
+                );
+                let bad_ = if bad.len() == 1 { "row" } else { "rows" };
+                format!("Imported register {file}: {good} good {rows_} ({added} new {dossiers}, {updated} updated, {unchanged} unchanged); {skipped} bad {bad_} skipped.")
+            }
         }
     )?;
-    for b in &bad {
-        let code = if b.code.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", b.code)
-        };
+    for line in problems.summary(lang) {
+        outln!("{line}")?;
+    }
+    if let Some(p) = &problems_file {
         outln!(
-            "  {} {}{code}: {}",
-            say(lang, "Dòng", "Line"),
-            b.line,
-            b.reason
+            "{}",
+            say(
+                lang,
+                &format!(
+                    "Danh sách đầy đủ các dòng trên (dòng, mã hồ sơ, lý do): {}",
+                    p.display()
+                ),
+                &format!(
+                    "The full list of these rows (line, dossier code, reason): {}",
+                    p.display()
+                ),
+            )
+        )?;
+    }
+    if problems.contradicted_rows() > 0 {
+        outln!(
+            "{}",
+            say(
+                lang,
+                "Hãy đề nghị bộ phận một cửa sửa các dòng có cờ mâu thuẫn trong hệ thống; khi nhập lại, các dòng đã sửa được cập nhật.",
+                "Ask the one-stop office to correct the contradictory rows in its system; an import after that updates them.",
+            )
         )?;
     }
     if !bad.is_empty() {

@@ -15,6 +15,7 @@ const SQLITE: &[(u32, &str)] = &[
     (6, include_str!("sql/sqlite/0006_sync.sql")),
     (7, include_str!("sql/sqlite/0007_serve.sql")),
     (8, include_str!("sql/sqlite/0008_resumable.sql")),
+    (9, include_str!("sql/sqlite/0009_register_note.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -26,6 +27,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (6, include_str!("sql/postgres/0006_sync.sql")),
     (7, include_str!("sql/postgres/0007_serve.sql")),
     (8, include_str!("sql/postgres/0008_resumable.sql")),
+    (9, include_str!("sql/postgres/0009_register_note.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

@@ -78,6 +78,9 @@ pub struct RegisterView {
     pub due_on: Option<String>,
     pub resolved_on: Option<String>,
     pub paper_result: Option<bool>,
+    /// Flags of the row that contradict each other (imported as given).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contradictions: Vec<crate::register::Contradiction>,
     pub registered_at: String,
 }
 
@@ -86,7 +89,8 @@ impl Records {
         let head = self.db.run(|e| {
             e.query_opt(
                 "SELECT id, code, unit_code, received_on, standard_code, first_seen_at, procedure_code, procedure_name,
-                        field, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result, registered_at
+                        field, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result, registered_at,
+                        register_note
                  FROM dossiers WHERE code = $1",
                 vals![code],
             )
@@ -121,6 +125,9 @@ impl Records {
                 due_on: r.get(13)?,
                 resolved_on: r.get(14)?,
                 paper_result: r.get(15)?,
+                contradictions: crate::register::contradictions_of(
+                    r.get::<Option<String>>(17)?.as_deref(),
+                ),
                 registered_at,
             }),
         };

@@ -3,7 +3,7 @@
 
 use super::db::{vals, DbError, Exec, Value};
 use super::{now, Records, RecordsError};
-use crate::register::{Channel, RegisterRow};
+use crate::register::{note_of, Channel, RegisterRow};
 use crate::units::{Level, Unit};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -217,7 +217,7 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
-/// Rows per statement of an import. Dossier rows take 14 parameters each, so a
+/// Rows per statement of an import. Dossier rows take 15 parameters each, so a
 /// statement stays well below SQLite's 32,766 and PostgreSQL's 65,535.
 const BATCH_ROWS: usize = 1000;
 
@@ -290,7 +290,7 @@ fn procedure_upsert_sql(n: usize) -> String {
 }
 
 /// Dossier columns a register row gives, in the order of `dossier_upsert_sql`.
-const DOSSIER_ROW_PARAMS: usize = 14;
+const DOSSIER_ROW_PARAMS: usize = 15;
 
 fn dossier_params(r: &RegisterRow, out: &mut Vec<Value>) {
     out.extend([
@@ -308,6 +308,7 @@ fn dossier_params(r: &RegisterRow, out: &mut Vec<Value>) {
         Value::from(date_text(r.due_on)),
         Value::from(date_text(r.resolved_on)),
         Value::from(r.paper_result),
+        Value::from(note_of(&r.contradictions)),
     ]);
 }
 
@@ -330,7 +331,7 @@ fn dossier_upsert_sql(n: usize) -> String {
     format!(
         "INSERT INTO dossiers (code, unit_code, received_on, standard_code, first_seen_at, procedure_code,
             procedure_name, field, channel, full_online, has_fee, paid_online, due_on, resolved_on,
-            paper_result, registered_at, register_seq)
+            paper_result, register_note, registered_at, register_seq)
          VALUES {}
          ON CONFLICT (code) DO UPDATE SET unit_code = excluded.unit_code,
             received_on = excluded.received_on, procedure_code = excluded.procedure_code,
@@ -338,15 +339,15 @@ fn dossier_upsert_sql(n: usize) -> String {
             full_online = excluded.full_online, has_fee = excluded.has_fee,
             paid_online = excluded.paid_online, due_on = excluded.due_on,
             resolved_on = excluded.resolved_on, paper_result = excluded.paper_result,
-            registered_at = excluded.registered_at, register_seq = excluded.register_seq
+            register_note = excluded.register_note, registered_at = excluded.registered_at, register_seq = excluded.register_seq
          WHERE (dossiers.unit_code, dossiers.received_on, dossiers.procedure_code, dossiers.procedure_name,
                 dossiers.field, dossiers.channel, dossiers.full_online, dossiers.has_fee,
                 dossiers.paid_online, dossiers.due_on, dossiers.resolved_on, dossiers.paper_result,
-                dossiers.registered_at IS NOT NULL)
+                dossiers.register_note, dossiers.registered_at IS NOT NULL)
            IS DISTINCT FROM (excluded.unit_code, excluded.received_on, excluded.procedure_code,
                 excluded.procedure_name, excluded.field, excluded.channel, excluded.full_online,
                 excluded.has_fee, excluded.paid_online, excluded.due_on, excluded.resolved_on,
-                excluded.paper_result, true)",
+                excluded.paper_result, excluded.register_note, true)",
         values.join(", ")
     )
 }

@@ -6,7 +6,7 @@ use super::db::{vals, Value};
 use super::{insert_document_in, now, InputFile, NewDocument, PageRecord, Records, RecordsError};
 use crate::codes::DossierCode;
 use crate::intake::DocKind;
-use crate::register::{Channel, RegisterRow};
+use crate::register::{contradictions_of, Channel, RegisterRow};
 use serde::{Deserialize, Serialize};
 
 /// A document with its dossier: what a station reads from its outbox to send
@@ -455,7 +455,8 @@ impl Records {
         }
         let sql = format!(
             "SELECT register_seq, code, standard_code, procedure_code, procedure_name, field, unit_code,
-                    received_on, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result
+                    received_on, channel, full_online, has_fee, paid_online, due_on, resolved_on, paper_result,
+                    register_note
                FROM dossiers
               WHERE register_seq IS NOT NULL AND received_on IS NOT NULL
                 AND (register_seq > $1 OR (register_seq = $1 AND code > $2))
@@ -490,6 +491,7 @@ impl Records {
                         due_on: date(r.get(12)?),
                         resolved_on: date(r.get(13)?),
                         paper_result: r.get(14)?,
+                        contradictions: contradictions_of(r.get::<Option<String>>(15)?.as_deref()),
                     },
                 ))
             })

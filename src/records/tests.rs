@@ -138,6 +138,7 @@ fn scenario(r: &mut Records) {
         due_on: None,
         resolved_on: Some(day(received)),
         paper_result: Some(paper),
+        contradictions: Vec::new(),
     };
     let rows = vec![
         row(&code.code, "000.00.18.H44", "2023-03-14", true),
@@ -451,6 +452,7 @@ fn sync_scenario(r: &mut Records) {
         due_on: Some(day("2023-03-30")),
         resolved_on: None,
         paper_result: Some(true),
+        contradictions: Vec::new(),
     };
     let a = [
         row("000.20.18.H44-230322-0002", "000.20.18.H44"),

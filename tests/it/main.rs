@@ -10,6 +10,7 @@ mod link;
 mod peer;
 mod postgres;
 mod queue;
+mod register;
 mod report;
 mod report_html;
 mod serve;

@@ -4,15 +4,17 @@
 
 use crate::codes::DossierCode;
 use crate::records::{ImportCounts, Records, RegisterCursor};
-use crate::register::{Channel, RegisterRow};
+use crate::register::{Channel, Contradiction, RegisterRow};
 use chrono::NaiveDate;
 
 const UNITS: [&str; 3] = ["000.20.18.H44", "000.21.18.H44", "000.22.18.H44"];
 const PROCEDURES: [&str; 4] = ["1.001193", "1.000894", "2.000815", "1.003583"];
 
 /// Row `i` of a generated register: about a year of dossiers of three communes,
-/// some without procedure name, field or dates.
+/// some without procedure name, field or dates, some paid online with no fee
+/// (a contradiction the register keeps, noted).
 fn row(i: usize) -> RegisterRow {
+    let contradictory = i % 17 == 1;
     let unit = UNITS[i % UNITS.len()];
     let received =
         NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new((i % 360) as u64);
@@ -27,11 +29,17 @@ fn row(i: usize) -> RegisterRow {
         received_on: received,
         channel: [None, Some(Channel::TrucTiep), Some(Channel::TrucTuyen)][i % 3],
         full_online: (!i.is_multiple_of(4)).then_some(i.is_multiple_of(2)),
-        has_fee: Some(i.is_multiple_of(5)),
-        paid_online: (i.is_multiple_of(5)).then_some(i.is_multiple_of(10)),
+        has_fee: Some(i.is_multiple_of(5) && !contradictory),
+        paid_online: (i.is_multiple_of(5) || contradictory)
+            .then_some(i.is_multiple_of(10) || contradictory),
         due_on: (!i.is_multiple_of(6)).then(|| received + chrono::Days::new(10)),
         resolved_on: (!i.is_multiple_of(8)).then(|| received + chrono::Days::new(3)),
         paper_result: Some(i.is_multiple_of(3)),
+        contradictions: if contradictory {
+            vec![Contradiction::PaidOnlineWithoutFee]
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -116,6 +124,9 @@ fn large_import_scenario(r: &Records) {
     {
         if i.is_multiple_of(2) {
             row.paper_result = row.paper_result.map(|p| !p);
+        } else if i % 3 == 1 {
+            // The note alone changed: the row is updated and pulled again.
+            row.contradictions = vec![Contradiction::ReturnedBeforeReceipt];
         } else {
             row.resolved_on = None;
         }
