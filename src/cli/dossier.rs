@@ -94,6 +94,14 @@ fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
         if vi { "Sổ tiếp nhận" } else { "Register" },
         facts.join("; ")
     ));
+    for c in &r.contradictions {
+        out.push_str(&format!(
+            "  {}: {} ({})\n",
+            if vi { "Lưu ý sổ tiếp nhận" } else { "Register note" },
+            c.what(lang),
+            c.counted(lang)
+        ));
+    }
     out
 }
 
