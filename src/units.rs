@@ -246,15 +246,18 @@ impl UnitTree {
         d
     }
 
-    /// Children of `i` (or roots for `None`), ordered by code.
+    /// Children of `i` (or roots for `None`) in tree order: by level, then
+    /// code. A district's departments (its own level) come before its
+    /// communes, whatever their codes, as official reports list them.
     pub fn children(&self, i: Option<usize>) -> Vec<usize> {
         let mut c: Vec<usize> = (0..self.units.len())
             .filter(|&j| self.parent[j] == i)
             .collect();
-        c.sort_by(|&a, &b| {
-            (self.units[a].code.as_str(), self.units[a].valid_from)
-                .cmp(&(self.units[b].code.as_str(), self.units[b].valid_from))
-        });
+        let key = |j: usize| {
+            let u = &self.units[j];
+            (u.level, u.code.as_str(), u.valid_from)
+        };
+        c.sort_by(|&a, &b| key(a).cmp(&key(b)));
         c
     }
 
@@ -442,6 +445,15 @@ mod tests {
             .filter(|&i| t.unit(i).level == Level::Xa)
             .count();
         assert_eq!(communes, 19);
+        // Tree order: the district's own-level units (departments, public
+        // units numbered 000.40 and up) before its communes (000.20–000.38).
+        let levels: Vec<Level> = t
+            .children(Some(district))
+            .into_iter()
+            .map(|i| t.unit(i).level)
+            .collect();
+        assert_eq!(levels.iter().filter(|&&l| l == Level::Huyen).count(), 21);
+        assert!(levels.windows(2).all(|w| w[0] <= w[1]), "{levels:?}");
         // A department shares the district's code level but is a district-level unit under it.
         let dept = t.at("000.01.18.H44", d("2023-03-14")).unwrap();
         assert_eq!(t.unit(dept).level, Level::Huyen);

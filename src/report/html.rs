@@ -1,6 +1,9 @@
-//! The report as one self-contained HTML page for the people who read it:
-//! title, summary, a bar per unit and the monthly trend (inline SVG), the
-//! full table and the definitions. Nothing is fetched from the network (the
+//! The report as one self-contained HTML page for the people who read it,
+//! laid out as an official report (issuing unit and national heading, the
+//! date made, the signers at the end): title, summary, a bar per level (when
+//! the table is by level, so that chart and table show the same rows), a bar
+//! per unit and the monthly trend (inline SVG), the full table and the
+//! definitions. Nothing is fetched from the network (the
 //! file is mailed around and opened offline), and the CSS lays it out for A4:
 //! the charts on portrait pages, the 18-column table on landscape pages,
 //! because fifteen number columns do not fit 180 mm at a readable size.
@@ -27,6 +30,16 @@ pub fn render(report: &Report, units: &Report, months: &Report) -> String {
         t("vi", "en"),
         esc(&report.title)
     ));
+    let [nation, freedom] = report.national_heading();
+    out.push_str(&format!(
+        "<header class=\"official\"><div class=\"issuer\">{}</div>\
+         <div class=\"nation\">{}<br><span class=\"motto\">{}</span></div></header>\n\
+         <p class=\"made\">{}</p>\n",
+        esc(&report.issuer()),
+        esc(nation),
+        esc(freedom),
+        esc(&report.made_on_line())
+    ));
     out.push_str(&format!("<h1>{}</h1>\n", esc(&report.title)));
     out.push_str(&format!(
         "<p class=\"period\">{} {} · {} {}</p>\n",
@@ -40,12 +53,25 @@ pub fn render(report: &Report, units: &Report, months: &Report) -> String {
         esc(&report.sentence(&report.total))
     ));
     let first = crate::report::INDICATORS[0].title(lang);
+    if report.by == By::Level {
+        // The same rows as the table, so the chart and the table agree on "Cấp huyện".
+        out.push_str(&format!(
+            "<h2>{} {}</h2>\n",
+            esc(first),
+            t("theo cấp", "by level")
+        ));
+        bars(&mut out, report, report.by);
+    }
     out.push_str(&format!(
         "<h2>{} {}</h2>\n",
         esc(first),
         t("theo đơn vị", "by unit")
     ));
-    unit_bars(&mut out, units);
+    bars(&mut out, units, report.by);
+    // A by-unit table has the same note under it.
+    if let Some(n) = units.reading_note().filter(|_| report.by != By::Unit) {
+        out.push_str(&format!("<p class=\"empty\">{}</p>\n", esc(n)));
+    }
     out.push_str(&format!(
         "<h2>{} {}</h2>\n",
         esc(first),
@@ -56,6 +82,7 @@ pub fn render(report: &Report, units: &Report, months: &Report) -> String {
     out.push_str(&format!("<h2>{}</h2>\n", t("Bảng số liệu", "Figures")));
     table(&mut out, report);
     notes(&mut out, report);
+    signers(&mut out, report);
     out.push_str("</section>\n</body>\n</html>\n");
     out
 }
@@ -65,7 +92,13 @@ const CSS: &str = "
 @page wide { size: A4 landscape; margin: 12mm 15mm }
 html { color: #1a1a1a; background: #fff; font-family: \"Liberation Sans\", Arial, \"DejaVu Sans\", \"Noto Sans\", sans-serif; font-size: 10pt; line-height: 1.35 }
 body { max-width: 260mm; margin: 0 auto; padding: 8mm }
-h1 { font-size: 15pt; margin: 0 0 1.5mm; color: #12355b }
+header.official { display: flex; justify-content: space-between; gap: 6mm; text-align: center; font-weight: bold; font-size: 10.5pt }
+header.official .issuer { flex: 0 0 40% } header.official .nation { flex: 0 0 56% }
+.motto { display: inline-block; margin-top: 0.5mm; padding-bottom: 0.5mm; border-bottom: 0.75pt solid #1a1a1a }
+.made { margin: 2mm 0 4mm 44%; text-align: center; font-style: italic }
+.signers { display: flex; justify-content: space-between; margin-top: 8mm; text-align: center; break-inside: avoid }
+.signers div { flex: 0 0 45%; min-height: 30mm } .signers i { font-weight: normal }
+h1 { font-size: 15pt; margin: 0 0 1.5mm; color: #12355b; text-align: center }
 h2 { font-size: 11pt; margin: 6mm 0 2mm; padding-bottom: 1mm; border-bottom: 0.75pt solid #9aa9b8; break-after: avoid }
 .period { margin: 0 0 3mm; color: #444 }
 .summary { margin: 0 0 2mm; padding: 2mm 3mm; background: #f3f6f9; border-left: 3pt solid #1f4e79 }
@@ -125,19 +158,39 @@ const ALL_UNITS_UP_TO: usize = 12;
 /// Bars per SVG, so that each figure fits on a page.
 const BARS_PER_FIGURE: usize = 30;
 
-/// One horizontal bar per unit (three levels deep) of the first indicator, 0–100 %.
-fn unit_bars(out: &mut String, units: &Report) {
-    let lang = units.lang;
+/// One horizontal bar per line of `r` (units three levels deep) and its
+/// total, of the first indicator, 0–100 %. A unit line that counts units
+/// under it says so in its label, so that its bar is not read as the figure
+/// of that unit alone. `main_by` is what the page's table lists.
+fn bars(out: &mut String, r: &Report, main_by: By) {
+    let lang = r.lang;
     let vi = lang == UiLanguage::Vi;
-    let mut rows: Vec<&Line> = units.lines.iter().filter(|l| l.depth <= 2).collect();
+    let with_under = |i: usize| {
+        r.by == By::Unit
+            && r.lines
+                .get(i + 1)
+                .is_some_and(|n| n.depth > r.lines[i].depth)
+    };
+    let mut rows: Vec<(&Line, bool)> = r
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.depth <= 2)
+        .map(|(i, l)| (l, with_under(i)))
+        .collect();
     let mut hidden = 0;
     if rows.len() > ALL_UNITS_UP_TO {
         let before = rows.len();
-        rows.retain(|l| l.indicators[0].denominator > 0);
+        rows.retain(|(l, _)| l.indicators[0].denominator > 0);
         hidden = before - rows.len();
     }
-    rows.push(&units.total);
-    let (w, label_w, bar_x, bar_w, row_h, top) = (800.0, 290.0, 300.0, 280.0, 22.0, 22.0);
+    rows.push((&r.total, false));
+    let suffix = if vi {
+        " (gồm cả cấp dưới)"
+    } else {
+        " (incl. units under it)"
+    };
+    let (w, label_w, bar_x, bar_w, row_h, top) = (800.0, 350.0, 360.0, 260.0, 22.0, 22.0);
     for chunk in rows.chunks(BARS_PER_FIGURE) {
         let h = top + row_h * chunk.len() as f64 + 4.0;
         out.push_str(&format!(
@@ -152,19 +205,28 @@ fn unit_bars(out: &mut String, units: &Report) {
                 h - 2.0
             ));
         }
-        for (i, l) in chunk.iter().enumerate() {
+        for (i, (l, under)) in chunk.iter().enumerate() {
             let y = top + row_h * i as f64;
-            let total = std::ptr::eq(*l, &units.total);
+            let total = std::ptr::eq(*l, &r.total);
             let indent = 10.0 * l.depth.min(2) as f64;
             let weight = if total { " font-weight=\"bold\"" } else { "" };
             let max_chars = ((label_w - indent) / 6.6) as usize;
+            let (label, tip) = if *under {
+                let keep = max_chars.saturating_sub(suffix.chars().count()).max(8);
+                (
+                    format!("{}{suffix}", clip(name(l), keep)),
+                    format!("{}{suffix}", l.label),
+                )
+            } else {
+                (clip(name(l), max_chars), l.label.clone())
+            };
             out.push_str(&format!(
                 "<g><title>{}: {}</title><text x=\"{indent}\" y=\"{}\"{weight}>{}</text>\
                  <rect x=\"{bar_x}\" y=\"{}\" width=\"{bar_w}\" height=\"14\" fill=\"#eef1f4\" stroke=\"#c9d1d9\" stroke-width=\"0.5\"/>",
-                esc(&l.label),
+                esc(&tip),
                 esc(&l.indicators[0].text),
                 y + 15.0,
-                esc(&clip(name(l), max_chars)),
+                esc(&label),
                 y + 4.0
             ));
             if let Some(hd) = l.indicators[0].hundredths {
@@ -182,14 +244,20 @@ fn unit_bars(out: &mut String, units: &Report) {
         out.push_str("</svg></figure>\n");
     }
     if hidden > 0 {
+        // Only a by-unit table has the rows left out of the chart.
+        let in_table = main_by == r.by;
+        let n = count(hidden as u64, lang);
         out.push_str(&format!(
             "<p class=\"empty\">{}</p>\n",
-            if vi {
-                format!("{hidden} đơn vị không có hồ sơ trong kỳ không được vẽ (xem bảng số liệu).")
-            } else {
-                format!(
-                    "{hidden} units with no dossiers in the period are not drawn (see the table)."
-                )
+            match (vi, in_table) {
+                (true, true) =>
+                    format!("{n} đơn vị không có hồ sơ trong kỳ không được vẽ (xem bảng số liệu)."),
+                (true, false) => format!("{n} đơn vị không có hồ sơ trong kỳ không được vẽ."),
+                (false, true) => format!(
+                    "{n} units with no dossiers in the period are not drawn (see the table)."
+                ),
+                (false, false) =>
+                    format!("{n} units with no dossiers in the period are not drawn."),
             }
         ));
     }
@@ -200,7 +268,7 @@ fn month_columns(out: &mut String, months: &Report) {
     let lang = months.lang;
     let vi = lang == UiLanguage::Vi;
     let n = months.lines.len();
-    if n == 0 {
+    if n == 0 || months.total.counts.received == 0 {
         out.push_str(&format!(
             "<p class=\"empty\">{}</p>\n",
             if vi {
@@ -293,10 +361,12 @@ fn table(out: &mut String, report: &Report) {
     let lang = report.lang;
     let cols = report.columns();
     // Unit, procedure and field labels already hold their key: its column would only take width.
-    let show_key = report
-        .all_lines()
-        .any(|l| !l.key.is_empty() && !l.label.contains(&l.key));
-    let show_level = report.all_lines().any(|l| l.level.is_some());
+    let show_key = report.all_lines().any(|l| {
+        let k = report.shown_key(l);
+        !k.is_empty() && !l.label.contains(k)
+    });
+    // By level, the level is the name: a column repeating it would only take width.
+    let show_level = report.by != By::Level && report.all_lines().any(|l| l.level.is_some());
     out.push_str("<table>\n<colgroup>");
     if show_key {
         out.push_str("<col class=\"key\">");
@@ -337,7 +407,7 @@ fn table(out: &mut String, report: &Report) {
             "<tr>"
         });
         if show_key {
-            out.push_str(&format!("<td>{}</td>", esc(&l.key)));
+            out.push_str(&format!("<td>{}</td>", esc(report.shown_key(l))));
         }
         out.push_str(&format!(
             "<td style=\"padding-left:{:.1}em\">{}</td>",
@@ -363,6 +433,19 @@ fn table(out: &mut String, report: &Report) {
     out.push_str("</tbody>\n</table>\n");
 }
 
+/// Who signs: the one who made the report and the head of the unit.
+fn signers(out: &mut String, report: &Report) {
+    out.push_str("<div class=\"signers\">");
+    for (who, how) in report.signers() {
+        out.push_str(&format!(
+            "<div><b>{}</b><br><i>{}</i></div>",
+            esc(who),
+            esc(how)
+        ));
+    }
+    out.push_str("</div>\n");
+}
+
 /// Definitions of the indicators, the rounding rule and the warnings.
 fn notes(out: &mut String, report: &Report) {
     let vi = report.lang == UiLanguage::Vi;
@@ -385,6 +468,9 @@ fn notes(out: &mut String, report: &Report) {
             "Percentages rounded half-up to 2 decimals; N/A when the denominator is 0."
         }
     ));
+    if let Some(n) = report.reading_note() {
+        out.push_str(&format!("<p>{}</p>\n", esc(n)));
+    }
     for w in &report.warnings {
         out.push_str(&format!(
             "<p class=\"warn\"><b>{}</b> {}</p>\n",
@@ -433,6 +519,10 @@ mod tests {
     /// A district with two communes, one of them named with markup characters:
     /// 845/922 digitized in the first commune, 5.219 received in all.
     fn reports(lang: UiLanguage) -> (Report, Report, Report) {
+        reports_by(By::Unit, lang)
+    }
+
+    fn reports_by(main: By, lang: UiLanguage) -> (Report, Report, Report) {
         let tree = UnitTree::new(
             vec![
                 unit("000.00.18.H44", "UBND huyện Tuyên Hóa", Level::Huyen, None),
@@ -476,7 +566,7 @@ mod tests {
             cell("000.21.18.H44", Some("2023-04"), 4297, 1000),
         ];
         (
-            make(By::Unit, &plain),
+            make(main, &plain),
             make(By::Unit, &plain),
             make(By::Month, &monthly),
         )
@@ -563,6 +653,100 @@ mod tests {
         }
         let h = render(&report, &units, &months);
         assert!(h.contains("N/A (0/0)"));
+    }
+
+    /// Cells of the HTML tree plus one of the district committee itself.
+    fn level_page() -> String {
+        let (mut report, units, months) = reports_by(By::Level, UiLanguage::Vi);
+        report.made_on = chrono::NaiveDate::from_ymd_opt(2025, 12, 2).unwrap();
+        render(&report, &units, &months)
+    }
+
+    #[test]
+    fn the_page_has_the_heading_and_signers_of_an_official_report() {
+        let h = level_page();
+        let heading = h.find("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").unwrap();
+        assert!(h[heading..].starts_with(
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br><span class=\"motto\">Độc lập - Tự do - Hạnh phúc</span>"
+        ));
+        // The district every dossier falls under issues it, above the title.
+        let issuer = h
+            .find("<div class=\"issuer\">UBND HUYỆN TUYÊN HÓA</div>")
+            .unwrap();
+        let made = h.find("……, ngày 02 tháng 12 năm 2025").unwrap();
+        let title = h.find("<h1>").unwrap();
+        assert!(issuer < made && made < title);
+        let signers = h.find("NGƯỜI LẬP BÁO CÁO").unwrap();
+        assert!(signers > h.find("Cách tính").unwrap());
+        assert!(h[signers..].contains("THỦ TRƯỞNG ĐƠN VỊ"));
+        let english = {
+            let (report, units, months) = reports_by(By::Level, UiLanguage::En);
+            render(&report, &units, &months)
+        };
+        assert!(
+            english.contains("SOCIALIST REPUBLIC OF VIETNAM") && english.contains("HEAD OF UNIT")
+        );
+    }
+
+    /// Regression: the chart said "UBND huyện Tuyên Hóa 25,00% (2/8)" (the
+    /// district with its communes) beside a table saying "Cấp huyện 50,00%".
+    #[test]
+    fn a_by_level_page_charts_the_table_rows_and_says_what_a_unit_bar_counts() {
+        let h = level_page();
+        let by_level = h
+            .find("Số hóa hồ sơ theo cấp</h2>")
+            .expect("a chart by level");
+        let by_unit = h.find("Số hóa hồ sơ theo đơn vị</h2>").unwrap();
+        assert!(by_level < by_unit);
+        assert!(h[by_level..by_unit].contains(">Cấp xã</text>"), "{h}");
+        // The district's bar includes its communes, and says so.
+        assert!(
+            h[by_unit..].contains(">UBND huyện Tuyên Hóa (gồm cả cấp dưới)</text>"),
+            "{h}"
+        );
+        assert!(h.contains("Số liệu của mỗi đơn vị gồm cả các đơn vị cấp dưới của nó."));
+        // A commune has nothing under it.
+        assert!(h.contains(">UBND xã Lâm Hóa</text>"));
+    }
+
+    /// Regression: the by-level table showed `huyen`/`xa` in a `Mã` column.
+    #[test]
+    fn a_by_level_table_has_no_internal_keys() {
+        let h = level_page();
+        let table = &h[h.find("<table>").unwrap()..];
+        assert!(!table.contains(">Mã</th>"), "{table}");
+        assert!(
+            !table.contains(">xa<") && !table.contains(">huyen<"),
+            "{table}"
+        );
+        assert!(table.contains(">Cấp xã</td>"));
+    }
+
+    /// Regression: the by-level page said units "are not drawn (see the
+    /// table)" of a table that has no unit rows.
+    #[test]
+    fn the_note_on_undrawn_units_points_to_the_table_only_when_it_has_them() {
+        let (report, mut units, months) = reports_by(By::Level, UiLanguage::Vi);
+        let idle = {
+            let mut l = units.lines[1].clone();
+            l.counts = Counts::default();
+            l.indicators = l
+                .indicators
+                .iter()
+                .map(|r| crate::report::ratio(r.indicator, &l.counts, UiLanguage::Vi))
+                .collect();
+            l
+        };
+        units.lines.extend(std::iter::repeat_n(idle, 12));
+        let h = render(&report, &units, &months);
+        assert!(
+            h.contains("12 đơn vị không có hồ sơ trong kỳ không được vẽ.</p>"),
+            "{h}"
+        );
+        let h = render(&units, &units, &months);
+        assert!(
+            h.contains("12 đơn vị không có hồ sơ trong kỳ không được vẽ (xem bảng số liệu).</p>")
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use period::{Period, PeriodSpec};
 use crate::format::{percent, percent_hundredths, ratio_phrase, UiLanguage};
 use crate::records::{Cell, Counts, GroupKey, Records, RecordsError, Selection};
 use crate::units::{Level, UnitTree};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -150,6 +150,12 @@ pub enum By {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub title: String,
+    /// Name of the unit the report is about (the one asked for, or the one
+    /// every counted dossier falls under), for the heading of an official report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The day the report was made.
+    pub made_on: NaiveDate,
     pub period: Period,
     pub level: Option<Level>,
     pub by: By,
@@ -377,6 +383,18 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
                 }
                 e.1 += p.cell.counts;
             }
+            if req.by == By::Month {
+                // Every month of the period, those with no dossier too: a
+                // gap in a trend is a figure, not a month to skip.
+                let seen = || per.keys().flatten().filter_map(|k| month_start(k));
+                let from = req.period.from.or_else(|| seen().min());
+                let to = req.period.to.or_else(|| seen().max());
+                if let (Some(from), Some(to)) = (from, to) {
+                    for m in months_between(from, to) {
+                        per.entry(Some(m)).or_default();
+                    }
+                }
+            }
             for (key, (name, c)) in per {
                 let label = match (&key, name, req.by) {
                     (None, _, _) => if vi { "(không rõ)" } else { "(not given)" }.to_string(),
@@ -454,6 +472,8 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
     };
     Report {
         title,
+        unit: heading_unit(&kept, tree, req),
+        made_on: chrono::Local::now().date_naive(),
         period: req.period.clone(),
         level: req.level,
         by: req.by,
@@ -475,6 +495,11 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
     }
 }
 
+/// The first day of a `yyyy-mm` key.
+fn month_start(key: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d").ok()
+}
+
 fn month_label(key: &str, lang: UiLanguage) -> String {
     match (key.split_once('-'), lang) {
         (Some((y, m)), UiLanguage::Vi) => format!("Tháng {}/{y}", m.trim_start_matches('0')),
@@ -482,9 +507,116 @@ fn month_label(key: &str, lang: UiLanguage) -> String {
     }
 }
 
-/// The unit tree, each line counting its unit and every unit under it; units
-/// in force during the period are shown even with no dossiers.
-fn unit_lines(kept: &[&Placed], tree: &UnitTree, req: &Request, lang: UiLanguage) -> Vec<Line> {
+/// The unit rows a report is about, in tree order, each with its depth in the
+/// report. With `--unit` that unit and the units under it, nothing above.
+/// Without it the whole tree, less what would only be noise: units of a level
+/// that received nothing in the period (a district's records list no
+/// provincial departments unless one received dossiers) and units not in
+/// force; and a top unit that received nothing itself and has one unit shown
+/// under it gives way to that unit (a district's report starts at the
+/// district committee, not at a province line repeating its total). Units
+/// that received dossiers are always shown, with the units above them.
+fn shown_units(
+    own: &HashMap<usize, Counts>,
+    tree: &UnitTree,
+    req: &Request,
+) -> Vec<(usize, usize)> {
+    let in_period = |i: usize| tree.unit(i).overlaps(req.period.from, req.period.to);
+    let mut roots: Vec<usize> = match req.unit.as_deref() {
+        Some(code) => {
+            let rows: Vec<usize> = (0..tree.len())
+                .filter(|&i| tree.unit(i).code == code)
+                .collect();
+            let current: Vec<usize> = rows.iter().copied().filter(|&i| in_period(i)).collect();
+            if current.is_empty() {
+                rows.last().copied().into_iter().collect()
+            } else {
+                current
+            }
+        }
+        None => tree.children(None),
+    };
+    let levels_received: BTreeSet<Level> = own
+        .iter()
+        .filter(|(_, c)| c.received > 0)
+        .map(|(&i, _)| tree.unit(i).level)
+        .collect();
+    let mut shown: BTreeSet<usize> = BTreeSet::new();
+    if req.unit.is_some() {
+        shown.extend(roots.iter().copied());
+    }
+    // Adds `i` and the units above it up to a root; false when `i` is outside every root.
+    let show = |i: usize, roots: &[usize], shown: &mut BTreeSet<usize>| {
+        let mut path = Vec::new();
+        let mut at = Some(i);
+        while let Some(j) = at {
+            path.push(j);
+            if roots.contains(&j) {
+                shown.extend(path);
+                return true;
+            }
+            at = tree.parent(j);
+        }
+        false
+    };
+    let mut with_dossiers: Vec<usize> = own.keys().copied().collect();
+    with_dossiers.sort_unstable();
+    for i in with_dossiers {
+        if !show(i, &roots, &mut shown) {
+            // A row of a code in scope that now sits elsewhere in the tree
+            // (a commune moved under the new province): listed on its own.
+            roots.push(i);
+            shown.insert(i);
+        }
+    }
+    for i in 0..tree.len() {
+        let u = tree.unit(i);
+        if in_period(i)
+            && req.level.is_none_or(|l| l == u.level)
+            && levels_received.contains(&u.level)
+        {
+            show(i, &roots, &mut shown);
+        }
+    }
+    let mut top: Vec<usize> = roots.into_iter().filter(|i| shown.contains(i)).collect();
+    if req.unit.is_none() {
+        if top.is_empty() {
+            top = tree
+                .children(None)
+                .into_iter()
+                .filter(|&i| in_period(i))
+                .collect();
+            shown.extend(top.iter().copied());
+        }
+        while let [only] = top[..] {
+            let under: Vec<usize> = tree
+                .children(Some(only))
+                .into_iter()
+                .filter(|i| shown.contains(i))
+                .collect();
+            if under.len() != 1 || own.contains_key(&only) {
+                break;
+            }
+            top = under;
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, usize)> = top.into_iter().rev().map(|i| (i, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        out.push((i, depth));
+        stack.extend(
+            tree.children(Some(i))
+                .into_iter()
+                .filter(|j| shown.contains(j))
+                .rev()
+                .map(|j| (j, depth + 1)),
+        );
+    }
+    out
+}
+
+/// Counts per unit row, and per code the tree does not place.
+fn own_counts(kept: &[&Placed]) -> (HashMap<usize, Counts>, BTreeMap<String, Counts>) {
     let mut own: HashMap<usize, Counts> = HashMap::new();
     let mut unknown: BTreeMap<String, Counts> = BTreeMap::new();
     for p in kept {
@@ -493,48 +625,35 @@ fn unit_lines(kept: &[&Placed], tree: &UnitTree, req: &Request, lang: UiLanguage
             None => *unknown.entry(p.cell.unit_code.clone()).or_default() += p.cell.counts,
         }
     }
+    (own, unknown)
+}
+
+/// The units of `shown_units`, each line counting its unit and every unit under it.
+fn unit_lines(kept: &[&Placed], tree: &UnitTree, req: &Request, lang: UiLanguage) -> Vec<Line> {
+    let (own, unknown) = own_counts(kept);
     // Rolled up: each row's own counts added to every ancestor.
     let mut rolled: HashMap<usize, Counts> = HashMap::new();
-    let mut shown: BTreeSet<usize> = BTreeSet::new();
     for (&i, &c) in &own {
         let mut at = Some(i);
         while let Some(j) = at {
             *rolled.entry(j).or_default() += c;
-            shown.insert(j);
             at = tree.parent(j);
         }
     }
-    let within = req.unit.as_deref().map(|u| tree.subtree_codes(u));
-    for i in 0..tree.len() {
-        let u = tree.unit(i);
-        if u.overlaps(req.period.from, req.period.to)
-            && req.level.is_none_or(|l| l == u.level)
-            && within.as_ref().is_none_or(|w| w.contains(&u.code))
-        {
-            let mut at = Some(i);
-            while let Some(j) = at {
-                shown.insert(j);
-                at = tree.parent(j);
-            }
-        }
-    }
-    let mut lines = Vec::new();
-    let mut stack: Vec<usize> = tree.children(None).into_iter().rev().collect();
-    while let Some(i) = stack.pop() {
-        if !shown.contains(&i) {
-            continue;
-        }
-        let u = tree.unit(i);
-        lines.push(line(
-            u.code.clone(),
-            unit_label(tree, i),
-            Some(u.level),
-            tree.depth(i),
-            rolled.get(&i).copied().unwrap_or_default(),
-            lang,
-        ));
-        stack.extend(tree.children(Some(i)).into_iter().rev());
-    }
+    let mut lines: Vec<Line> = shown_units(&own, tree, req)
+        .into_iter()
+        .map(|(i, depth)| {
+            let u = tree.unit(i);
+            line(
+                u.code.clone(),
+                unit_label(tree, i),
+                Some(u.level),
+                depth,
+                rolled.get(&i).copied().unwrap_or_default(),
+                lang,
+            )
+        })
+        .collect();
     if !unknown.is_empty() {
         let mut all = Counts::default();
         for c in unknown.values() {
@@ -553,6 +672,36 @@ fn unit_lines(kept: &[&Placed], tree: &UnitTree, req: &Request, lang: UiLanguage
         }
     }
     lines
+}
+
+/// The unit a report is about, for its heading: the one asked for, else the
+/// one unit the by-unit lines start from (none when they start from several).
+fn heading_unit(kept: &[&Placed], tree: &UnitTree, req: &Request) -> Option<String> {
+    let (own, _) = own_counts(kept);
+    // Over every level: a report of one level is still the district's report.
+    let all_levels = Request {
+        level: None,
+        ..req.clone()
+    };
+    match shown_units(&own, tree, &all_levels)
+        .iter()
+        .filter(|(_, depth)| *depth == 0)
+        .collect::<Vec<_>>()[..]
+    {
+        [(i, _)] => Some(tree.unit(*i).name.clone()),
+        _ => None,
+    }
+}
+
+/// `yyyy-mm` of every month from `from` to `to`.
+fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (from.year(), from.month());
+    while (y, m) <= (to.year(), to.month()) {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
 }
 
 #[cfg(test)]

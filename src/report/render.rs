@@ -1,7 +1,8 @@
 //! Text and CSV forms of a report.
 
-use super::{Line, Report, INDICATORS};
+use super::{By, Line, Report, INDICATORS};
 use crate::format::UiLanguage;
+use chrono::Datelike;
 
 impl Report {
     /// The sentence form of one line, as the seed writes it:
@@ -19,6 +20,76 @@ impl Report {
     pub fn sentence_short(&self, line: &Line) -> String {
         let r = &line.indicators[0];
         format!("{} {}", r.indicator.verb(self.lang), r.text)
+    }
+
+    /// The key a reader sees in the tabular forms: levels are named in the
+    /// name column, their internal key (`huyen`, `xa`) is no code of anyone's.
+    pub fn shown_key<'a>(&self, line: &'a Line) -> &'a str {
+        if self.by == By::Level {
+            ""
+        } else {
+            &line.key
+        }
+    }
+
+    /// What a by-unit line counts, said where the figures are read, since
+    /// the by-level lines of the same period count otherwise.
+    pub fn reading_note(&self) -> Option<&'static str> {
+        (self.by == By::Unit).then_some(match self.lang {
+            UiLanguage::Vi => "Số liệu của mỗi đơn vị gồm cả các đơn vị cấp dưới của nó. Trong báo cáo theo cấp, \"Cấp huyện\" chỉ gồm các đơn vị cấp huyện (UBND huyện, các phòng, ban, đơn vị cấp huyện), không gồm cấp xã.",
+            UiLanguage::En => "Each unit's figures include the units under it. In the report by level, \"District level\" counts only district-level units (the district committee and its departments), not the communes.",
+        })
+    }
+
+    /// The two lines of the national heading of an official report.
+    pub fn national_heading(&self) -> [&'static str; 2] {
+        match self.lang {
+            UiLanguage::Vi => [
+                "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                "Độc lập - Tự do - Hạnh phúc",
+            ],
+            UiLanguage::En => [
+                "SOCIALIST REPUBLIC OF VIETNAM",
+                "Independence - Freedom - Happiness",
+            ],
+        }
+    }
+
+    /// The issuing unit in capitals, or a dotted line to write it on when
+    /// the report covers several units.
+    pub fn issuer(&self) -> String {
+        self.unit
+            .as_deref()
+            .map(str::to_uppercase)
+            .unwrap_or_else(|| "……………………………".into())
+    }
+
+    /// `……, ngày 02 tháng 12 năm 2025`: the place is left for the signer.
+    pub fn made_on_line(&self) -> String {
+        let d = self.made_on;
+        match self.lang {
+            UiLanguage::Vi => format!(
+                "……, ngày {:02} tháng {:02} năm {}",
+                d.day(),
+                d.month(),
+                d.year()
+            ),
+            UiLanguage::En => format!("……, {}", d.format("%-d %B %Y")),
+        }
+    }
+
+    /// (title, what to do) of the two signers: who made the report, the head of the unit.
+    pub fn signers(&self) -> [(&'static str, &'static str); 2] {
+        match self.lang {
+            UiLanguage::Vi => [
+                ("NGƯỜI LẬP BÁO CÁO", "(Ký, ghi rõ họ tên)"),
+                ("THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"),
+            ],
+            UiLanguage::En => [
+                ("PREPARED BY", "(signature, full name)"),
+                ("HEAD OF UNIT", "(signature and seal)"),
+            ],
+        }
     }
 
     pub fn to_text(&self) -> String {
@@ -44,6 +115,9 @@ impl Report {
         } else {
             "  Percentages rounded half-up to 2 decimals; N/A when the denominator is 0.\n"
         });
+        if let Some(n) = self.reading_note() {
+            out.push_str(&format!("  {n}\n"));
+        }
         for w in &self.warnings {
             out.push_str(if vi { "Lưu ý: " } else { "Note: " });
             out.push_str(w);
@@ -94,7 +168,7 @@ impl Report {
         let _ = w.write_record(self.columns());
         for l in self.all_lines() {
             let mut row = vec![
-                l.key.clone(),
+                self.shown_key(l).to_string(),
                 format!("{}{}", "  ".repeat(l.depth), l.label),
                 l.level
                     .map(|lv| lv.label(self.lang).to_string())

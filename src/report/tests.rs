@@ -117,10 +117,169 @@ fn unit_lines_roll_up_and_show_idle_units() {
             ("X".into(), 1, 6),
         ]
     );
-    // A unit with no dossier in the period reads N/A.
+    // A unit with no dossier in the period reads N/A when its level received
+    // some (the old commune X); a level that received nothing is left out (P).
     let r = build(&request(By::Unit, None), &[cell("X", 1, 1, 1)], &t, 0);
-    let p = r.lines.iter().find(|l| l.key == "P").unwrap();
-    assert_eq!(p.indicators[0].percent, "N/A");
+    let old_x = r
+        .lines
+        .iter()
+        .find(|l| l.key == "X" && l.depth == 2)
+        .unwrap();
+    assert_eq!(old_x.indicators[0].percent, "N/A");
+    assert!(r.lines.iter().all(|l| l.key != "P"), "{:?}", r.lines);
+}
+
+/// A province with a department (S) and a district (H) whose committee, a
+/// department numbered after its communes (P), and two communes (X1, X2).
+fn district_tree() -> UnitTree {
+    let u = |code: &str, level, parent: Option<&str>| Unit {
+        code: code.into(),
+        name: format!("Đơn vị {code}"),
+        level,
+        parent: parent.map(Into::into),
+        valid_from: None,
+        valid_to: None,
+    };
+    UnitTree::new(
+        vec![
+            u("T", Level::Tinh, None),
+            u("T.S", Level::Tinh, Some("T")),
+            u("T.H", Level::Huyen, Some("T")),
+            u("T.H.20", Level::Xa, Some("T.H")),
+            u("T.H.21", Level::Xa, Some("T.H")),
+            u("T.H.40", Level::Huyen, Some("T.H")),
+        ],
+        UiLanguage::Vi,
+    )
+    .unwrap()
+}
+
+fn keys(r: &Report) -> Vec<(String, usize)> {
+    r.lines.iter().map(|l| (l.key.clone(), l.depth)).collect()
+}
+
+#[test]
+fn by_unit_lists_the_district_first_then_its_departments_then_its_communes() {
+    let t = district_tree();
+    let cells = [cell("T.H", 0, 8, 4), cell("T.H.20", 0, 5, 1)];
+    let r = build(&request(By::Unit, None), &cells, &t, 0);
+    // No provincial department received anything: neither it nor a province
+    // line repeating the district's total is shown; the idle commune and
+    // department are (their levels received dossiers), the department first.
+    assert_eq!(
+        keys(&r),
+        vec![
+            ("T.H".into(), 0),
+            ("T.H.40".into(), 1),
+            ("T.H.20".into(), 1),
+            ("T.H.21".into(), 1),
+        ]
+    );
+    assert_eq!(r.lines[0].counts.received, 13);
+    assert_eq!(r.unit.as_deref(), Some("Đơn vị T.H"));
+    let text = r.to_text();
+    let order: Vec<usize> = ["T.H)", "T.H.40)", "T.H.20)", "T.H.21)"]
+        .iter()
+        .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(
+        text.contains("Số liệu của mỗi đơn vị gồm cả các đơn vị cấp dưới của nó."),
+        "{text}"
+    );
+    // A provincial department that received dossiers brings the province in.
+    let cells = [cell("T.H", 0, 8, 4), cell("T.S", 0, 2, 2)];
+    let r = build(&request(By::Unit, None), &cells, &t, 0);
+    assert_eq!(
+        keys(&r),
+        vec![
+            ("T".into(), 0),
+            ("T.S".into(), 1),
+            ("T.H".into(), 1),
+            ("T.H.40".into(), 2),
+        ]
+    );
+    assert_eq!(r.unit.as_deref(), Some("Đơn vị T"));
+}
+
+#[test]
+fn by_unit_with_a_unit_shows_only_that_unit_and_those_under_it() {
+    let t = district_tree();
+    let mut req = request(By::Unit, None);
+    req.unit = Some("T.H".into());
+    let r = build(&req, &[cell("T.H.21", 0, 3, 3)], &t, 0);
+    assert_eq!(
+        keys(&r),
+        vec![
+            ("T.H".into(), 0),
+            ("T.H.20".into(), 1),
+            ("T.H.21".into(), 1)
+        ]
+    );
+    // Nothing received at all: the unit asked for still heads the report.
+    let r = build(&req, &[], &t, 0);
+    assert_eq!(keys(&r), vec![("T.H".into(), 0)]);
+    assert_eq!(r.unit.as_deref(), Some("Đơn vị T.H"));
+}
+
+#[test]
+fn by_month_lists_every_month_of_the_period() {
+    let t = district_tree();
+    let month = |m: &str, n: u64| Cell {
+        key: Some(m.into()),
+        ..cell("T.H", 0, n, n)
+    };
+    let mut req = request(By::Month, None);
+    req.period = Period::resolve(
+        &PeriodSpec {
+            year: Some(2023),
+            ..PeriodSpec::default()
+        },
+        UiLanguage::Vi,
+    )
+    .unwrap();
+    let r = build(&req, &[month("2023-03", 2), month("2023-07", 1)], &t, 0);
+    let labels: Vec<&str> = r.lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels.len(), 12, "{labels:?}");
+    assert_eq!(labels[0], "Tháng 1/2023");
+    assert_eq!(labels[11], "Tháng 12/2023");
+    assert_eq!(r.lines[3].counts.received, 0);
+    assert!(
+        r.to_text()
+            .contains("Tháng 4/2023: số hóa 0/0 hồ sơ, đạt N/A;"),
+        "{}",
+        r.to_text()
+    );
+    // All time: from the first month with dossiers to the last.
+    let r = build(
+        &request(By::Month, None),
+        &[month("2022-11", 1), month("2023-02", 1)],
+        &t,
+        0,
+    );
+    let keys: Vec<&str> = r.lines.iter().map(|l| l.key.as_str()).collect();
+    assert_eq!(keys, ["2022-11", "2022-12", "2023-01", "2023-02"]);
+}
+
+#[test]
+fn months_between_crosses_years() {
+    assert_eq!(
+        months_between(d("2023-11-15"), d("2024-02-01")),
+        ["2023-11", "2023-12", "2024-01", "2024-02"]
+    );
+    assert!(months_between(d("2024-02-01"), d("2023-02-01")).is_empty());
+}
+
+#[test]
+fn official_heading_parts() {
+    let mut r = build(&request(By::Level, None), &[cell("H", 0, 1, 1)], &tree(), 0);
+    r.made_on = d("2025-12-02");
+    assert_eq!(r.made_on_line(), "……, ngày 02 tháng 12 năm 2025");
+    assert_eq!(r.issuer(), "ĐƠN VỊ H");
+    assert_eq!(r.signers()[0].0, "NGƯỜI LẬP BÁO CÁO");
+    assert_eq!(r.signers()[1].0, "THỦ TRƯỞNG ĐƠN VỊ");
+    r.unit = None;
+    assert!(r.issuer().starts_with('…'));
 }
 
 #[test]
@@ -200,8 +359,10 @@ fn csv_uses_semicolons_and_decimal_commas_in_vietnamese() {
         csv.starts_with("\u{feff}Mã;Tên;Cấp;Số hóa hồ sơ – tử số;"),
         "{csv}"
     );
+    // A level's internal key (huyen) is no code a reader knows.
     assert!(
-        csv.contains("huyen;Cấp huyện;Cấp huyện;845;922;91,65;"),
+        csv.contains("\n;Cấp huyện;Cấp huyện;845;922;91,65;"),
         "{csv}"
     );
+    assert!(!csv.contains("huyen;"), "{csv}");
 }

@@ -161,7 +161,48 @@ fn seed_2023_figures_from_a_generated_register() {
     }
     assert_eq!(j["total"]["indicators"][0]["percent"], "89,08%");
 
-    // By unit: the district line includes its departments, not its communes; the province both.
+    // By unit, in tree order: the district committee first (no province line
+    // repeating its total, no provincial department: none received anything),
+    // then its departments, then its communes, whatever their codes.
+    let o = run(&data, &["report", "--year", "2023", "--by", "unit"]);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].starts_with("UBND huyện Tuyên Hóa (000.00.18.H44): số hóa 6.064/6.807"),
+        "{text}"
+    );
+    assert!(!text.contains("Quảng Bình"), "{text}");
+    let at = |code: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(&format!("({code})")))
+            .unwrap_or_else(|| panic!("no {code} in\n{text}"))
+    };
+    assert!(at("000.48.18.H44") < at("000.20.18.H44"), "{text}");
+    assert!(at("000.01.18.H44") < at("000.40.18.H44"), "{text}");
+    assert!(
+        text.contains("Số liệu của mỗi đơn vị gồm cả các đơn vị cấp dưới của nó."),
+        "{text}"
+    );
+    // With --unit: that unit and those under it, nothing else.
+    let j = json_of(&run(
+        &data,
+        &[
+            "report",
+            "--year",
+            "2023",
+            "--by",
+            "unit",
+            "--unit",
+            "000.21.18.H44",
+            "--json",
+        ],
+    ));
+    assert_eq!(j["lines"].as_array().unwrap().len(), 1, "{j}");
+    assert_eq!(j["lines"][0]["key"], "000.21.18.H44");
+    assert_eq!(j["unit"], "UBND xã Cao Quảng");
+
+    // By unit: the district line includes its departments and its communes.
     let o = run(
         &data,
         &[
@@ -179,7 +220,7 @@ fn seed_2023_figures_from_a_generated_register() {
             .clone()
     };
     let district = unit("000.00.18.H44");
-    let province = unit("000.00.00.H44");
+    assert_eq!(district["depth"], 0);
     let communes: u64 = (20..39)
         .map(|i| {
             unit(&format!("000.{i:02}.18.H44"))["counts"]["received"]
@@ -193,7 +234,6 @@ fn seed_2023_figures_from_a_generated_register() {
         922 + 5885,
         "the district line includes its communes"
     );
-    assert_eq!(province["counts"]["received"], 922 + 5885);
     assert_eq!(
         unit("000.01.18.H44")["indicators"][0]["percent"],
         "N/A",
@@ -649,6 +689,33 @@ fn register_then_batch_then_report() {
         text.contains("  Sổ tiếp nhận: nộp trực tuyến; thủ tục DVC toàn trình; có phí, đã thanh toán trực tuyến; đã trả kết quả 23/03/2023; thủ tục trả kết quả giấy (cần số hóa kết quả)\n"),
         "{text}"
     );
+    // Every month of the year, those with no dossier too.
+    let o = run(&data, &["report", "--year", "2023", "--by", "month"]);
+    let text = stdout(&o);
+    let months: Vec<&str> = text.lines().filter(|l| l.starts_with("Tháng ")).collect();
+    assert_eq!(months.len(), 12, "{text}");
+    assert!(
+        months[0].starts_with("Tháng 1/2023: số hóa 0/1 hồ sơ"),
+        "{text}"
+    );
+    assert!(
+        months[1].starts_with("Tháng 2/2023: số hóa 0/0 hồ sơ, đạt N/A"),
+        "{text}"
+    );
+    assert!(months[11].starts_with("Tháng 12/2023: "), "{text}");
+    let csv = stdout(&run(
+        &data,
+        &[
+            "report", "--year", "2023", "--by", "month", "--format", "csv",
+        ],
+    ));
+    assert!(csv.contains("\n2023-06;Tháng 6/2023;;0;0;N/A;"), "{csv}");
+    // By level, CSV rows carry no internal key (`huyen`, `xa`).
+    let csv = stdout(&run(
+        &data,
+        &["report", "--year", "2023", "--format", "csv"],
+    ));
+    assert!(csv.contains("\n;Cấp huyện;Cấp huyện;1;2;50,00;"), "{csv}");
     let o = run(&data, &["report", "missing", "--year", "2023"]);
     let text = stdout(&o);
     let want = "Hồ sơ chưa số hóa, năm 2023 (tiếp nhận từ 01/01/2023 đến 31/12/2023): 2 hồ sơ\n\

@@ -251,6 +251,16 @@ fn html_report_renders_in_chromium_with_the_figures() {
         "0,00% (0/4)",
         "Tháng 3/2023",
         "Cách tính",
+        // The heading and signers of an official report.
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "UBND HUYỆN TUYÊN HÓA",
+        "NGƯỜI LẬP BÁO CÁO",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        // The district's bar counts its communes too, and says so.
+        "UBND huyện Tuyên Hóa (gồm cả cấp dưới)",
+        // Every month of the year is a column, the empty ones too.
+        "12/2023",
     ] {
         assert!(
             text.contains(want),
@@ -258,6 +268,18 @@ fn html_report_renders_in_chromium_with_the_figures() {
             keep.display()
         );
     }
+
+    let made = chrono::Local::now()
+        .date_naive()
+        .format("ngày %d tháng %m năm %Y");
+    assert!(text.contains(&made.to_string()), "no {made} in {text}");
+    // Tree order, and nothing outside the district: no provincial department
+    // (none received a dossier), departments before the communes.
+    assert!(!text.contains("Sở Nội vụ"), "{text}");
+    let table = &text[text.find("Bảng số liệu").expect("the table")..];
+    let at = |s: &str| table.find(s).unwrap_or_else(|| panic!("no {s} in {table}"));
+    assert!(at("Phòng Nội vụ huyện Tuyên Hóa (") < at("UBND thị trấn Đồng Lê ("));
+    assert!(at("Trường Trung học cơ sở thị trấn Đồng Lê (") < at("UBND xã Cao Quảng ("));
 
     // Printed: A4 portrait for the charts, A4 landscape for the wide table.
     let pdf = keep.join("bao-cao.pdf");
