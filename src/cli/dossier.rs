@@ -97,7 +97,11 @@ fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
     for c in &r.contradictions {
         out.push_str(&format!(
             "  {}: {} ({})\n",
-            if vi { "Lưu ý sổ tiếp nhận" } else { "Register note" },
+            if vi {
+                "Lưu ý sổ tiếp nhận"
+            } else {
+                "Register note"
+            },
             c.what(lang),
             c.counted(lang)
         ));
