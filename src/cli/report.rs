@@ -537,13 +537,19 @@ pub fn units_list(settings: &Settings) -> CliResult {
     let mut stack: Vec<usize> = tree.children(None).into_iter().rev().collect();
     while let Some(i) = stack.pop() {
         let u = tree.unit(i);
-        let validity = match (u.valid_from, u.valid_to) {
-            (None, None) => String::new(),
-            (f, t) => format!(
-                " [{} – {}]",
-                f.map(report::period::vn_date).unwrap_or_default(),
-                t.map(report::period::vn_date).unwrap_or_default()
-            ),
+        let d = report::period::vn_date;
+        let validity = match (u.valid_from, u.valid_to, lang) {
+            (None, None, _) => String::new(),
+            (Some(f), None, UiLanguage::Vi) => format!(" (hiệu lực từ {})", d(f)),
+            (None, Some(t), UiLanguage::Vi) => format!(" (hiệu lực đến {})", d(t)),
+            (Some(f), Some(t), UiLanguage::Vi) => {
+                format!(" (hiệu lực từ {} đến {})", d(f), d(t))
+            }
+            (Some(f), None, UiLanguage::En) => format!(" (in force from {})", d(f)),
+            (None, Some(t), UiLanguage::En) => format!(" (in force until {})", d(t)),
+            (Some(f), Some(t), UiLanguage::En) => {
+                format!(" (in force from {} to {})", d(f), d(t))
+            }
         };
         out += &format!(
             "{}{} {} – {}{validity}\n",

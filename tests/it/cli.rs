@@ -263,6 +263,10 @@ fn reports_do_not_depend_on_the_folder_they_run_from() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         stdout(&o)
     };
+    let units = stdout(&sohoa(&["--data-dir", data, "units", "list"]));
+    assert!(units.contains(" (hiệu lực đến 30/06/2025)"), "{units}");
+    assert!(units.contains(" (hiệu lực từ 01/07/2025)"), "{units}");
+    assert!(!units.contains("[ –") && !units.contains("– ]"), "{units}");
     let here = from(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     assert!(here.contains("UBND huyện Tuyên Hóa"), "{here}");
     assert!(!here.contains("Chưa xác định"), "{here}");
