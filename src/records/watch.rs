@@ -161,12 +161,16 @@ impl Records {
     }
 
     /// Replaces the list of inboxes served (at watcher start).
+    /// The inboxes served now, in place of those before. Two watchers starting
+    /// together on shared records both write the same inbox: the second
+    /// updates the first's row (a plain insert would fail on its key).
     pub fn register_inboxes(&self, inboxes: &[(String, &str, f64)]) -> Result<(), RecordsError> {
         self.db.transaction(|e| {
             e.execute("DELETE FROM watch_inboxes", &[])?;
             for (path, mode, settle) in inboxes {
                 e.execute(
-                    "INSERT INTO watch_inboxes (path, mode, settle_secs) VALUES ($1, $2, $3)",
+                    "INSERT INTO watch_inboxes (path, mode, settle_secs) VALUES ($1, $2, $3)
+                     ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, settle_secs = excluded.settle_secs",
                     vals![path, *mode, *settle],
                 )?;
             }

@@ -250,7 +250,15 @@ fn watchers_on_two_machines_share_an_inbox() {
     let mut two = watcher("may-2", data.path(), &config, &url, inbox.path());
     // Each machine watches once: a second watcher on may-2 is refused.
     std::thread::sleep(Duration::from_secs(1));
-    let o = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    assert!(
+        one.try_wait().unwrap().is_none(),
+        "watcher one died at start"
+    );
+    assert!(
+        two.try_wait().unwrap().is_none(),
+        "watcher two died at start"
+    );
+    let mut third = Command::new(env!("CARGO_BIN_EXE_sohoa"))
         .args(["--config", config.to_str().unwrap()])
         .args([
             "--data-dir",
@@ -261,14 +269,25 @@ fn watchers_on_two_machines_share_an_inbox() {
         .args(["watch", inbox.path().to_str().unwrap()])
         .env_remove("SOHOA_CONFIG")
         .env("SOHOA_HOST", "may-2")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(7),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    // Refused at once; never left running should it not be.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = third.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = third.kill();
+            panic!("a second watcher on may-2 was not refused");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut third.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(7), "{err}");
     for c in &codes {
         std::fs::rename(staging.path().join(c), inbox.path().join(c)).unwrap();
     }
