@@ -316,7 +316,7 @@ fn watchers_on_two_machines_share_an_inbox() {
         "SELECT COUNT(*) FROM documents",
         n as i64,
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
         assert!(Instant::now() < deadline, "the inbox never emptied");
         std::thread::sleep(Duration::from_millis(100));
@@ -435,7 +435,7 @@ fn a_watcher_waits_out_a_database_outage() {
         .unwrap();
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     documents(&mut db, 6, "the three dropped during the outage");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
         assert!(Instant::now() < deadline, "the inbox never emptied");
         std::thread::sleep(Duration::from_millis(100));
