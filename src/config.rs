@@ -23,6 +23,9 @@ pub struct Settings {
     pub ui_language: UiLanguage,
     /// Unit code given to dossier folders whose name is not a standard code.
     pub default_unit: Option<String>,
+    /// Archive dossiers whose unit the imported unit tree does not have (in
+    /// force on the code's date) instead of refusing them as a likely typo.
+    pub accept_unknown_units: bool,
     pub ocr: OcrSettings,
     pub prepare: PrepareSettings,
     pub limits: Limits,
@@ -206,6 +209,9 @@ pub struct InboxSettings {
     /// network shares, where inotify sees nothing).
     #[serde(default)]
     pub poll_seconds: Option<f64>,
+    /// Overrides `accept_unknown_units` for this inbox.
+    #[serde(default)]
+    pub accept_unknown_units: Option<bool>,
 }
 
 impl Default for Settings {
@@ -216,6 +222,7 @@ impl Default for Settings {
             jobs: 0,
             ui_language: UiLanguage::Vi,
             default_unit: None,
+            accept_unknown_units: false,
             ocr: OcrSettings::default(),
             prepare: PrepareSettings::default(),
             limits: Limits::default(),

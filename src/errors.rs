@@ -81,6 +81,8 @@ error_codes! {
     Read = "E_READ", false, None;
     /// A dossier folder whose name is no dossier code, without a default unit.
     InvalidCode = "E_INVALID_CODE", false, None;
+    /// A dossier code whose unit is not in the imported unit tree on the code's date.
+    UnknownUnit = "E_UNKNOWN_UNIT", false, None;
     /// A file directly in the inbox, outside any dossier folder.
     LooseFile = "E_LOOSE_FILE", false, None;
     /// A symbolic link, refused.

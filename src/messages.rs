@@ -54,6 +54,12 @@ impl Problem {
         );
         let detail = if self.detail.is_empty() || restates {
             String::new()
+        } else if self.code == ErrorCode::UnknownUnit {
+            // The detail is the closest known units, for the operator.
+            match lang {
+                UiLanguage::Vi => format!(" (đơn vị gần giống: {})", self.detail),
+                UiLanguage::En => format!(" (closest known units: {})", self.detail),
+            }
         } else {
             match lang {
                 UiLanguage::Vi => format!(" (chi tiết: {})", self.detail),
@@ -80,6 +86,10 @@ fn vi(code: ErrorCode) -> (&'static str, &'static str) {
         InvalidCode => (
             "Tên thư mục không phải mã hồ sơ hợp lệ",
             "Hãy đổi tên thư mục theo mẫu <mã đơn vị>-<yymmdd>-<số thứ tự>, ví dụ 000.00.18.H44-230314-0027, hoặc khai báo đơn vị cho các thư mục không theo mẫu: với sohoa batch là --unit MÃ_ĐƠN_VỊ; với sohoa watch là unit = \"MÃ_ĐƠN_VỊ\" trong mục [[inbox]] (hoặc default_unit) của tệp cấu hình.",
+        ),
+        UnknownUnit => (
+            "Mã đơn vị trong mã hồ sơ không có trong danh mục đơn vị (hoặc chưa, không còn hiệu lực vào ngày tiếp nhận)",
+            "Hãy kiểm tra lại tên thư mục (thường là gõ nhầm mã đơn vị), sửa rồi đặt lại vào thư mục tiếp nhận; nếu đúng là đơn vị mới, hãy nhập danh mục đơn vị mới (sohoa units import), hoặc cho phép đơn vị ngoài danh mục: với sohoa batch là --accept-unknown-units; với sohoa watch là accept_unknown_units = true trong mục [[inbox]] của tệp cấu hình.",
         ),
         LooseFile => ("Tệp nằm ngoài thư mục hồ sơ", "Hãy chuyển tệp vào thư mục mang mã hồ sơ."),
         Symlink => ("Liên kết (symlink) bị bỏ qua vì lý do an toàn", "Hãy sao chép tệp thật vào thư mục hồ sơ."),
@@ -140,6 +150,10 @@ fn en(code: ErrorCode) -> (&'static str, &'static str) {
         InvalidCode => (
             "Folder name is not a valid dossier code",
             "Rename the folder like <unit code>-<yymmdd>-<number>, e.g. 000.00.18.H44-230314-0027, or give a unit for folders not named so: with sohoa batch, --unit UNIT_CODE; with sohoa watch, unit = \"UNIT_CODE\" in the [[inbox]] section (or default_unit) of the config file.",
+        ),
+        UnknownUnit => (
+            "The unit of the dossier code is not in the unit list (or not in force on the receipt date)",
+            "Check the folder name (most often a mistyped unit code), fix it and put the folder back into the inbox; if it is a new unit, import the new unit list (sohoa units import), or allow units outside the list: with sohoa batch, --accept-unknown-units; with sohoa watch, accept_unknown_units = true in the [[inbox]] section of the config file.",
         ),
         LooseFile => ("File lies outside any dossier folder", "Move it into the folder named by its dossier code."),
         Symlink => ("Symbolic link ignored for safety", "Copy the real file into the dossier folder."),

@@ -235,6 +235,22 @@ impl UnitTree {
         self.by_code.contains_key(code)
     }
 
+    /// Up to `n` rows whose codes are closest to `code` (edit distance, then
+    /// code), one per code, preferring the row in force on `date`: what an
+    /// operator who mistyped a unit code most likely meant.
+    pub fn closest(&self, code: &str, date: Option<NaiveDate>, n: usize) -> Vec<usize> {
+        let mut codes: Vec<(&String, &Vec<usize>)> = self.by_code.iter().collect();
+        codes.sort_by_key(|(c, _)| (strsim::levenshtein(code, c), c.as_str()));
+        codes
+            .into_iter()
+            .take(n)
+            .map(|(c, rows)| {
+                date.and_then(|d| self.at(c, d))
+                    .unwrap_or_else(|| *rows.last().expect("a code has rows"))
+            })
+            .collect()
+    }
+
     /// Depth from the root (roots are 0).
     pub fn depth(&self, i: usize) -> usize {
         let mut d = 0;
@@ -432,6 +448,22 @@ mod tests {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/units.toml"))
                 .unwrap();
         UnitTree::new(from_toml(&text).unwrap(), UiLanguage::Vi).unwrap()
+    }
+
+    #[test]
+    fn closest_units_to_a_mistyped_code() {
+        let t = shipped();
+        let c = t.closest("000.99.18.H44", Some(d("2023-12-01")), 3);
+        assert_eq!(c.len(), 3);
+        // One edit away: 000.29.18.H44, 000.39.18.H44 … come before the district.
+        for &i in &c {
+            let code = &t.unit(i).code;
+            assert!(strsim::levenshtein("000.99.18.H44", code) <= 2, "{code}");
+        }
+        // A code in force on the date is given by its row of that date.
+        let c = t.closest("000.00.18.H44", Some(d("2023-03-14")), 1);
+        assert_eq!(t.unit(c[0]).code, "000.00.18.H44");
+        assert!(t.unit(c[0]).valid_on(d("2023-03-14")));
     }
 
     #[test]

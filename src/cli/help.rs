@@ -297,6 +297,7 @@ const VI: &[(&str, &str)] = &[
     ("batch --jobs", "Số luồng nhận dạng chữ chạy cùng lúc [mặc định: bằng số lõi CPU]"),
     ("batch --languages", "Ngôn ngữ nhận dạng của Tesseract, ví dụ vie+eng"),
     ("batch --unit", "Mã đơn vị ghi cho các thư mục không đặt tên theo mã hồ sơ quốc gia"),
+    ("batch --accept-unknown-units", "Vẫn số hóa hồ sơ có mã đơn vị không có trong danh mục đơn vị đã nhập (mặc định: từ chối, vì thường là gõ nhầm)"),
     ("batch --json", "In bản tóm tắt dạng JSON (cho máy đọc) ra đầu ra chuẩn"),
     ("watch", "Theo dõi thư mục tiếp nhận: nhận từng thư mục hồ sơ khi đã quét xong, lưu vào kho, chuyển bản quét sang processed/ (hoặc failed/ kèm ghi chú .loi.txt)"),
     ("watch <INBOXES>", "Các thư mục tiếp nhận cần theo dõi [mặc định: các mục [[inbox]] của tệp cấu hình]"),

@@ -68,6 +68,9 @@ pub enum Command {
         /// Unit code for folders whose name is not a standard dossier code.
         #[arg(long)]
         unit: Option<String>,
+        /// Archive dossiers whose unit is not in the imported unit tree.
+        #[arg(long)]
+        accept_unknown_units: bool,
         /// Print a machine-readable summary (JSON) on stdout.
         #[arg(long)]
         json: bool,
@@ -283,6 +286,7 @@ pub fn try_run(cli: Cli) -> CliResult {
             jobs,
             languages,
             unit,
+            accept_unknown_units,
             json,
         } => {
             if let Some(j) = jobs {
@@ -294,6 +298,7 @@ pub fn try_run(cli: Cli) -> CliResult {
             if unit.is_some() {
                 settings.default_unit = unit;
             }
+            settings.accept_unknown_units |= accept_unknown_units;
             settle_model(&mut settings);
             batch(&settings, &inboxes, json)
         }

@@ -12,6 +12,7 @@ pub use junk::{is_junk, is_temporary};
 pub use natural::natural_cmp;
 
 use crate::codes::DossierCode;
+use crate::units::UnitTree;
 use std::path::{Path, PathBuf};
 use unicode_normalization::UnicodeNormalization;
 
@@ -68,6 +69,14 @@ pub struct Dossier {
 pub enum IntakeProblem {
     /// A dossier folder whose name is not a dossier code, and no default unit.
     InvalidCode { folder: PathBuf, name: String },
+    /// A dossier code whose unit the unit tree does not have in force on the
+    /// code's date (a typo, most often), with the closest known units
+    /// (`code – name`).
+    UnknownUnit {
+        folder: PathBuf,
+        code: String,
+        closest: Vec<String>,
+    },
     /// A file lying in the inbox outside any dossier folder.
     LooseFile { path: PathBuf },
     /// A symlink or a path leaving the inbox.
@@ -107,9 +116,54 @@ pub enum Entry {
     },
 }
 
-/// Lists the dossiers of one inbox. `default_unit` lets non-standard folder
-/// names through as opaque codes.
-pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
+/// How the folders of an inbox name their dossiers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Naming<'a> {
+    /// Lets non-standard folder names through as opaque codes of this unit.
+    pub default_unit: Option<&'a str>,
+    /// The unit tree a code's unit must be in force in; `None` accepts any
+    /// unit (no tree imported, or the inbox accepts unknown units).
+    pub units: Option<&'a UnitTree>,
+}
+
+impl Naming<'_> {
+    /// The problem with a code whose unit the tree does not know on its date.
+    fn check(&self, folder: &Path, code: &DossierCode) -> Option<IntakeProblem> {
+        let tree = self.units.filter(|t| !t.is_empty())?;
+        let known = match code.received {
+            Some(d) => tree.at(&code.unit, d).is_some(),
+            None => tree.knows(&code.unit),
+        };
+        if known {
+            return None;
+        }
+        let closest = tree
+            .closest(&code.unit, code.received, 3)
+            .into_iter()
+            .map(|i| {
+                let u = tree.unit(i);
+                // Said in Vietnamese, as the recorded message is.
+                let when = match code.received {
+                    Some(d) if !u.valid_on(d) => match (u.valid_from, u.valid_to) {
+                        (Some(f), _) if d < f => format!(" (hiệu lực từ {})", f.format("%d/%m/%Y")),
+                        (_, Some(t)) => format!(" (hiệu lực đến {})", t.format("%d/%m/%Y")),
+                        _ => String::new(),
+                    },
+                    _ => String::new(),
+                };
+                format!("{} – {}{when}", u.code, u.name)
+            })
+            .collect();
+        Some(IntakeProblem::UnknownUnit {
+            folder: folder.to_path_buf(),
+            code: code.code.clone(),
+            closest,
+        })
+    }
+}
+
+/// Lists the dossiers of one inbox.
+pub fn scan_inbox(inbox: &Path, naming: &Naming) -> InboxScan {
     let mut scan = InboxScan::default();
     let entries = match sorted_entries(inbox) {
         Ok(e) => e,
@@ -122,7 +176,7 @@ pub fn scan_inbox(inbox: &Path, default_unit: Option<&str>) -> InboxScan {
         }
     };
     for entry in entries {
-        match read_entry(&entry, default_unit, None) {
+        match read_entry(&entry, naming, None) {
             Entry::Ignored => {}
             Entry::Problem(p) => scan.problems.push(p),
             Entry::Dossier {
@@ -148,7 +202,7 @@ pub fn inbox_entries(inbox: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads one entry at the top of an inbox. `marker` names a file operators
 /// drop to say a folder is complete (watch mode); it is never a component.
-pub fn read_entry(entry: &Path, default_unit: Option<&str>, marker: Option<&str>) -> Entry {
+pub fn read_entry(entry: &Path, naming: &Naming, marker: Option<&str>) -> Entry {
     let name = nfc_name(entry);
     // `_x` and `.x` at the top are ours or the system's (e.g. `_truth`).
     if name.starts_with('_') || is_junk(&name) {
@@ -173,7 +227,7 @@ pub fn read_entry(entry: &Path, default_unit: Option<&str>, marker: Option<&str>
             path: entry.to_path_buf(),
         });
     }
-    let (code, opaque) = match (DossierCode::parse(&name), default_unit) {
+    let (code, opaque) = match (DossierCode::parse(&name), naming.default_unit) {
         (Some(c), _) => (c, false),
         (None, Some(unit)) => (DossierCode::opaque(&name, unit), true),
         (None, None) => {
@@ -183,6 +237,9 @@ pub fn read_entry(entry: &Path, default_unit: Option<&str>, marker: Option<&str>
             })
         }
     };
+    if let Some(problem) = naming.check(entry, &code) {
+        return Entry::Problem(problem);
+    }
     let mut problems = Vec::new();
     match dossier_components(entry, marker, &mut problems) {
         Ok(components) => Entry::Dossier {

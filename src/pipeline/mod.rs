@@ -11,11 +11,12 @@ pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};
 
 use crate::config::Settings;
 use crate::errors::ErrorCode;
-use crate::intake::{self, Component, Dossier, IntakeProblem};
+use crate::intake::{self, Component, Dossier, IntakeProblem, Naming};
 use crate::messages::Problem;
 use crate::ocr::{Engine, OcrError};
 use crate::records::{NewFailure, Records, RecordsError};
 use crate::store::{component_digest, sha256_hex};
+use crate::units::UnitTree;
 use document::{process_component, Done, Job};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,9 @@ pub struct Pipeline<'s> {
     /// changing, a full disk, the database) leave the input for a later try
     /// (watch mode) rather than being reported as failed (batch).
     defer_retryable: bool,
+    /// The unit tree imported into the records: a dossier code's unit must
+    /// be in it (empty when none is imported: every unit is accepted).
+    units: UnitTree,
 }
 
 /// What became of one component of a dossier.
@@ -86,12 +90,33 @@ impl<'s> Pipeline<'s> {
             .thread_name(|i| format!("sohoa-worker-{i}"))
             .build()
             .map_err(|e| BatchError::Threads(e.to_string()))?;
-        Ok(Pipeline {
+        let mut pipeline = Pipeline {
             settings,
             records,
             pool,
             defer_retryable: true,
-        })
+            units: UnitTree::default(),
+        };
+        pipeline.reload_units()?;
+        Ok(pipeline)
+    }
+
+    /// Reads the unit tree again (a long-running watcher sees a new import).
+    pub fn reload_units(&mut self) -> Result<(), BatchError> {
+        let units = self.records.units()?;
+        // An imported tree was checked when imported; should it no longer
+        // hold together, no unit is refused for it.
+        self.units = UnitTree::new(units, self.settings.ui_language).unwrap_or_default();
+        Ok(())
+    }
+
+    /// How an inbox's folders name their dossiers; `accept_unknown` lets
+    /// codes of units outside the tree through.
+    pub fn naming<'a>(&'a self, default_unit: Option<&'a str>, accept_unknown: bool) -> Naming<'a> {
+        Naming {
+            default_unit,
+            units: (!accept_unknown).then_some(&self.units),
+        }
     }
 
     pub fn records(&self) -> &Records {
@@ -229,7 +254,11 @@ pub fn run_batch(
     let mut summary = BatchSummary::default();
     let mut plan = Plan::default();
     for inbox in inboxes {
-        let scan = intake::scan_inbox(inbox, settings.default_unit.as_deref());
+        let naming = pipeline.naming(
+            settings.default_unit.as_deref(),
+            settings.accept_unknown_units,
+        );
+        let scan = intake::scan_inbox(inbox, &naming);
         for code in &scan.opaque_codes {
             tracing::info!(dossier = %code, "folder name is not a standard dossier code; using the default unit");
         }
@@ -351,6 +380,9 @@ fn intake_failure(inbox: &Path, problem: &IntakeProblem) -> NewFailure {
         IntakeProblem::InvalidCode { folder, .. } => {
             (ErrorCode::InvalidCode, folder, String::new())
         }
+        IntakeProblem::UnknownUnit {
+            folder, closest, ..
+        } => (ErrorCode::UnknownUnit, folder, closest.join("; ")),
         IntakeProblem::LooseFile { path } => (ErrorCode::LooseFile, path, String::new()),
         IntakeProblem::Symlink { path } => (ErrorCode::Symlink, path, String::new()),
         IntakeProblem::Unreadable { path, reason } => (ErrorCode::Unreadable, path, reason.clone()),

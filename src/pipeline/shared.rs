@@ -101,7 +101,11 @@ pub(super) fn run_shared_batch(
     let mut items = Vec::new();
     let mut sizes = Vec::new();
     for inbox in inboxes {
-        let scan = intake::scan_inbox(inbox, settings.default_unit.as_deref());
+        let naming = pipeline.naming(
+            settings.default_unit.as_deref(),
+            settings.accept_unknown_units,
+        );
+        let scan = intake::scan_inbox(inbox, &naming);
         summary
             .local_codes
             .extend(scan.opaque_codes.iter().cloned());
@@ -174,11 +178,11 @@ fn work(
         let mut plan = Plan::default();
         for item in &claimed {
             let inbox = Path::new(&item.inbox);
-            match intake::read_entry(
-                &inbox.join(&item.folder),
+            let naming = pipeline.naming(
                 settings.default_unit.as_deref(),
-                None,
-            ) {
+                settings.accept_unknown_units,
+            );
+            match intake::read_entry(&inbox.join(&item.folder), &naming, None) {
                 Entry::Dossier {
                     dossier, problems, ..
                 } => {

@@ -43,6 +43,8 @@ pub struct InboxSpec {
     pub settle: Duration,
     /// Poll at this interval instead of waiting for events.
     pub poll: Option<Duration>,
+    /// Archive dossiers whose unit the unit tree does not have.
+    pub accept_unknown_units: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -499,19 +501,23 @@ impl Watcher<'_> {
     ) -> Result<Vec<PathBuf>, WatchError> {
         let lang = self.lang;
         let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+        self.pipeline.reload_units()?;
         let mut taken: Vec<Taking> = Vec::new();
         let mut dossiers = Vec::new();
         // Entries another machine holds (shared records): looked at again later.
         let mut others = Vec::new();
         for (i, entry) in ready {
             let inbox = self.inboxes[*i].spec.path.clone();
-            let spec_unit = self.inboxes[*i].spec.unit.clone();
+            let spec = &self.inboxes[*i].spec;
+            let spec_unit = spec.unit.clone();
+            let accept = spec.accept_unknown_units;
             let unit = spec_unit
                 .as_deref()
                 .or(self.settings.default_unit.as_deref());
             let folder = nfc_name(entry);
             let inbox_shown = inbox.display().to_string();
-            match intake::read_entry(entry, unit, Some(self.marker())) {
+            let naming = self.pipeline.naming(unit, accept);
+            match intake::read_entry(entry, &naming, Some(self.marker())) {
                 Entry::Ignored => {}
                 Entry::Problem(problem) => {
                     let Some(item) = self.claim(&inbox, entry, &entry_fingerprint(entry))? else {
@@ -840,6 +846,7 @@ pub fn inbox_specs(
                 unit: None,
                 settle: secs(settle_default),
                 poll: poll.map(secs),
+                accept_unknown_units: settings.accept_unknown_units,
             })
             .collect();
     }
@@ -851,6 +858,9 @@ pub fn inbox_specs(
             unit: i.unit.clone(),
             settle: secs(settle.or(i.settle_seconds).unwrap_or(w.settle_seconds)),
             poll: poll.or(i.poll_seconds).map(secs),
+            accept_unknown_units: i
+                .accept_unknown_units
+                .unwrap_or(settings.accept_unknown_units),
         })
         .collect()
 }

@@ -148,3 +148,67 @@ fn default_unit_lets_a_non_standard_folder_name_through() {
     );
     assert!(!err.contains("WARN") && !err.contains('\u{1b}'), "{err}");
 }
+
+/// A folder named with a valid-looking code whose unit the imported tree does
+/// not have (a typo), or has but not in force on the code's date, is refused
+/// with the closest known units, never archived under a unit that does not
+/// exist; `--accept-unknown-units` lets it through.
+#[test]
+fn a_code_of_an_unknown_unit_is_refused_with_the_closest_units() {
+    let inbox = tempfile::tempdir().unwrap();
+    let slip = &slips()[3];
+    for code in [
+        "000.99.18.H44-231201-0001", // typo: no such unit
+        "000.20.18.H44-250801-0002", // a commune abolished on 01/07/2025
+        "000.00.18.H44-231201-0003", // the district, in force
+    ] {
+        let d = inbox.path().join(code);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(slip, d.join("01-don.jpg")).unwrap();
+    }
+    let run = Run::new(inbox.path(), &[]);
+    assert_eq!(run.output.status.code(), Some(4), "{}", stderr(&run.output));
+    let s = run.summary();
+    let failures = s["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 2, "{failures:#?}");
+    for f in failures {
+        assert_eq!(f["code"], "E_UNKNOWN_UNIT", "{f:#?}");
+    }
+    let typo = failures
+        .iter()
+        .find(|f| f["file"] == "000.99.18.H44-231201-0001")
+        .expect("the typo is refused")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(typo.contains("không có trong danh mục đơn vị"), "{typo}");
+    assert!(
+        typo.contains("đơn vị gần giống: 000.09.18.H44 – "),
+        "{typo}"
+    );
+    assert!(typo.contains("--accept-unknown-units"), "{typo}");
+    let abolished = failures
+        .iter()
+        .find(|f| f["file"] == "000.20.18.H44-250801-0002")
+        .expect("the abolished commune is refused")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        abolished.contains("000.20.18.H44 – UBND thị trấn Đồng Lê (hiệu lực đến 30/06/2025)"),
+        "{abolished}"
+    );
+    assert_eq!(s["documents"], 1);
+    assert_eq!(
+        run.count(
+            "SELECT COUNT(*) FROM dossiers WHERE code LIKE '000.99.%' OR code LIKE '000.20.%'"
+        ),
+        0,
+        "a refused dossier is not recorded"
+    );
+
+    // Allowed on purpose: both are archived.
+    let run = Run::new(inbox.path(), &["--accept-unknown-units"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+    assert_eq!(run.summary()["documents"], 3);
+}

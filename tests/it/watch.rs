@@ -45,6 +45,22 @@ impl Watch {
         Watch { child, log }
     }
 
+    /// `sohoa --config CONFIG watch` (the inboxes from its `[[inbox]]` tables).
+    fn start_with_config(config: &Path, data: &Path, extra: &[&str]) -> Watch {
+        let log = data.with_extension(format!("log-{}", rand_u64() % 1_000_000));
+        let err = std::fs::File::create(&log).expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(["--config", config.to_str().unwrap(), "watch"])
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(extra)
+            .env_remove("SOHOA_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("start sohoa watch");
+        Watch { child, log }
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -491,6 +507,62 @@ fn a_fixed_file_takes_its_failed_copy_out_of_failed() {
         "{}",
         w.log()
     );
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+}
+
+/// With a unit tree imported, a folder whose code names a unit the tree does
+/// not have goes to failed/ whole with a note naming the closest units; an
+/// inbox whose config accepts unknown units archives it.
+#[test]
+fn a_mistyped_unit_goes_to_failed_unless_the_inbox_accepts_it() {
+    let (strict, open, data) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let data = data.path().join("data");
+    super::harness::import_units(&data);
+    let config = data.with_extension("toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[inbox]]\npath = {:?}\n\n[[inbox]]\npath = {:?}\naccept_unknown_units = true\n",
+            strict.path(),
+            open.path()
+        ),
+    )
+    .unwrap();
+    let w = Watch::start_with_config(&config, &data, &["--settle", "0.5"]);
+    wait_for(&w, Duration::from_secs(60), "the watcher to start", || {
+        w.log().contains("Bắt đầu theo dõi")
+    });
+    let (typo, accepted) = ("000.99.18.H44-231201-0001", "000.99.18.H44-231201-0002");
+    for (inbox, code) in [(strict.path(), typo), (open.path(), accepted)] {
+        let staging = tempfile::tempdir().unwrap();
+        let made = staging.path().join(code);
+        std::fs::create_dir_all(&made).unwrap();
+        std::fs::copy(&slips()[217], made.join("01-don.jpg")).unwrap();
+        std::fs::rename(&made, inbox.join(code)).unwrap();
+    }
+    let note = data.join("failed").join(typo).join("01-don.jpg.loi.txt");
+    wait_for(&w, Duration::from_secs(90), "both folders taken", || {
+        note.exists() && !strict.path().join(typo).exists() && !open.path().join(accepted).exists()
+    });
+    let note = std::fs::read_to_string(&note).unwrap();
+    assert!(note.contains("E_UNKNOWN_UNIT"), "{note}");
+    assert!(
+        note.contains("đơn vị gần giống: 000.09.18.H44 – "),
+        "{note}"
+    );
+    assert!(note.contains("accept_unknown_units = true"), "{note}");
+    assert_eq!(
+        count(
+            &data,
+            &format!("SELECT COUNT(*) FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE s.code = '{accepted}'")
+        ),
+        1
+    );
+    assert_eq!(count(&data, "SELECT COUNT(*) FROM documents"), 1);
     assert_eq!(w.term(Duration::from_secs(30)), 0);
 }
 
