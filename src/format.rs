@@ -1,6 +1,6 @@
 //! Numbers as Vietnamese reports write them: a dot between thousands, a comma
 //! before decimals, percentages rounded half-up to two decimals with integer
-//! arithmetic, `N/A` when the denominator is zero.
+//! arithmetic, "không áp dụng" when the denominator is zero.
 
 /// Which language operator-facing text is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -10,6 +10,10 @@ pub enum UiLanguage {
     Vi,
     En,
 }
+
+/// Local times as operators read them (the watch log, `sohoa status`, the
+/// watcher's lock): `02/12/2026 10:31:02`.
+pub const LOCAL_TIME: &str = "%d/%m/%Y %H:%M:%S";
 
 /// `5219` → `5.219` (vi) or `5,219` (en).
 pub fn count(n: u64, lang: UiLanguage) -> String {
@@ -23,6 +27,12 @@ pub fn count(n: u64, lang: UiLanguage) -> String {
         out.push(ch);
     }
     out
+}
+
+/// `n` with its noun in English (`1 page`, `2,345 pages`). Vietnamese nouns
+/// have no plural, so Vietnamese text uses `count` and writes the noun once.
+pub fn plural(n: u64, one: &str, many: &str, lang: UiLanguage) -> String {
+    format!("{} {}", count(n, lang), if n == 1 { one } else { many })
 }
 
 /// A decimal with `places` digits: `96,0` (vi) or `96.0` (en).
@@ -59,10 +69,18 @@ pub fn percent_hundredths(num: u64, den: u64) -> Option<u64> {
     Some(((2 * num + den) / (2 * den)) as u64)
 }
 
-/// `845, 922` → `91,65%`; `0, 0` → `N/A`.
+/// What a rate over no dossier reads: `không áp dụng` / `n/a`.
+pub fn not_applicable(lang: UiLanguage) -> &'static str {
+    match lang {
+        UiLanguage::Vi => "không áp dụng",
+        UiLanguage::En => "n/a",
+    }
+}
+
+/// `845, 922` → `91,65%`; `0, 0` → `không áp dụng`.
 pub fn percent(num: u64, den: u64, lang: UiLanguage) -> String {
     match percent_hundredths(num, den) {
-        None => "N/A".into(),
+        None => not_applicable(lang).into(),
         Some(h) => {
             let dec = if lang == UiLanguage::Vi { ',' } else { '.' };
             format!("{}{}{:02}%", count(h / 100, lang), dec, h % 100)
@@ -95,9 +113,16 @@ pub fn date(iso: &str, lang: UiLanguage) -> String {
     }
 }
 
-/// `845/922 hồ sơ, đạt 91,65%` — the form the seed report uses.
+/// `845/922 hồ sơ, đạt 91,65%` — the form the seed report uses;
+/// `0/0 hồ sơ, không áp dụng` when there is nothing to count.
 pub fn ratio_phrase(num: u64, den: u64, lang: UiLanguage) -> String {
     let pct = percent(num, den, lang);
+    if den == 0 {
+        return match lang {
+            UiLanguage::Vi => format!("{num}/0 hồ sơ, {pct}"),
+            UiLanguage::En => format!("{num}/0 dossiers, {pct}"),
+        };
+    }
     match lang {
         UiLanguage::Vi => format!(
             "{}/{} hồ sơ, đạt {}",
@@ -135,9 +160,17 @@ mod tests {
             "5.219/5.885 hồ sơ, đạt 88,68%"
         );
         assert_eq!(percent(1, 8, Vi), "12,50%");
-        assert_eq!(percent(0, 0, Vi), "N/A");
+        assert_eq!(percent(0, 0, Vi), "không áp dụng");
+        assert_eq!(ratio_phrase(0, 0, Vi), "0/0 hồ sơ, không áp dụng");
         assert_eq!(percent(1, 32, Vi), "3,13%"); // half-up on an exact tie
         assert_eq!(percent(2, 2, Vi), "100,00%");
+    }
+
+    #[test]
+    fn english_nouns_take_their_plural() {
+        assert_eq!(plural(1, "page", "pages", UiLanguage::En), "1 page");
+        assert_eq!(plural(0, "page", "pages", UiLanguage::En), "0 pages");
+        assert_eq!(plural(2345, "page", "pages", UiLanguage::En), "2,345 pages");
     }
 
     #[test]

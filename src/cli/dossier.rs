@@ -111,7 +111,14 @@ fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
 
 /// Whether the dossier counts as digitized (766 §4.2), and if not what it lacks.
 fn verdict(v: &DossierView, lang: UiLanguage) -> String {
-    let current = |kind: &str| v.documents.iter().any(|d| d.current && d.kind == kind);
+    // As the records count it (`has_component`, `has_result`).
+    let current = |kind: &str| {
+        v.documents.iter().any(|d| {
+            d.current
+                && d.kind == kind
+                && crate::rules::counts_as_digitized(d.pages.iter().map(|p| p.blank))
+        })
+    };
     let d = MissingDossier {
         code: v.code.clone(),
         unit_code: v.unit_code.clone(),
@@ -195,12 +202,20 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
             (_, true) => "thành phần",
             (_, false) => "component",
         };
-        let current = if d.current {
-            ""
-        } else if vi {
-            " (bản cũ)"
+        let current = if !d.current {
+            if vi {
+                " (bản cũ)"
+            } else {
+                " (superseded)"
+            }
+        } else if !crate::rules::counts_as_digitized(d.pages.iter().map(|p| p.blank)) {
+            if vi {
+                " (chỉ có trang trắng: chưa tính là đã số hóa)"
+            } else {
+                " (blank pages only: not counted as digitized)"
+            }
         } else {
-            " (superseded)"
+            ""
         };
         out.push_str(&format!(
             "    [{kind}] {} v{}{current}: {} {}, {}, {}\n",

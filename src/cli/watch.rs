@@ -3,7 +3,7 @@
 
 use super::{print_json, print_out, CliError, CliResult, ExitCode, Outcome};
 use crate::config::Settings;
-use crate::format::{count, size, UiLanguage};
+use crate::format::{count, plural, size, UiLanguage, LOCAL_TIME};
 use crate::pipeline::BatchError;
 use crate::records::Records;
 use crate::watch::{self, LockError, WatchError};
@@ -14,10 +14,7 @@ use std::time::Duration;
 
 /// An operator line on stderr, with the local time.
 fn say(line: &str) {
-    eprintln!(
-        "{}  {line}",
-        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
-    );
+    eprintln!("{}  {line}", chrono::Local::now().format(LOCAL_TIME));
 }
 
 pub fn watch(
@@ -112,6 +109,23 @@ struct InboxLine {
     #[serde(flatten)]
     status: crate::records::InboxStatus,
     waiting: usize,
+    /// The entries waiting, by name in natural order.
+    waiting_folders: Vec<String>,
+}
+
+/// How many waiting or in-progress folders the status text names.
+const NAMED: usize = 5;
+
+/// "3 — A, B, C" (the first few names, then "…").
+fn named(n: usize, names: &[String], lang: UiLanguage) -> String {
+    if names.is_empty() {
+        return count(n as u64, lang);
+    }
+    let mut shown = names[..names.len().min(NAMED)].join(", ");
+    if n > NAMED {
+        shown += ", …";
+    }
+    format!("{} — {shown}", count(n as u64, lang))
 }
 
 pub fn status(settings: &Settings, json: bool) -> CliResult {
@@ -130,9 +144,14 @@ pub fn status(settings: &Settings, json: bool) -> CliResult {
     let inboxes: Vec<InboxLine> = inboxes
         .into_iter()
         .map(|status| {
-            let all = watch::waiting(std::path::Path::new(&status.path), marker);
+            let waiting_folders: Vec<String> =
+                watch::waiting(std::path::Path::new(&status.path), marker)
+                    .into_iter()
+                    .filter(|f| !status.in_progress_folders.contains(f))
+                    .collect();
             InboxLine {
-                waiting: all.saturating_sub(status.in_progress as usize),
+                waiting: waiting_folders.len(),
+                waiting_folders,
                 status,
             }
         })
@@ -178,7 +197,7 @@ pub(crate) fn local_time(ts: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
         .map(|t| {
             t.with_timezone(&chrono::Local)
-                .format("%d/%m/%Y %H:%M:%S")
+                .format(LOCAL_TIME)
                 .to_string()
         })
         .unwrap_or_else(|_| ts.to_string())
@@ -207,15 +226,42 @@ fn render(s: &Status, lang: UiLanguage) -> String {
             (_, false) => "polling".to_string(),
         };
         let last = st.last_scan_at.as_deref().map_or("-".into(), local_time);
+        let waiting = named(i.waiting, &i.waiting_folders, lang);
+        let in_progress = named(st.in_progress as usize, &st.in_progress_folders, lang);
+        let (done, with_failures, refused) = (
+            st.done_today as usize,
+            st.done_with_failures_today as usize,
+            st.refused_today as usize,
+        );
         out += &if vi {
+            let mut today = format!("xong {} hồ sơ", n(done));
+            if with_failures > 0 {
+                today += &format!(" (trong đó {} hồ sơ có tệp lỗi)", n(with_failures));
+            }
+            if refused > 0 {
+                today += &format!(
+                    "; {} mục không xử lý được (thư mục sai mã, tệp nằm ngoài thư mục hồ sơ…), đã chuyển vào failed/",
+                    n(refused)
+                );
+            }
             format!(
-                "Hộp thư {} ({mode}; lần quét cuối {last})\n  Chờ xử lý: {} · Đang xử lý: {} · Xong hôm nay: {} (có lỗi: {})\n",
-                st.path, n(i.waiting), n(st.in_progress as usize), n(st.done_today as usize), n(st.failed_today as usize)
+                "Thư mục tiếp nhận {} ({mode}; lần quét cuối {last})\n  Chờ xử lý: {waiting}\n  Đang xử lý: {in_progress}\n  Hôm nay: {today}\n",
+                st.path
             )
         } else {
+            let mut today = plural(done as u64, "dossier", "dossiers", lang) + " done";
+            if with_failures > 0 {
+                today += &format!(" ({with_failures} with bad files)");
+            }
+            if refused > 0 {
+                today += &format!(
+                    "; {} that could not be taken (wrong folder code, loose files…), moved to failed/",
+                    plural(refused as u64, "entry", "entries", lang)
+                );
+            }
             format!(
-                "Inbox {} ({mode}; last scan {last})\n  Waiting: {} · In progress: {} · Done today: {} (with failures: {})\n",
-                st.path, i.waiting, st.in_progress, st.done_today, st.failed_today
+                "Inbox {} ({mode}; last scan {last})\n  Waiting: {waiting}\n  In progress: {in_progress}\n  Today: {today}\n",
+                st.path
             )
         };
     }

@@ -1,6 +1,6 @@
 //! One component through decode → prepare → OCR → package → store → records.
 
-use super::{lock, Progress};
+use super::{lock, Flagged, Progress};
 use crate::config::Settings;
 use crate::decode::{self, Page};
 use crate::errors::ErrorCode;
@@ -31,6 +31,7 @@ pub struct Job {
 
 pub struct Done {
     pub pages: usize,
+    pub flagged: Flagged,
 }
 
 impl Job {
@@ -308,5 +309,8 @@ pub fn process_component(
         .insert_document(&doc)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
     progress.document_done(&job.code.code, &job.component.name, page_count);
-    Ok(Done { pages: page_count })
+    Ok(Done {
+        pages: page_count,
+        flagged: Flagged::of_document(&job.code.code, &job.component.name, &doc.pages),
+    })
 }

@@ -7,7 +7,7 @@ mod document;
 pub(crate) mod shared;
 mod summary;
 
-pub use summary::{BatchSummary, FailureReport, Progress, SilentProgress};
+pub use summary::{BatchSummary, FailureReport, Flagged, Progress, SilentProgress};
 
 use crate::config::Settings;
 use crate::errors::ErrorCode;
@@ -61,8 +61,8 @@ pub struct ComponentOutcome {
 
 #[derive(Debug)]
 pub enum Outcome {
-    /// Stored and recorded now.
-    Archived { pages: usize },
+    /// Stored and recorded now, with what the rules flag in it.
+    Archived { pages: usize, flagged: Flagged },
     /// The same input is already archived (nothing done).
     Unchanged,
     /// Could not become a document; recorded with the reason.
@@ -192,7 +192,10 @@ impl<'s> Pipeline<'s> {
         for (job, out) in done {
             let result = match out {
                 None => Outcome::Deferred,
-                Some(Ok(d)) => Outcome::Archived { pages: d.pages },
+                Some(Ok(d)) => Outcome::Archived {
+                    pages: d.pages,
+                    flagged: d.flagged,
+                },
                 Some(Err(p)) if self.defer_retryable && p.code.retryable() => {
                     // The failure says nothing about the input (it changed
                     // while read; the archive, the database or the OCR engine
@@ -291,9 +294,10 @@ pub fn run_batch(
 
 fn add_outcome(summary: &mut BatchSummary, outcome: Outcome) {
     match outcome {
-        Outcome::Archived { pages } => {
+        Outcome::Archived { pages, flagged } => {
             summary.documents += 1;
             summary.pages += pages as u64;
+            summary.flagged.add(flagged);
         }
         Outcome::Unchanged => summary.skipped += 1,
         Outcome::Failed(report) => summary.failures.push(report),

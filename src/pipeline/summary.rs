@@ -2,9 +2,10 @@
 //! summary (counts, failures with their operator messages, throughput).
 
 use crate::errors::ErrorCode;
-use crate::format::{count, decimal, UiLanguage};
+use crate::format::{count, decimal, plural, UiLanguage};
 use crate::messages::Problem;
-use crate::records::NewFailure;
+use crate::records::{NewFailure, PageRecord};
+use crate::rules::counts_as_digitized;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -49,6 +50,96 @@ impl FailureReport {
     }
 }
 
+/// What the rules flag in new documents (pages are flagged, never refused),
+/// and the documents whose every page is blank: those are archived but do
+/// not count as digitized (`rules::counts_as_digitized`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Flagged {
+    /// Blank pages.
+    pub blank: u64,
+    /// Pages under 200 dpi (or of no stated resolution).
+    pub low_dpi: u64,
+    /// Pages not in colour (grey or black and white).
+    pub not_color: u64,
+    /// `dossier/component` of each document with only blank pages.
+    pub blank_documents: Vec<String>,
+}
+
+impl Flagged {
+    /// The flags of one new document's pages.
+    pub fn of_document(dossier: &str, name: &str, pages: &[PageRecord]) -> Flagged {
+        let n = |f: fn(&PageRecord) -> bool| pages.iter().filter(|p| f(p)).count() as u64;
+        Flagged {
+            blank: n(|p| p.blank),
+            low_dpi: n(PageRecord::low_dpi),
+            not_color: n(PageRecord::not_color),
+            blank_documents: if counts_as_digitized(pages.iter().map(|p| p.blank)) {
+                Vec::new()
+            } else {
+                vec![format!("{dossier}/{name}")]
+            },
+        }
+    }
+
+    pub fn add(&mut self, o: Flagged) {
+        self.blank += o.blank;
+        self.low_dpi += o.low_dpi;
+        self.not_color += o.not_color;
+        self.blank_documents.extend(o.blank_documents);
+    }
+
+    /// "2 trang trắng, 1 trang dưới 200 dpi"; `None` when no page is flagged.
+    pub fn pages_phrase(&self, lang: UiLanguage) -> Option<String> {
+        let vi = lang == UiLanguage::Vi;
+        let parts: Vec<String> = [
+            (self.blank, "trang trắng", ("blank page", "blank pages")),
+            (
+                self.low_dpi,
+                "trang dưới 200 dpi",
+                ("page under 200 dpi", "pages under 200 dpi"),
+            ),
+            (
+                self.not_color,
+                "trang không phải ảnh màu",
+                ("page not in colour", "pages not in colour"),
+            ),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, v, (one, many))| {
+            if vi {
+                format!("{} {v}", count(n, lang))
+            } else {
+                plural(n, one, many, lang)
+            }
+        })
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    /// The warning about documents of blank pages only; `None` when there are none.
+    pub fn blank_documents_warning(&self, lang: UiLanguage) -> Option<String> {
+        let docs = &self.blank_documents;
+        if docs.is_empty() {
+            return None;
+        }
+        let mut shown = docs[..docs.len().min(5)].join(", ");
+        if docs.len() > 5 {
+            shown += ", …";
+        }
+        Some(match lang {
+            UiLanguage::Vi => format!(
+                "{} tài liệu chỉ có trang trắng nên chưa được tính là đã số hóa: {shown}. Hãy kiểm tra bản giấy (có thể đã quét nhầm mặt sau hoặc tờ trống) và quét lại.",
+                count(docs.len() as u64, lang)
+            ),
+            UiLanguage::En => format!(
+                "{} with only blank pages, not counted as digitized: {shown}. Check the paper (a back side or an empty sheet may have been scanned) and scan it again.",
+                plural(docs.len() as u64, "document", "documents", lang)
+            ),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BatchSummary {
     /// Dossier folders seen.
@@ -63,6 +154,8 @@ pub struct BatchSummary {
     /// Dossier folders whose names are not national codes, filed under the
     /// default unit (`--unit`).
     pub local_codes: Vec<String>,
+    /// Flagged pages and blank-only documents among the new documents.
+    pub flagged: Flagged,
     pub elapsed_seconds: f64,
     pub pages_per_minute: f64,
 }
@@ -80,6 +173,16 @@ impl BatchSummary {
     /// The human summary printed at the end of a batch.
     pub fn render(&self, lang: UiLanguage) -> String {
         let mut out = self.totals(lang);
+        if let Some(pages) = self.flagged.pages_phrase(lang) {
+            out += &match lang {
+                UiLanguage::Vi => format!("\nTrang cần kiểm tra (vẫn được lưu): {pages}; xem từng trang bằng sohoa dossier show MÃ_HỒ_SƠ."),
+                UiLanguage::En => format!("\nPages to check (still archived): {pages}; see each page with sohoa dossier show CODE."),
+            };
+        }
+        if let Some(warning) = self.flagged.blank_documents_warning(lang) {
+            out += "\n";
+            out += &warning;
+        }
         if !self.local_codes.is_empty() {
             let n = self.local_codes.len();
             let mut shown = self.local_codes[..n.min(5)].join(", ");
@@ -92,7 +195,9 @@ impl BatchSummary {
                     count(n as u64, lang)
                 ),
                 UiLanguage::En => format!(
-                    "\n{n} dossier folder(s) not named with a national dossier code were filed under the unit given with --unit: {shown}."
+                    "\n{} not named with a national dossier code {} filed under the unit given with --unit: {shown}.",
+                    plural(n as u64, "dossier folder", "dossier folders", lang),
+                    if n == 1 { "was" } else { "were" }
                 ),
             };
         }
@@ -114,10 +219,10 @@ impl BatchSummary {
                 secs,
             ),
             UiLanguage::En => format!(
-                "Processed {} dossier(s): {} new document(s) ({} pages), {} already digitized, {} failed. {} pages/min, {} s.",
-                count(self.dossiers, lang),
-                count(self.documents, lang),
-                count(self.pages, lang),
+                "Processed {}: {} ({}), {} already digitized, {} failed. {} pages/min, {} s.",
+                plural(self.dossiers, "dossier", "dossiers", lang),
+                plural(self.documents, "new document", "new documents", lang),
+                plural(self.pages, "page", "pages", lang),
                 count(self.skipped, lang),
                 count(self.failures.len() as u64, lang),
                 rate,

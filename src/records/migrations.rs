@@ -16,6 +16,7 @@ const SQLITE: &[(u32, &str)] = &[
     (7, include_str!("sql/sqlite/0007_serve.sql")),
     (8, include_str!("sql/sqlite/0008_resumable.sql")),
     (9, include_str!("sql/sqlite/0009_register_note.sql")),
+    (10, include_str!("sql/sqlite/0010_blank_documents.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -28,6 +29,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (7, include_str!("sql/postgres/0007_serve.sql")),
     (8, include_str!("sql/postgres/0008_resumable.sql")),
     (9, include_str!("sql/postgres/0009_register_note.sql")),
+    (10, include_str!("sql/postgres/0010_blank_documents.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

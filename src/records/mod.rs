@@ -402,11 +402,23 @@ fn insert_document_in(e: &mut db::Exec, doc: &NewDocument) -> Result<i64, DbErro
             vals![id, &f.path, &f.sha256, f.bytes],
         )?;
     }
-    let flag = match doc.kind {
-        DocKind::ThanhPhan => "UPDATE dossiers SET has_component = 1 WHERE id = $1",
-        DocKind::KetQua => "UPDATE dossiers SET has_result = 1 WHERE id = $1",
+    // Whether the dossier now has a digitized component (result): a current
+    // one with a page that is not blank (`rules::counts_as_digitized`). Found
+    // again from all its documents, as this version may replace the only one.
+    let column = match doc.kind {
+        DocKind::ThanhPhan => "has_component",
+        DocKind::KetQua => "has_result",
     };
-    e.execute(flag, vals![doc.dossier_id])?;
+    e.execute(
+        &format!(
+            "UPDATE dossiers SET {column} = CASE WHEN EXISTS(
+                 SELECT 1 FROM documents x JOIN pages p ON p.document_id = x.id
+                  WHERE x.dossier_id = $1 AND x.kind = $2 AND x.current = 1 AND p.blank = 0)
+               THEN 1 ELSE 0 END
+             WHERE id = $1"
+        ),
+        vals![doc.dossier_id, doc.kind.as_str()],
+    )?;
     e.execute(
             "UPDATE failures SET resolved = 1
               WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",

@@ -18,6 +18,8 @@ pub struct PlannedMove {
 pub struct PendingMove {
     pub id: i64,
     pub job_id: i64,
+    /// The inbox entry its job took (`inbox/folder`).
+    pub entry: std::path::PathBuf,
     pub planned: PlannedMove,
 }
 
@@ -38,10 +40,17 @@ pub struct InboxStatus {
     pub settle_secs: f64,
     pub last_scan_at: Option<String>,
     pub in_progress: u32,
-    /// Dossier folders taken and finished today, with or without failures.
+    /// The folders in progress, oldest first (at most what one take holds).
+    pub in_progress_folders: Vec<String>,
+    /// Dossiers finished today with at least one document archived (or found
+    /// archived already), each counted once however often it came.
     pub done_today: u32,
     /// Of those, the ones with at least one file moved to failed/.
-    pub failed_today: u32,
+    pub done_with_failures_today: u32,
+    /// Entries finished today of which nothing could be archived, all moved to
+    /// failed/: refused folders (no dossier code, unknown unit), loose files,
+    /// dossiers whose every file is bad.
+    pub refused_today: u32,
 }
 
 /// A recent failure, newest first.
@@ -105,7 +114,7 @@ impl Records {
     pub fn pending_moves(&self) -> Result<Vec<PendingMove>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT m.id, m.job_id, m.src, m.dst, m.note FROM watch_moves m
+                "SELECT m.id, m.job_id, m.src, m.dst, m.note, j.inbox, j.folder FROM watch_moves m
                    JOIN watch_jobs j ON j.id = m.job_id
                   WHERE j.host = $1 OR j.host IS NULL ORDER BY m.id",
                 vals![crate::store::host()],
@@ -113,9 +122,11 @@ impl Records {
         })?;
         rows.iter()
             .map(|r| {
+                let (inbox, folder): (String, String) = (r.get(5)?, r.get(6)?);
                 Ok(PendingMove {
                     id: r.get(0)?,
                     job_id: r.get(1)?,
+                    entry: std::path::Path::new(&inbox).join(folder),
                     planned: PlannedMove {
                         src: r.get(2)?,
                         dst: r.get(3)?,
@@ -195,25 +206,38 @@ impl Records {
             e.query(
                 "SELECT i.path, i.mode, i.settle_secs, i.last_scan_at,
                         (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'in_progress'),
-                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state IN ('done', 'failed') AND j.finished_on = $1),
-                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path AND j.state = 'failed' AND j.finished_on = $1)
+                        (SELECT COUNT(DISTINCT j.dossier_code) FROM watch_jobs j WHERE j.inbox = i.path
+                            AND j.state IN ('done', 'failed') AND j.finished_on = $1 AND j.files > 0),
+                        (SELECT COUNT(DISTINCT j.dossier_code) FROM watch_jobs j WHERE j.inbox = i.path
+                            AND j.state IN ('done', 'failed') AND j.finished_on = $1 AND j.files > 0 AND j.failed_files > 0),
+                        (SELECT COUNT(*) FROM watch_jobs j WHERE j.inbox = i.path
+                            AND j.state IN ('done', 'failed') AND j.finished_on = $1 AND j.files = 0 AND j.failed_files > 0)
                    FROM watch_inboxes i ORDER BY i.path",
                 vals![today()],
             )
         })?;
-        rows.iter()
-            .map(|r| {
-                Ok(InboxStatus {
-                    path: r.get(0)?,
-                    mode: r.get(1)?,
-                    settle_secs: r.get(2)?,
-                    last_scan_at: r.get(3)?,
-                    in_progress: r.get(4)?,
-                    done_today: r.get(5)?,
-                    failed_today: r.get(6)?,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let path: String = r.get(0)?;
+            let folders = self.db.run(|e| {
+                e.query(
+                    "SELECT folder FROM watch_jobs WHERE inbox = $1 AND state = 'in_progress' ORDER BY id",
+                    vals![&path],
+                )
+            })?;
+            out.push(InboxStatus {
+                path,
+                mode: r.get(1)?,
+                settle_secs: r.get(2)?,
+                last_scan_at: r.get(3)?,
+                in_progress: r.get(4)?,
+                in_progress_folders: folders.iter().map(|f| f.get(0)).collect::<Result<_, _>>()?,
+                done_today: r.get(5)?,
+                done_with_failures_today: r.get(6)?,
+                refused_today: r.get(7)?,
+            });
+        }
+        Ok(out)
     }
 
     /// The `n` newest unresolved failures.
@@ -286,11 +310,29 @@ mod tests {
         )
         .unwrap();
         let s = &r.inbox_status().unwrap()[0];
-        assert_eq!((s.in_progress, s.done_today, s.failed_today), (1, 1, 1));
+        assert_eq!(
+            (s.in_progress, s.done_today, s.done_with_failures_today),
+            (1, 1, 1)
+        );
+        assert_eq!(s.in_progress_folders, ["Y"]);
+        // A folder refused whole (no file went through) is no finished dossier.
+        r.finish_job(
+            b,
+            JobEnd {
+                failed: true,
+                files: 0,
+                documents: 0,
+                failed_files: 2,
+            },
+        )
+        .unwrap();
+        let s = &r.inbox_status().unwrap()[0];
+        assert_eq!((s.done_today, s.refused_today), (1, 1));
+        let c = r.start_job("/in", "Z", "Z").unwrap();
         // A killed watcher's job is interrupted at the next start.
         assert_eq!(r.interrupt_jobs().unwrap(), 1);
         let s = &r.inbox_status().unwrap()[0];
         assert_eq!(s.in_progress, 0);
-        let _ = b;
+        let _ = c;
     }
 }

@@ -142,7 +142,7 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// `91,65% (845/922)` or `N/A (0/0)`.
+/// `91,65% (845/922)` or `không áp dụng (0/0)`.
 fn value(line: &Line, lang: UiLanguage) -> String {
     let r = &line.indicators[0];
     format!(
@@ -463,9 +463,9 @@ fn notes(out: &mut String, report: &Report) {
     out.push_str(&format!(
         "<li>{}</li>\n</ul>\n",
         if vi {
-            "Tỷ lệ làm tròn nửa lên đến 2 chữ số thập phân; N/A khi mẫu số bằng 0."
+            "Tỷ lệ làm tròn nửa lên đến 2 chữ số thập phân; “không áp dụng” khi mẫu số bằng 0 (không có hồ sơ để tính)."
         } else {
-            "Percentages rounded half-up to 2 decimals; N/A when the denominator is 0."
+            "Percentages rounded half-up to 2 decimals; “n/a” when the denominator is 0 (nothing to count)."
         }
     ));
     if let Some(n) = report.reading_note() {
@@ -652,7 +652,7 @@ mod tests {
             );
         }
         let h = render(&report, &units, &months);
-        assert!(h.contains("N/A (0/0)"));
+        assert!(h.contains("không áp dụng (0/0)"));
     }
 
     /// Cells of the HTML tree plus one of the district committee itself.

@@ -81,7 +81,7 @@ impl Indicator {
             (Indicator::SoHoaHoSo, UiLanguage::Vi) => "Số hóa hồ sơ",
             (Indicator::SoHoaThanhPhan, UiLanguage::Vi) => "Số hóa thành phần khi tiếp nhận",
             (Indicator::SoHoaKetQua, UiLanguage::Vi) => "Số hóa kết quả",
-            (Indicator::TrucTuyen, UiLanguage::Vi) => "Hồ sơ trực tuyến",
+            (Indicator::TrucTuyen, UiLanguage::Vi) => "Nộp trực tuyến",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "Thanh toán trực tuyến",
             (Indicator::SoHoaHoSo, UiLanguage::En) => "Dossiers digitized",
             (Indicator::SoHoaThanhPhan, UiLanguage::En) => "Components digitized at reception",
@@ -94,12 +94,12 @@ impl Indicator {
     /// What is counted, for the notes under a table.
     pub fn definition(self, lang: UiLanguage) -> &'static str {
         match (self, lang) {
-            (Indicator::SoHoaHoSo, UiLanguage::Vi) => "hồ sơ có ít nhất một thành phần đã số hóa và, nếu thủ tục trả kết quả giấy, có kết quả đã số hóa / hồ sơ tiếp nhận (766, chỉ số 4.2)",
+            (Indicator::SoHoaHoSo, UiLanguage::Vi) => "hồ sơ có ít nhất một thành phần đã số hóa và, nếu thủ tục trả kết quả giấy, có kết quả đã số hóa / hồ sơ tiếp nhận (chỉ số 4.2, QĐ 766/QĐ-TTg)",
             (Indicator::SoHoaThanhPhan, UiLanguage::Vi) => "hồ sơ có ít nhất một thành phần đã số hóa / hồ sơ tiếp nhận",
             (Indicator::SoHoaKetQua, UiLanguage::Vi) => "hồ sơ đã trả kết quả có kết quả đã số hóa hoặc không có kết quả giấy / hồ sơ đã trả kết quả",
             (Indicator::TrucTuyen, UiLanguage::Vi) => "hồ sơ nộp trực tuyến / hồ sơ của thủ tục đủ điều kiện DVC toàn trình",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "hồ sơ thanh toán trực tuyến / hồ sơ có phí",
-            (Indicator::SoHoaHoSo, UiLanguage::En) => "dossiers with a digitized component and, where the procedure returns a paper result, a digitized result / dossiers received (766, indicator 4.2)",
+            (Indicator::SoHoaHoSo, UiLanguage::En) => "dossiers with a digitized component and, where the procedure returns a paper result, a digitized result / dossiers received (indicator 4.2, Decision 766/QĐ-TTg)",
             (Indicator::SoHoaThanhPhan, UiLanguage::En) => "dossiers with a digitized component / dossiers received",
             (Indicator::SoHoaKetQua, UiLanguage::En) => "resolved dossiers with a digitized result or no paper result / resolved dossiers",
             (Indicator::TrucTuyen, UiLanguage::En) => "dossiers submitted online / dossiers of procedures eligible for full online service",
@@ -116,7 +116,7 @@ pub struct Ratio {
     pub denominator: u64,
     /// Percent rounded half-up to 2 decimals, as hundredths (9165 = 91,65 %); `None` when 0/0.
     pub hundredths: Option<u64>,
-    /// `91,65%` or `N/A`.
+    /// `91,65%` or `không áp dụng`.
     pub percent: String,
     /// `845/922 hồ sơ, đạt 91,65%`.
     pub text: String,

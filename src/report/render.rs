@@ -111,9 +111,9 @@ impl Report {
             out.push_str(&format!("  - {}: {d}.\n", i.title(self.lang)));
         }
         out.push_str(if vi {
-            "  Tỷ lệ làm tròn nửa lên đến 2 chữ số thập phân; N/A khi mẫu số bằng 0.\n"
+            "  Tỷ lệ làm tròn nửa lên đến 2 chữ số thập phân; \"không áp dụng\" khi mẫu số bằng 0 (không có hồ sơ để tính).\n"
         } else {
-            "  Percentages rounded half-up to 2 decimals; N/A when the denominator is 0.\n"
+            "  Percentages rounded half-up to 2 decimals; \"n/a\" when the denominator is 0 (nothing to count).\n"
         });
         if let Some(n) = self.reading_note() {
             out.push_str(&format!("  {n}\n"));
@@ -178,7 +178,7 @@ impl Report {
                 row.push(r.numerator.to_string());
                 row.push(r.denominator.to_string());
                 row.push(match r.hundredths {
-                    None => "N/A".into(),
+                    None => crate::format::not_applicable(self.lang).into(),
                     Some(h) => format!("{}{}{:02}", h / 100, if vi { ',' } else { '.' }, h % 100),
                 });
             }

@@ -125,7 +125,7 @@ fn unit_lines_roll_up_and_show_idle_units() {
         .iter()
         .find(|l| l.key == "X" && l.depth == 2)
         .unwrap();
-    assert_eq!(old_x.indicators[0].percent, "N/A");
+    assert_eq!(old_x.indicators[0].percent, "không áp dụng");
     assert!(r.lines.iter().all(|l| l.key != "P"), "{:?}", r.lines);
 }
 
@@ -246,7 +246,7 @@ fn by_month_lists_every_month_of_the_period() {
     assert_eq!(r.lines[3].counts.received, 0);
     assert!(
         r.to_text()
-            .contains("Tháng 4/2023: số hóa 0/0 hồ sơ, đạt N/A;"),
+            .contains("Tháng 4/2023: số hóa 0/0 hồ sơ, không áp dụng;"),
         "{}",
         r.to_text()
     );
@@ -289,7 +289,7 @@ fn brief_vectors_in_report_lines() {
         (845, 922, "845/922 hồ sơ, đạt 91,65%"),
         (5219, 5885, "5.219/5.885 hồ sơ, đạt 88,68%"),
         (1, 8, "1/8 hồ sơ, đạt 12,50%"),
-        (0, 0, "0/0 hồ sơ, đạt N/A"),
+        (0, 0, "0/0 hồ sơ, không áp dụng"),
     ] {
         let r = build(&request(By::Level, None), &[cell("H", 0, dn, n)], &t, 0);
         assert_eq!(r.total.indicators[0].text, want);

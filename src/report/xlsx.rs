@@ -59,7 +59,9 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             sheet.write_number_with_format(row, c + 1, r.denominator as f64, &count)?;
             match r.hundredths {
                 Some(h) => sheet.write_number_with_format(row, c + 2, h as f64 / 10_000.0, &pct)?,
-                None => sheet.write_string(row, c + 2, "N/A")?,
+                None => {
+                    sheet.write_string(row, c + 2, crate::format::not_applicable(report.lang))?
+                }
             };
         }
         row += 1;

@@ -62,7 +62,7 @@ impl DataDirLock {
         let me = format!(
             "PID {}, {}",
             std::process::id(),
-            chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+            chrono::Local::now().format(crate::format::LOCAL_TIME)
         );
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;

@@ -25,7 +25,9 @@ pub use text::{drain_timeout as text_drain_timeout, stopping as text_stopping};
 use crate::config::Settings;
 use crate::format::UiLanguage;
 use crate::intake::{self, is_junk, is_temporary, nfc_name, Entry, IntakeProblem};
-use crate::pipeline::{display_path, BatchError, FailureReport, Outcome, Pipeline, SilentProgress};
+use crate::pipeline::{
+    display_path, BatchError, FailureReport, Flagged, Outcome, Pipeline, SilentProgress,
+};
 use crate::records::{JobEnd, PlannedMove, RecordsError};
 use settle::{snapshot, Readiness, Tracker};
 use std::collections::{BTreeSet, HashMap};
@@ -587,9 +589,10 @@ impl Watcher<'_> {
             };
             let t = &mut taken[k];
             match &o.result {
-                Outcome::Archived { pages } => {
+                Outcome::Archived { pages, flagged } => {
                     t.archived += 1;
                     t.pages += pages;
+                    t.flagged.add(flagged.clone());
                 }
                 Outcome::Unchanged => t.unchanged += 1,
                 Outcome::Failed(report) => {
@@ -623,6 +626,7 @@ impl Watcher<'_> {
                     failed_files: t.failed_files,
                     deferred: t.deferred,
                     processed_to: &processed_to,
+                    flagged: &t.flagged,
                 },
             );
             if t.deferred > 0 {
@@ -686,6 +690,10 @@ impl Watcher<'_> {
     fn finish_pending_moves(&mut self) -> Result<usize, WatchError> {
         let pending = self.pipeline.records().pending_moves()?;
         let mut made = 0;
+        // The entries emptied: cleared once their moves are made, also when
+        // those are a killed watcher's, finished here at the next start.
+        let mut entries: Vec<PathBuf> = pending.iter().map(|m| m.entry.clone()).collect();
+        entries.dedup();
         for m in pending {
             let (src, dst) = (Path::new(&m.planned.src), Path::new(&m.planned.dst));
             let note = match &m.planned.note {
@@ -710,6 +718,9 @@ impl Watcher<'_> {
             }
             self.pipeline.records().move_done(m.id)?;
         }
+        for entry in entries {
+            dispose::remove_emptied(&entry, self.marker());
+        }
         Ok(made)
     }
 }
@@ -730,6 +741,7 @@ struct Taking {
     unchanged: usize,
     failed_files: usize,
     deferred: usize,
+    flagged: Flagged,
     /// Inbox-relative paths of the files that went through.
     through: Vec<String>,
 }
@@ -749,6 +761,7 @@ impl Taking {
             unchanged: 0,
             failed_files: 0,
             deferred: 0,
+            flagged: Flagged::default(),
             through: Vec::new(),
         }
     }
@@ -865,9 +878,10 @@ pub fn inbox_specs(
         .collect()
 }
 
-/// How many entries of `inbox` hold inputs not yet taken (dossier folders,
-/// loose files), for `sohoa status`. Those in progress are included.
-pub fn waiting(inbox: &Path, marker: &str) -> usize {
+/// The entries of `inbox` that hold inputs not yet taken (dossier folders,
+/// loose files), by name in natural order, for `sohoa status`. Those in
+/// progress are included.
+pub fn waiting(inbox: &Path, marker: &str) -> Vec<String> {
     intake::inbox_entries(inbox)
         .unwrap_or_default()
         .iter()
@@ -876,7 +890,8 @@ pub fn waiting(inbox: &Path, marker: &str) -> usize {
             !name.starts_with('_') && !is_junk(&name)
         })
         .filter(|e| snapshot(e, marker).inputs > 0)
-        .count()
+        .map(|e| nfc_name(e))
+        .collect()
 }
 
 /// Names, sizes and modification times of everything under an entry that is

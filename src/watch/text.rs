@@ -1,7 +1,8 @@
 //! What the watcher tells operators, in Vietnamese by default (English as a
 //! setting). Each line names the dossier code.
 
-use crate::format::{count, UiLanguage};
+use crate::format::{count, plural, UiLanguage};
+use crate::pipeline::Flagged;
 
 /// The `.loi.txt` note written beside a failed file.
 pub fn failure_note(
@@ -82,10 +83,23 @@ pub struct Taken<'a> {
     pub failed_files: usize,
     pub deferred: usize,
     pub processed_to: &'a str,
+    /// What the rules flag in the documents archived now.
+    pub flagged: &'a Flagged,
 }
 
 pub fn taken(lang: UiLanguage, t: &Taken) -> String {
     let n = |v: usize| count(v as u64, lang);
+    let en = |v: usize, one: &str, many: &str| plural(v as u64, one, many, lang);
+    let pages = t.flagged.pages_phrase(lang).unwrap_or_default();
+    // Documents of blank pages only, named without the dossier code the line starts with.
+    let prefix = format!("{}/", t.code);
+    let blank: Vec<&str> = t
+        .flagged
+        .blank_documents
+        .iter()
+        .map(|d| d.strip_prefix(&prefix).unwrap_or(d))
+        .collect();
+    let blank = blank.join(", ");
     // Each clause in both languages; the line keeps those that apply.
     let clauses = [
         (
@@ -96,15 +110,25 @@ pub fn taken(lang: UiLanguage, t: &Taken) -> String {
                 n(t.pages)
             ),
             format!(
-                "digitized {} document(s) ({} pages)",
-                n(t.archived),
-                n(t.pages)
+                "digitized {} ({})",
+                en(t.archived, "document", "documents"),
+                en(t.pages, "page", "pages")
             ),
+        ),
+        (
+            !pages.is_empty(),
+            format!("cần kiểm tra {pages}"),
+            format!("to check: {pages}"),
+        ),
+        (
+            !blank.is_empty(),
+            format!("{blank}: chỉ có trang trắng nên chưa tính là đã số hóa, hãy kiểm tra bản giấy và quét lại"),
+            format!("{blank}: only blank pages, not counted as digitized; check the paper and scan it again"),
         ),
         (
             t.unchanged > 0,
             format!("{} tài liệu đã có trong kho", n(t.unchanged)),
-            format!("{} document(s) already archived", n(t.unchanged)),
+            format!("{} already archived", en(t.unchanged, "document", "documents")),
         ),
         (
             t.archived + t.unchanged > 0,
@@ -119,15 +143,15 @@ pub fn taken(lang: UiLanguage, t: &Taken) -> String {
                 t.code
             ),
             format!(
-                "{} bad file(s) moved to failed/{}/ (see the .loi.txt beside each)",
-                n(t.failed_files),
+                "{} moved to failed/{}/ (see the .loi.txt beside each)",
+                en(t.failed_files, "bad file", "bad files"),
                 t.code
             ),
         ),
         (
             t.deferred > 0,
             format!("{} tài liệu để lại xử lý sau", n(t.deferred)),
-            format!("{} document(s) left for later", n(t.deferred)),
+            format!("{} left for later", en(t.deferred, "document", "documents")),
         ),
     ];
     let parts: Vec<String> = clauses
@@ -196,7 +220,8 @@ pub fn resolved(lang: UiLanguage, files: usize, to: &str) -> String {
             "Đã chuyển {n} tệp lỗi cũ nay đã xử lý xong (kèm ghi chú .loi.txt) sang {to}; thư mục failed/ chỉ còn những tệp cần sửa"
         ),
         UiLanguage::En => format!(
-            "Moved {n} earlier failed file(s), now gone through, with their .loi.txt notes to {to}; failed/ holds only what is still to fix"
+            "Moved {}, now gone through, with their .loi.txt notes to {to}; failed/ holds only what is still to fix",
+            plural(files as u64, "earlier failed file", "earlier failed files", lang)
         ),
     }
 }
@@ -218,7 +243,9 @@ pub fn recovered(lang: UiLanguage, moves: usize, temps: usize) -> String {
             "Khôi phục sau lần dừng đột ngột: hoàn tất {moves} lần chuyển tệp, xóa {temps} tệp tạm trong kho"
         ),
         UiLanguage::En => format!(
-            "Recovered from an abrupt stop: finished {moves} file move(s), removed {temps} temporary file(s) from the archive"
+            "Recovered from an abrupt stop: finished {}, removed {} from the archive",
+            plural(moves as u64, "file move", "file moves", lang),
+            plural(temps as u64, "temporary file", "temporary files", lang)
         ),
     }
 }
@@ -237,6 +264,7 @@ mod tests {
             failed_files: 3,
             deferred: 0,
             processed_to: "processed/2026-11-30/000.00.18.H44-231120-0030/",
+            flagged: &Flagged::default(),
         };
         assert_eq!(
             taken(UiLanguage::Vi, &t),
@@ -252,8 +280,40 @@ mod tests {
         };
         assert_eq!(
             taken(UiLanguage::En, &only_failed),
-            "Dossier 000.00.18.H44-231120-0030: 1 bad file(s) moved to failed/000.00.18.H44-231120-0030/ \
+            "Dossier 000.00.18.H44-231120-0030: 1 bad file moved to failed/000.00.18.H44-231120-0030/ \
              (see the .loi.txt beside each)"
+        );
+    }
+
+    #[test]
+    fn the_dossier_line_says_what_to_check() {
+        let flagged = Flagged {
+            blank: 2,
+            low_dpi: 1,
+            not_color: 0,
+            blank_documents: vec!["000.00.18.H44-231120-0030/02-trang-trang".into()],
+        };
+        let t = Taken {
+            code: "000.00.18.H44-231120-0030",
+            archived: 2,
+            pages: 3,
+            unchanged: 0,
+            failed_files: 0,
+            deferred: 0,
+            processed_to: "processed/2026-11-30/000.00.18.H44-231120-0030/",
+            flagged: &flagged,
+        };
+        assert_eq!(
+            taken(UiLanguage::Vi, &t),
+            "Hồ sơ 000.00.18.H44-231120-0030: đã số hóa 2 tài liệu (3 trang); cần kiểm tra 2 trang trắng, \
+             1 trang dưới 200 dpi; 02-trang-trang: chỉ có trang trắng nên chưa tính là đã số hóa, hãy kiểm \
+             tra bản giấy và quét lại; tệp gốc chuyển vào processed/2026-11-30/000.00.18.H44-231120-0030/"
+        );
+        assert_eq!(
+            taken(UiLanguage::En, &t),
+            "Dossier 000.00.18.H44-231120-0030: digitized 2 documents (3 pages); to check: 2 blank pages, \
+             1 page under 200 dpi; 02-trang-trang: only blank pages, not counted as digitized; check the \
+             paper and scan it again; originals moved to processed/2026-11-30/000.00.18.H44-231120-0030/"
         );
     }
 }

@@ -385,3 +385,68 @@ fn an_orphan_pdf_left_by_a_crash_before_commit_is_kept_and_the_new_copy_goes_bes
         .unwrap();
     assert_eq!(data.path().join(recorded), placed);
 }
+
+/// The text summary says how many pages the rules flag, and a document of
+/// blank pages only is archived but not counted as digitized: named in the
+/// summary, in `dossier show` and left out of the report's numerator.
+#[test]
+fn flagged_pages_and_blank_only_documents_are_said_and_not_counted() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let a = samples.join("000.00.18.H44-230320-0011");
+    let inbox = inbox_with(
+        "000.00.18.H44-230320-0011",
+        &[
+            (&a.join("01-don.jpg"), "01-don.jpg"),
+            (&a.join("02-trang-trang.jpg"), "02-trang-trang.jpg"),
+        ],
+    );
+    let only_blank = inbox.path().join("000.00.18.H44-230320-0012");
+    std::fs::create_dir_all(&only_blank).unwrap();
+    std::fs::copy(a.join("02-trang-trang.jpg"), only_blank.join("01-don.jpg")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    import_units(data.path());
+    let d = data.path().to_str().unwrap();
+    let o = sohoa(&["batch", inbox.path().to_str().unwrap(), "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Trang cần kiểm tra (vẫn được lưu): 2 trang trắng"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "2 tài liệu chỉ có trang trắng nên chưa được tính là đã số hóa: \
+             000.00.18.H44-230320-0011/02-trang-trang, 000.00.18.H44-230320-0012/01-don."
+        ),
+        "{out}"
+    );
+    // The report counts the dossier whose only document is blank as not digitized.
+    assert!(
+        out.contains("số hóa 1/2 hồ sơ, đạt 50,00%"),
+        "the blank-only dossier counted as digitized:\n{out}"
+    );
+    let show = stdout(&sohoa(&[
+        "dossier",
+        "show",
+        "000.00.18.H44-230320-0012",
+        "--data-dir",
+        d,
+    ]));
+    assert!(
+        show.contains("(chỉ có trang trắng: chưa tính là đã số hóa)"),
+        "{show}"
+    );
+    assert!(show.contains("Kết luận: chưa đạt"), "{show}");
+
+    // The same through --json.
+    let o = sohoa(&[
+        "batch",
+        inbox.path().to_str().unwrap(),
+        "--data-dir",
+        tempfile::tempdir().unwrap().path().to_str().unwrap(),
+        "--json",
+    ]);
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["flagged"]["blank"], 2, "{s:#}");
+    assert_eq!(s["flagged"]["blank_documents"].as_array().unwrap().len(), 2);
+}

@@ -207,7 +207,14 @@ fn workers_starting_together_on_an_empty_database() {
     }
 }
 
+/// A watcher as machine `host`; its log is appended to `<data>/<host>.log`
+/// (see `logs`).
 fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.join(format!("{host}.log")))
+        .expect("watcher log");
     Command::new(env!("CARGO_BIN_EXE_sohoa"))
         .args(["--config", config.to_str().unwrap()])
         .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])
@@ -215,9 +222,26 @@ fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> C
         .env_remove("SOHOA_CONFIG")
         .env("SOHOA_HOST", host)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start a watcher")
+}
+
+/// The watchers' logs and what is left in the inbox, for a failure message.
+fn logs(data: &Path, inbox: &Path) -> String {
+    let mut out = String::from("left in the inbox:\n");
+    for e in walkdir::WalkDir::new(inbox)
+        .min_depth(1)
+        .into_iter()
+        .flatten()
+    {
+        out += &format!("  {}\n", e.path().display());
+    }
+    for host in ["may-1", "may-2"] {
+        let log = std::fs::read_to_string(data.join(format!("{host}.log"))).unwrap_or_default();
+        out += &format!("--- {host}.log\n{log}");
+    }
+    out
 }
 
 /// Two machines (two host names) watch one inbox over one PostgreSQL database
@@ -294,7 +318,11 @@ fn watchers_on_two_machines_share_an_inbox() {
     let wait = |db: &mut postgres::Client, what: &str, sql: &str, n: i64| {
         let deadline = Instant::now() + Duration::from_secs(180);
         while count(db, sql) < n {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}\n{}",
+                logs(data.path(), inbox.path())
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     };
@@ -318,7 +346,11 @@ fn watchers_on_two_machines_share_an_inbox() {
     );
     let deadline = Instant::now() + Duration::from_secs(180);
     while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
-        assert!(Instant::now() < deadline, "the inbox never emptied");
+        assert!(
+            Instant::now() < deadline,
+            "the inbox never emptied\n{}",
+            logs(data.path(), inbox.path())
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     for w in [&mut one, &mut two] {
@@ -401,7 +433,11 @@ fn a_watcher_waits_out_a_database_outage() {
     let documents = |db: &mut postgres::Client, n: i64, what: &str| {
         let deadline = Instant::now() + Duration::from_secs(120);
         while count(db, "SELECT COUNT(*) FROM documents") < n {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}\n{}",
+                logs(data.path(), inbox.path())
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     };
@@ -437,7 +473,11 @@ fn a_watcher_waits_out_a_database_outage() {
     documents(&mut db, 6, "the three dropped during the outage");
     let deadline = Instant::now() + Duration::from_secs(180);
     while std::fs::read_dir(inbox.path()).unwrap().count() > 0 {
-        assert!(Instant::now() < deadline, "the inbox never emptied");
+        assert!(
+            Instant::now() < deadline,
+            "the inbox never emptied\n{}",
+            logs(data.path(), inbox.path())
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = Command::new("kill")

@@ -236,7 +236,7 @@ fn seed_2023_figures_from_a_generated_register() {
     );
     assert_eq!(
         unit("000.01.18.H44")["indicators"][0]["percent"],
-        "N/A",
+        "không áp dụng",
         "a department with no dossier"
     );
 
@@ -672,7 +672,7 @@ fn register_then_batch_then_report() {
     let o = run(&data, &["report", "--year", "2023"]);
     let text = stdout(&o);
     // huyện: 1 of 2 digitized; xã: the third only (the second lacks its paper result).
-    assert!(text.contains("Cấp huyện: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 1/2 hồ sơ, đạt 50,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 0/0 hồ sơ, đạt N/A; thanh toán trực tuyến 0/2 hồ sơ, đạt 0,00%."), "{text}");
+    assert!(text.contains("Cấp huyện: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 1/2 hồ sơ, đạt 50,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 0/0 hồ sơ, không áp dụng; thanh toán trực tuyến 0/2 hồ sơ, đạt 0,00%."), "{text}");
     assert!(text.contains("Cấp xã: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 2/2 hồ sơ, đạt 100,00%; số hóa kết quả 0/1 hồ sơ, đạt 0,00%; nộp trực tuyến 2/2 hồ sơ, đạt 100,00%; thanh toán trực tuyến 2/2 hồ sơ, đạt 100,00%."), "{text}");
     assert!(
         text.contains("Tổng cộng: số hóa 2/4 hồ sơ, đạt 50,00%"),
@@ -699,7 +699,7 @@ fn register_then_batch_then_report() {
         "{text}"
     );
     assert!(
-        months[1].starts_with("Tháng 2/2023: số hóa 0/0 hồ sơ, đạt N/A"),
+        months[1].starts_with("Tháng 2/2023: số hóa 0/0 hồ sơ, không áp dụng"),
         "{text}"
     );
     assert!(months[11].starts_with("Tháng 12/2023: "), "{text}");
@@ -709,7 +709,10 @@ fn register_then_batch_then_report() {
             "report", "--year", "2023", "--by", "month", "--format", "csv",
         ],
     ));
-    assert!(csv.contains("\n2023-06;Tháng 6/2023;;0;0;N/A;"), "{csv}");
+    assert!(
+        csv.contains("\n2023-06;Tháng 6/2023;;0;0;không áp dụng;"),
+        "{csv}"
+    );
     // By level, CSV rows carry no internal key (`huyen`, `xa`).
     let csv = stdout(&run(
         &data,
