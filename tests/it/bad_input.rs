@@ -174,26 +174,23 @@ fn a_code_of_an_unknown_unit_is_refused_with_the_closest_units() {
     for f in failures {
         assert_eq!(f["code"], "E_UNKNOWN_UNIT", "{f:#?}");
     }
-    let typo = failures
-        .iter()
-        .find(|f| f["file"] == "000.99.18.H44-231201-0001")
-        .expect("the typo is refused")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message_of = |folder: &str| {
+        failures
+            .iter()
+            .find(|f| f["file"] == folder)
+            .unwrap_or_else(|| panic!("{folder} is not refused"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let typo = message_of("000.99.18.H44-231201-0001");
     assert!(typo.contains("không có trong danh mục đơn vị"), "{typo}");
     assert!(
         typo.contains("đơn vị gần giống: 000.09.18.H44 – "),
         "{typo}"
     );
     assert!(typo.contains("--accept-unknown-units"), "{typo}");
-    let abolished = failures
-        .iter()
-        .find(|f| f["file"] == "000.20.18.H44-250801-0002")
-        .expect("the abolished commune is refused")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let abolished = message_of("000.20.18.H44-250801-0002");
     assert!(
         abolished.contains("000.20.18.H44 – UBND thị trấn Đồng Lê (hiệu lực đến 30/06/2025)"),
         "{abolished}"

@@ -27,32 +27,25 @@ struct Watch {
 
 impl Watch {
     fn start(inbox: &Path, data: &Path, extra: &[&str]) -> Watch {
-        let log = data.with_extension(format!("log-{}", rand_u64() % 1_000_000));
-        let err = std::fs::File::create(&log).expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
-            .args([
-                "watch",
-                inbox.to_str().unwrap(),
-                "--data-dir",
-                data.to_str().unwrap(),
-            ])
-            .args(extra)
-            .env_remove("SOHOA_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("start sohoa watch");
-        Watch { child, log }
+        let mut args = vec!["watch", inbox.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        Watch::spawn(data, &args)
     }
 
     /// `sohoa --config CONFIG watch` (the inboxes from its `[[inbox]]` tables).
     fn start_with_config(config: &Path, data: &Path, extra: &[&str]) -> Watch {
+        let mut args = vec!["--config", config.to_str().unwrap(), "watch"];
+        args.extend_from_slice(extra);
+        Watch::spawn(data, &args)
+    }
+
+    /// `sohoa ARGS --data-dir DATA`, its stderr in a fresh log file.
+    fn spawn(data: &Path, args: &[&str]) -> Watch {
         let log = data.with_extension(format!("log-{}", rand_u64() % 1_000_000));
         let err = std::fs::File::create(&log).expect("log");
         let child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
-            .args(["--config", config.to_str().unwrap(), "watch"])
+            .args(args)
             .args(["--data-dir", data.to_str().unwrap()])
-            .args(extra)
             .env_remove("SOHOA_CONFIG")
             .stdout(Stdio::null())
             .stderr(err)
