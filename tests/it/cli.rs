@@ -143,9 +143,8 @@ fn config_prints_effective_settings_with_flags_applied() {
 /// in `sohoa … | head -0`), or with it thrown away (`None`); returns the exit
 /// code and stderr.
 fn with_reader_gone(args: &[&str], gone: bool) -> (Option<i32>, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    let mut child = super::harness::command()
         .args(args)
-        .env_remove("SOHOA_CONFIG")
         .stdout(if gone {
             std::process::Stdio::piped()
         } else {
@@ -155,7 +154,7 @@ fn with_reader_gone(args: &[&str], gone: bool) -> (Option<i32>, String) {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
+    let o = super::harness::output_within_child(child, super::harness::CHILD_LIMIT);
     (
         o.status.code(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -254,12 +253,12 @@ fn reports_do_not_depend_on_the_folder_they_run_from() {
     let run = good_run();
     let data = run.data.path().to_str().unwrap();
     let from = |dir: &std::path::Path| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
-            .args(["--data-dir", data, "report", "--by", "unit"])
-            .current_dir(dir)
-            .env_remove("SOHOA_CONFIG")
-            .output()
-            .unwrap();
+        let o = super::harness::output_within(
+            super::harness::command()
+                .args(["--data-dir", data, "report", "--by", "unit"])
+                .current_dir(dir),
+            super::harness::CHILD_LIMIT,
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         stdout(&o)
     };
@@ -282,17 +281,17 @@ fn reports_do_not_depend_on_the_folder_they_run_from() {
 
     // `units import` without a file takes units_file (here config/units.toml of that folder).
     let fresh = tempfile::tempdir().unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
-        .args([
-            "--data-dir",
-            fresh.path().to_str().unwrap(),
-            "units",
-            "import",
-        ])
-        .current_dir(other.path())
-        .env_remove("SOHOA_CONFIG")
-        .output()
-        .unwrap();
+    let o = super::harness::output_within(
+        super::harness::command()
+            .args([
+                "--data-dir",
+                fresh.path().to_str().unwrap(),
+                "units",
+                "import",
+            ])
+            .current_dir(other.path()),
+        super::harness::CHILD_LIMIT,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("Đã nhập danh mục 1 đơn vị từ config/units.toml"),
@@ -307,20 +306,20 @@ fn reports_do_not_depend_on_the_folder_they_run_from() {
 fn a_report_note_is_said_once() {
     let dir = tempfile::tempdir().unwrap();
     let report = |format: &str| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
-            .args([
-                "--data-dir",
-                "d",
-                "report",
-                "--year",
-                "2023",
-                "--format",
-                format,
-            ])
-            .current_dir(dir.path())
-            .env_remove("SOHOA_CONFIG")
-            .output()
-            .unwrap();
+        let o = super::harness::output_within(
+            super::harness::command()
+                .args([
+                    "--data-dir",
+                    "d",
+                    "report",
+                    "--year",
+                    "2023",
+                    "--format",
+                    format,
+                ])
+                .current_dir(dir.path()),
+            super::harness::CHILD_LIMIT,
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         (stdout(&o), stderr(&o))
     };

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 pub struct Fixtures {
     _dir: tempfile::TempDir,
@@ -68,13 +69,75 @@ pub fn inbox_with(dossier: &str, files: &[(&Path, &str)]) -> tempfile::TempDir {
     inbox
 }
 
+/// The binary as every test runs it: without any `SOHOA_*` variable of the
+/// environment the suite runs in, from an empty working directory (so a
+/// stray `./sohoa.toml` or `./var` cannot leak in); a test sets what it needs.
+pub fn command() -> Command {
+    static EMPTY: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let cwd = EMPTY.get_or_init(|| tempfile::tempdir().expect("empty working directory"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sohoa"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SOHOA_") {
+            c.env_remove(name);
+        }
+    }
+    c.current_dir(cwd.path());
+    c
+}
+
+/// How long any one command a test waits for may take before the test fails
+/// (a hung child must fail its test, never hang the suite).
+pub const CHILD_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs `cmd` to its end, its output collected; kills it and panics after `limit`.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    output_within_child(child, limit)
+}
+
+/// The output of a child started with piped stdout/stderr; kills it and
+/// panics after `limit`.
+pub fn output_within_child(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.expect("wait for the command"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("process {pid} did not end within {limit:?}: killed");
+        }
+    }
+}
+
+/// Waits for `child` to end; kills it and panics (with `what`) after `limit`.
+pub fn wait_within(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a child") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not end within {limit:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Runs `sohoa ARGS` and returns its output.
 pub fn sohoa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sohoa"))
-        .args(args)
-        .env_remove("SOHOA_CONFIG")
-        .output()
-        .expect("run sohoa")
+    output_within(command().args(args), CHILD_LIMIT)
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -287,11 +350,13 @@ pub fn slips() -> &'static Vec<PathBuf> {
     .1
 }
 
-/// A `sohoa serve` process on a free loopback port; killed when dropped.
+/// A `sohoa serve` process on a loopback port of its own choosing; killed when dropped.
 pub struct Server {
     pub child: std::process::Child,
     pub base: String,
     args: Vec<String>,
+    /// Its stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -301,57 +366,96 @@ impl Drop for Server {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Server {
-    /// `sohoa GLOBAL… serve --listen 127.0.0.1:PORT EXTRA…`, once it answers `/health`.
+    /// `sohoa GLOBAL… serve --listen 127.0.0.1:0 EXTRA…`: the server binds a
+    /// port the system gives it and says which; once it answers `/health`.
+    /// No other process can be on that port while it lives, so whatever
+    /// answers there is this server.
     pub fn start(
         global: &[&str],
         extra: &[&str],
         scheme: &str,
         client: &reqwest::blocking::Client,
     ) -> Server {
-        let listen = format!("127.0.0.1:{}", free_port());
         let mut args: Vec<String> = global.iter().map(|s| s.to_string()).collect();
-        args.extend(["serve".to_string(), "--listen".to_string(), listen.clone()]);
+        args.extend(["serve", "--listen", "127.0.0.1:0"].map(String::from));
         args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Server::spawn(&args);
-        let server = Server {
-            child,
-            base: format!("{scheme}://{listen}"),
+        let mut server = Server {
+            child: Server::spawn_child(&args),
+            base: String::new(),
             args,
+            log: Default::default(),
         };
+        let addr = server.listening();
+        server.base = format!("{scheme}://{addr}");
+        // A restart binds the same address (the stations know it).
+        let at = server
+            .args
+            .iter()
+            .position(|a| a == "127.0.0.1:0")
+            .expect("listen");
+        server.args[at] = addr;
         server.wait_ready(client);
         server
     }
 
-    fn spawn(args: &[String]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    fn spawn_child(args: &[String]) -> std::process::Child {
+        command()
             .args(args)
-            .env_remove("SOHOA_CONFIG")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start sohoa serve")
     }
 
+    /// Reads the child's stderr into `log` until the line saying where it
+    /// listens; the address. Panics with the log if the child ends first.
+    fn listening(&mut self) -> String {
+        use std::io::BufRead;
+        let err = self.child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::clone(&self.log);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                // "sohoa serve: đang phục vụ tại http://127.0.0.1:PORT" (or "listening on").
+                let said = ["đang phục vụ tại ", "listening on "]
+                    .iter()
+                    .find_map(|p| line.split_once(p))
+                    .and_then(|(_, url)| url.split_once("://"));
+                if let Some((_, at)) = said {
+                    let _ = tx.send(at.trim().to_string());
+                }
+                let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = self.child.kill();
+                panic!("sohoa serve did not say where it listens:\n{}", self.log());
+            }
+        }
+    }
+
+    /// What the server wrote on stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     fn wait_ready(&self, client: &reqwest::blocking::Client) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match client.get(format!("{}/health", self.base)).send() {
                 Ok(_) => return,
                 Err(e) => assert!(
-                    std::time::Instant::now() < deadline,
-                    "sohoa serve did not answer: {e:?}"
+                    Instant::now() < deadline,
+                    "sohoa serve did not answer: {e:?}\n{}",
+                    self.log()
                 ),
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -361,9 +465,16 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Starts again on the same address, after `kill`.
+    /// Starts again on the same address, after `kill`; it must say it
+    /// listens there again before it is asked anything.
     pub fn restart(&mut self, client: &reqwest::blocking::Client) {
-        self.child = Server::spawn(&self.args);
+        self.child = Server::spawn_child(&self.args);
+        let addr = self.listening();
+        assert!(
+            self.base.ends_with(&addr),
+            "restarted on {addr}, not {}",
+            self.base
+        );
         self.wait_ready(client);
     }
 }

@@ -3,13 +3,13 @@
 //! made exactly once: the dead worker's dossiers are taken over when its
 //! lease runs out, and what it had already recorded is not made again.
 
-use crate::harness::{files_under, postgres_url, slips};
+use crate::harness::{files_under, postgres_url, slips, wait_within, CHILD_LIMIT};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    super::harness::command()
         .args([
             "--config",
             config.to_str().unwrap(),
@@ -25,7 +25,6 @@ fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
             "1",
             "--json",
         ])
-        .env_remove("SOHOA_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -52,7 +51,9 @@ fn three_workers_one_killed_every_document_once() {
     }
     let data = tempfile::tempdir().unwrap();
     let config = data.path().join("sohoa.toml");
-    std::fs::write(&config, "[queue]\nlease_seconds = 3\n").unwrap();
+    // A lease long enough that a loaded machine never starves a live worker's
+    // heartbeat (a third of it) past it; the killed worker's runs out meanwhile.
+    std::fs::write(&config, "[queue]\nlease_seconds = 12\n").unwrap();
     let url = postgres_url();
     // The schema, before the workers race to make it (they would wait for each other).
     sohoa::records::Records::connect(&url).unwrap();
@@ -91,7 +92,7 @@ fn three_workers_one_killed_every_document_once() {
             std::thread::sleep(Duration::from_millis(20));
         }
         workers[1].kill().unwrap();
-        workers[1].wait().unwrap();
+        wait_within(&mut workers[1], CHILD_LIMIT, "a killed worker");
         held_at_death = db
             .query(
                 "SELECT id FROM work_queue WHERE state = 'claimed' AND worker LIKE $1",
@@ -186,7 +187,7 @@ fn workers_starting_together_on_an_empty_database() {
     let data = tempfile::tempdir().unwrap();
     let children: Vec<Child> = (0..4)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            super::harness::command()
                 .args([
                     "--data-dir",
                     data.path().to_str().unwrap(),
@@ -194,7 +195,6 @@ fn workers_starting_together_on_an_empty_database() {
                     &url,
                     "report",
                 ])
-                .env_remove("SOHOA_CONFIG")
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -202,7 +202,7 @@ fn workers_starting_together_on_an_empty_database() {
         })
         .collect();
     for c in children {
-        let o = c.wait_with_output().unwrap();
+        let o = super::harness::output_within_child(c, CHILD_LIMIT);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -215,11 +215,10 @@ fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> C
         .append(true)
         .open(data.join(format!("{host}.log")))
         .expect("watcher log");
-    Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    super::harness::command()
         .args(["--config", config.to_str().unwrap()])
         .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])
         .args(["watch", inbox.to_str().unwrap(), "--jobs", "1"])
-        .env_remove("SOHOA_CONFIG")
         .env("SOHOA_HOST", host)
         .stdout(Stdio::null())
         .stderr(log)
@@ -227,7 +226,7 @@ fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> C
         .expect("start a watcher")
 }
 
-/// The watchers' logs and what is left in the inbox, for a failure message.
+/// The logs of the data dir and what is left in the inbox, for a failure message.
 fn logs(data: &Path, inbox: &Path) -> String {
     let mut out = String::from("left in the inbox:\n");
     for e in walkdir::WalkDir::new(inbox)
@@ -237,11 +236,41 @@ fn logs(data: &Path, inbox: &Path) -> String {
     {
         out += &format!("  {}\n", e.path().display());
     }
-    for host in ["may-1", "may-2"] {
-        let log = std::fs::read_to_string(data.join(format!("{host}.log"))).unwrap_or_default();
-        out += &format!("--- {host}.log\n{log}");
+    let mut logs: Vec<_> = std::fs::read_dir(data)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    logs.sort();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        out += &format!("--- {}\n{text}", log.display());
     }
     out
+}
+
+/// Waits until `log` says the watcher started; panics with the logs if it
+/// ended or did not within the deadline.
+fn started(w: &mut Child, log: &Path, data: &Path, inbox: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains("Bắt đầu theo dõi")
+    {
+        assert!(
+            w.try_wait().unwrap().is_none(),
+            "a watcher died at start\n{}",
+            logs(data, inbox)
+        );
+        assert!(
+            Instant::now() < deadline,
+            "a watcher did not start\n{}",
+            logs(data, inbox)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Two machines (two host names) watch one inbox over one PostgreSQL database
@@ -255,7 +284,7 @@ fn watchers_on_two_machines_share_an_inbox() {
     let config = data.path().join("sohoa.toml");
     std::fs::write(
         &config,
-        "[queue]\nlease_seconds = 3\n[watch]\nsettle_seconds = 0.5\nrescan_seconds = 2.0\n",
+        "[queue]\nlease_seconds = 12\n[watch]\nsettle_seconds = 0.5\nrescan_seconds = 2.0\n",
     )
     .unwrap();
     let url = postgres_url();
@@ -272,17 +301,13 @@ fn watchers_on_two_machines_share_an_inbox() {
     }
     let mut one = watcher("may-1", data.path(), &config, &url, inbox.path());
     let mut two = watcher("may-2", data.path(), &config, &url, inbox.path());
-    // Each machine watches once: a second watcher on may-2 is refused.
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        one.try_wait().unwrap().is_none(),
-        "watcher one died at start"
-    );
-    assert!(
-        two.try_wait().unwrap().is_none(),
-        "watcher two died at start"
-    );
-    let mut third = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    // Each machine watches once: once may-2's watcher holds its lock (it said
+    // it started), a second watcher on may-2 is refused.
+    for (w, host) in [(&mut one, "may-1"), (&mut two, "may-2")] {
+        let log = data.path().join(format!("{host}.log"));
+        started(w, &log, data.path(), inbox.path());
+    }
+    let mut third = super::harness::command()
         .args(["--config", config.to_str().unwrap()])
         .args([
             "--data-dir",
@@ -291,24 +316,17 @@ fn watchers_on_two_machines_share_an_inbox() {
             &url,
         ])
         .args(["watch", inbox.path().to_str().unwrap()])
-        .env_remove("SOHOA_CONFIG")
         .env("SOHOA_HOST", "may-2")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Refused at once; never left running should it not be.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = third.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = third.kill();
-            panic!("a second watcher on may-2 was not refused");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_within(
+        &mut third,
+        Duration::from_secs(60),
+        "a second watcher on may-2",
+    );
     let mut err = String::new();
     std::io::Read::read_to_string(&mut third.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(7), "{err}");
@@ -334,7 +352,7 @@ fn watchers_on_two_machines_share_an_inbox() {
     );
     // Machine one dies and comes back.
     one.kill().unwrap();
-    one.wait().unwrap();
+    wait_within(&mut one, CHILD_LIMIT, "the killed watcher");
     one = watcher("may-1", data.path(), &config, &url, inbox.path());
     // A dossier whose job was cut by the kill after its document was recorded is
     // finished by the restarted watcher's recovery (its moves), not by a new job.
@@ -357,7 +375,7 @@ fn watchers_on_two_machines_share_an_inbox() {
         let _ = Command::new("kill")
             .args(["-TERM", &w.id().to_string()])
             .status();
-        assert!(w.wait().unwrap().success());
+        assert!(wait_within(w, Duration::from_secs(120), "a watcher told to stop").success());
     }
 
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), n as i64);
@@ -416,7 +434,7 @@ fn a_watcher_waits_out_a_database_outage() {
         codes.push(code);
     }
     let log = data.path().join("watch.log");
-    let mut w = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    let mut w = super::harness::command()
         .args(["--config", config.to_str().unwrap()])
         .args([
             "--data-dir",
@@ -425,7 +443,6 @@ fn a_watcher_waits_out_a_database_outage() {
             &url,
         ])
         .args(["watch", inbox.path().to_str().unwrap(), "--jobs", "1"])
-        .env_remove("SOHOA_CONFIG")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -461,10 +478,23 @@ fn a_watcher_waits_out_a_database_outage() {
         ))
         .unwrap();
     drop_in(&codes[3..]);
-    std::thread::sleep(Duration::from_secs(15));
+    // It noticed, said so, and keeps running.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("Mất kết nối tới cơ sở dữ liệu")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never noticed the outage\n{}",
+            logs(data.path(), inbox.path())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
         w.try_wait().unwrap().is_none(),
-        "the watcher is still running"
+        "the watcher died in the outage\n{}",
+        logs(data.path(), inbox.path())
     );
     admin
         .batch_execute(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
@@ -483,7 +513,7 @@ fn a_watcher_waits_out_a_database_outage() {
     let _ = Command::new("kill")
         .args(["-TERM", &w.id().to_string()])
         .status();
-    assert!(w.wait().unwrap().success());
+    assert!(wait_within(&mut w, Duration::from_secs(120), "the watcher told to stop").success());
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(
         said.contains("Mất kết nối tới cơ sở dữ liệu; sohoa thử lại sau"),

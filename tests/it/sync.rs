@@ -7,7 +7,8 @@
 //! equals the stations' reports.
 
 use crate::harness::{
-    files_under, import_units_with, postgres_url, slips, sohoa, stderr, stdout, Server,
+    files_under, import_units_with, output_within_child, postgres_url, slips, sohoa, stderr,
+    stdout, wait_within, Server, CHILD_LIMIT,
 };
 use serde_json::Value;
 use sohoa::records::Records;
@@ -123,9 +124,8 @@ impl Station {
     }
 
     fn spawn(&self, rest: &[&str]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        super::harness::command()
             .args(self.args(rest))
-            .env_remove("SOHOA_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -342,7 +342,17 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     server.restart(&client);
     let (rec, pdf) = st_a.upload(1);
     let conn = half_upload(&server.base, &token_a, &rec, &pdf);
-    std::thread::sleep(Duration::from_millis(500));
+    // The kill must land while the server holds a part: its temporary file.
+    let incoming = srv.path().join("archive/.incoming");
+    wait_for(
+        "the server to receive part of the upload",
+        Duration::from_secs(60),
+        || {
+            files_under(&incoming)
+                .iter()
+                .any(|f| f.metadata().is_ok_and(|m| m.len() > 0))
+        },
+    );
     server.kill();
     drop(conn);
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), 0);
@@ -356,10 +366,9 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
 
     // 3. Documents flow: the worker, station B's watcher (sync loop), station A's sync,
     //    while the server is killed and comes back.
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+    let mut worker = super::harness::command()
         .args(global)
         .args(["batch", in_w.path().to_str().unwrap(), "--jobs", "1"])
-        .env_remove("SOHOA_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -390,12 +399,12 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     );
     // The station reboots while the server is away: its watcher dies outright.
     watch_b.kill().unwrap();
-    watch_b.wait().unwrap();
+    wait_within(&mut watch_b, CHILD_LIMIT, "station B's killed watcher");
     std::thread::sleep(Duration::from_secs(2));
     server.restart(&client);
     let mut watch_b = st_b.spawn(&["watch", in_b.path().to_str().unwrap(), "--jobs", "1"]);
 
-    let o = sync_a.wait_with_output().unwrap();
+    let o = output_within_child(sync_a, CHILD_LIMIT);
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(o.status.code(), Some(9), "one document is refused: {out}");
     assert!(out.contains("không còn tài liệu chờ gửi"), "{out}");
@@ -407,7 +416,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         )),
         "{out}"
     );
-    assert!(worker.wait().unwrap().success());
+    assert!(wait_within(&mut worker, CHILD_LIMIT, "the worker").success());
     wait_for(
         "station B's outbox to empty",
         Duration::from_secs(120),
@@ -419,7 +428,12 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     let _ = Command::new("kill")
         .args(["-TERM", &watch_b.id().to_string()])
         .status();
-    assert!(watch_b.wait().unwrap().success());
+    assert!(wait_within(
+        &mut watch_b,
+        Duration::from_secs(120),
+        "station B's watcher told to stop"
+    )
+    .success());
 
     // 4. The server holds each station document once, byte for byte.
     let mut expected: Vec<_> = docs_a.iter().filter(|d| d.0 != stray[0]).cloned().collect();
