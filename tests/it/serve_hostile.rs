@@ -643,7 +643,7 @@ fn slow_clients_and_bodies_without_a_token() {
             let mut buf = [0u8; 512];
             // EOF, a reset, or an error reply (408) before the close: all closed.
             match t.read(&mut buf) {
-                Ok(_) => false,
+                Ok(_n) => false,
                 Err(e) => e.kind() != std::io::ErrorKind::ConnectionReset,
             }
         });
