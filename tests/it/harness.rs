@@ -85,6 +85,30 @@ pub fn command() -> Command {
     c
 }
 
+/// A child process killed when dropped: a test that fails half-way never
+/// leaves a watcher or a worker running behind it.
+pub struct Killed(pub Child);
+
+impl std::ops::Deref for Killed {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Killed {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// How long any one command a test waits for may take before the test fails
 /// (a hung child must fail its test, never hang the suite).
 pub const CHILD_LIMIT: Duration = Duration::from_secs(300);

@@ -3,32 +3,34 @@
 //! made exactly once: the dead worker's dossiers are taken over when its
 //! lease runs out, and what it had already recorded is not made again.
 
-use crate::harness::{files_under, postgres_url, slips, wait_within, CHILD_LIMIT};
+use crate::harness::{files_under, postgres_url, slips, wait_within, Killed, CHILD_LIMIT};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
-    super::harness::command()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .args([
-            "--database-url",
-            url,
-            "batch",
-            inbox.to_str().unwrap(),
-            "--jobs",
-            "1",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start a worker")
+fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Killed {
+    Killed(
+        super::harness::command()
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .args([
+                "--database-url",
+                url,
+                "batch",
+                inbox.to_str().unwrap(),
+                "--jobs",
+                "1",
+                "--json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a worker"),
+    )
 }
 
 fn count(db: &mut postgres::Client, sql: &str) -> i64 {
@@ -59,7 +61,7 @@ fn three_workers_one_killed_every_document_once() {
     sohoa::records::Records::connect(&url).unwrap();
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
 
-    let mut workers: Vec<Child> = (0..3)
+    let mut workers: Vec<Killed> = (0..3)
         .map(|_| worker(data.path(), &config, &url, inbox.path()))
         .collect();
     // Kill the second worker while it holds dossiers, after some work is done. A kill
@@ -209,21 +211,23 @@ fn workers_starting_together_on_an_empty_database() {
 
 /// A watcher as machine `host`; its log is appended to `<data>/<host>.log`
 /// (see `logs`).
-fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> Child {
+fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> Killed {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(data.join(format!("{host}.log")))
         .expect("watcher log");
-    super::harness::command()
-        .args(["--config", config.to_str().unwrap()])
-        .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])
-        .args(["watch", inbox.to_str().unwrap(), "--jobs", "1"])
-        .env("SOHOA_HOST", host)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start a watcher")
+    Killed(
+        super::harness::command()
+            .args(["--config", config.to_str().unwrap()])
+            .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])
+            .args(["watch", inbox.to_str().unwrap(), "--jobs", "1"])
+            .env("SOHOA_HOST", host)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start a watcher"),
+    )
 }
 
 /// The logs of the data dir and what is left in the inbox, for a failure message.
