@@ -6,6 +6,12 @@ use sohoa::decode::Format;
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     sohoa_fuzz::decode_checked(
         data,
-        &[Format::Jpeg, Format::Png, Format::Gif, Format::Bmp, Format::Webp],
+        &[
+            Format::Jpeg,
+            Format::Png,
+            Format::Gif,
+            Format::Bmp,
+            Format::Webp,
+        ],
     );
 });
