@@ -197,6 +197,67 @@ pub struct Page {
     pub pixels: Raster,
 }
 
+impl Page {
+    /// What every decoder promises of a page it hands out, whatever the input:
+    /// pixels within `limits`, buffers the size the page says, a quarter turn.
+    /// `Err` names the first broken promise. The tests and the fuzz targets
+    /// (`fuzz/`) check each decoded page with it.
+    pub fn check_within(&self, limits: &Limits) -> Result<(), String> {
+        let (w, h) = (self.width as u64, self.height as u64);
+        let px = &self.pixels;
+        if w == 0 || h == 0 {
+            return Err(format!("empty page {w}x{h}"));
+        }
+        if (px.width, px.height) != (self.width, self.height) {
+            return Err(format!(
+                "pixels {}x{} for a {w}x{h} page",
+                px.width, px.height
+            ));
+        }
+        if w * h > limits.max_pixels {
+            return Err(format!("{w}x{h} pixels > {}", limits.max_pixels));
+        }
+        let raster = w * h * px.channels as u64;
+        if !matches!(px.channels, 1 | 3) || px.data.len() as u64 != raster {
+            return Err(format!(
+                "{} bytes of {} channels for {w}x{h}",
+                px.data.len(),
+                px.channels
+            ));
+        }
+        if raster > limits.max_raster_bytes {
+            return Err(format!(
+                "{raster} raster bytes > {}",
+                limits.max_raster_bytes
+            ));
+        }
+        if let StoredImage::Lossless { color, data } = &self.stored {
+            let want = match color {
+                ColorMode::Bilevel => w.div_ceil(8) * h,
+                ColorMode::Gray => w * h,
+                ColorMode::Rgb => 3 * w * h,
+                ColorMode::Cmyk => 4 * w * h,
+            };
+            if data.len() as u64 != want || *color != self.color {
+                return Err(format!(
+                    "stored {color:?} of {} bytes for a {:?} {w}x{h} page",
+                    data.len(),
+                    self.color
+                ));
+            }
+        }
+        if !matches!(self.rotate, 0 | 90 | 180 | 270) {
+            return Err(format!("rotate {}", self.rotate));
+        }
+        if let Some((x, y)) = self.dpi {
+            if !(x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0) {
+                return Err(format!("dpi {x}x{y}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The bytes of one input file, shared with the PDF reader instead of copied
 /// (a long scanner PDF can be hundreds of megabytes).
 pub type FileBytes = std::sync::Arc<Vec<u8>>;

@@ -169,9 +169,13 @@ fn single_full_page_image<'d>(page: &PdfPage<'_>, drawn: &'d Drawn) -> Option<&'
     covers.then_some(image)
 }
 
+/// How [`guarded`] begins the `Corrupt` message of a panic it caught: a bug
+/// to fix (in hayro or here), never the expected outcome of a damaged file.
+pub(crate) const CAUGHT_PANIC: &str = "PDF reader failed on";
+
 /// Runs third-party parsing and rendering so that a panic in it becomes an
 /// error for this file. The caches it touched are dropped with the document.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
     catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err(DecodeError::Corrupt(format!("PDF reader failed on {what}"))))
+        .unwrap_or_else(|_| Err(DecodeError::Corrupt(format!("{CAUGHT_PANIC} {what}"))))
 }

@@ -69,14 +69,18 @@ pub fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
         Err(e) if e.kind() == ErrorKind::CrossesDevices => {
             let name = dst.file_name().unwrap_or_default().to_string_lossy();
             let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            if meta.file_type().is_symlink() {
-                let _ = fs::remove_file(&tmp);
-                std::os::unix::fs::symlink(fs::read_link(src)?, &tmp)?;
+            let _ = fs::remove_file(&tmp);
+            let placed = if meta.file_type().is_symlink() {
+                fs::read_link(src).and_then(|to| std::os::unix::fs::symlink(to, &tmp))
             } else {
-                fs::copy(src, &tmp)?;
-                fs::File::open(&tmp)?.sync_all()?;
+                fs::copy(src, &tmp).and_then(|_| fs::File::open(&tmp)?.sync_all())
             }
-            fs::rename(&tmp, dst)?;
+            .and_then(|()| fs::rename(&tmp, dst));
+            if let Err(e) = placed {
+                // A full disk leaves no partial copy behind; the source is untouched.
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
             sync_dir(dir)?;
             fs::remove_file(src)?;
         }
@@ -233,39 +237,137 @@ mod tests {
         assert_eq!(note_path(&dst), dir.path().join("out/x/a.jpg.loi.txt"));
     }
 
-    #[test]
-    fn moves_across_filesystems_copy_sync_and_remove() {
-        use std::os::unix::fs::MetadataExt;
-        // /dev/shm is a tmpfs; the temp dir usually is not: a real EXDEV.
-        let dir = tempfile::tempdir().unwrap();
-        let Ok(other) = tempfile::tempdir_in("/dev/shm") else {
-            eprintln!("no /dev/shm here; cross-filesystem move not exercised");
-            return;
-        };
-        if fs::metadata(dir.path()).unwrap().dev() == fs::metadata(other.path()).unwrap().dev() {
-            eprintln!("/dev/shm is on the same filesystem; cross-filesystem move not exercised");
-            return;
+    /// A tmpfs of its own, mounted on a fresh temporary folder and unmounted
+    /// when dropped (a failed assertion too): a second filesystem whatever the
+    /// machine has. Needs root, or CAP_SYS_ADMIN, as CI has.
+    struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        fn mount(size: &str) -> Tmpfs {
+            use std::ffi::CString;
+            use std::os::unix::ffi::OsStrExt;
+            let dir = tempfile::tempdir().unwrap();
+            let target = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+            let options = CString::new(format!("size={size}")).unwrap();
+            // SAFETY: NUL-terminated strings that outlive the call.
+            let rc = unsafe {
+                libc::mount(
+                    c"tmpfs".as_ptr(),
+                    target.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    options.as_ptr().cast(),
+                )
+            };
+            assert!(
+                rc == 0,
+                "this test mounts a tmpfs on {} to move files across filesystems, and that \
+                 needs root with CAP_SYS_ADMIN (as CI runs): {}",
+                dir.path().display(),
+                io::Error::last_os_error()
+            );
+            Tmpfs { dir }
         }
-        let src = other.path().join("scan.jpg");
-        fs::write(&src, b"scan bytes").unwrap();
-        std::os::unix::fs::symlink("/etc/hostname", other.path().join("link.jpg")).unwrap();
-        let dst = dir.path().join("processed/d/scan.jpg");
-        move_file(&src, &dst).unwrap();
-        assert_eq!(fs::read(&dst).unwrap(), b"scan bytes");
-        assert!(!src.exists());
-        let link_dst = dir.path().join("failed/d/link.jpg");
-        move_file(&other.path().join("link.jpg"), &link_dst).unwrap();
-        assert_eq!(
-            fs::read_link(&link_dst).unwrap(),
-            Path::new("/etc/hostname")
-        );
-        // No temporary file is left beside the target.
-        let names: Vec<_> = fs::read_dir(dst.parent().unwrap())
+
+        fn path(&self) -> &Path {
+            self.dir.path()
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            use std::os::unix::ffi::OsStrExt;
+            let target = std::ffi::CString::new(self.dir.path().as_os_str().as_bytes()).unwrap();
+            // SAFETY: a NUL-terminated string that outlives the call. Lazily:
+            // nothing else holds the folder, but a failed test may have left files.
+            unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+
+    fn device(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(path).unwrap().dev()
+    }
+
+    fn names_in(dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut names: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .flatten()
             .map(|e| e.file_name())
             .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("scan.jpg")]);
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn moves_across_filesystems_copy_sync_and_remove() {
+        // The inbox on a filesystem of its own (a network share, say), the
+        // data folder on the disk: rename fails with EXDEV, so the file is
+        // copied, synced, renamed into place, and only then is the source removed.
+        let inbox = Tmpfs::mount("16m");
+        let data = tempfile::tempdir().unwrap();
+        assert_ne!(
+            device(inbox.path()),
+            device(data.path()),
+            "the two folders must be on different filesystems"
+        );
+        let scan: Vec<u8> = (0..3 << 20)
+            .map(|i: u32| (i * 7 + i / 4093) as u8)
+            .collect();
+        let src = inbox.path().join("scan.jpg");
+        fs::write(&src, &scan).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", inbox.path().join("link.jpg")).unwrap();
+        let dst = data.path().join("processed/d/scan.jpg");
+        move_file(&src, &dst).unwrap();
+        assert!(fs::read(&dst).unwrap() == scan, "moved bytes differ");
+        assert!(!src.exists());
+        let link_dst = data.path().join("failed/d/link.jpg");
+        move_file(&inbox.path().join("link.jpg"), &link_dst).unwrap();
+        assert_eq!(
+            fs::read_link(&link_dst).unwrap(),
+            Path::new("/etc/hostname")
+        );
+        // No temporary file is left beside the target, and the inbox is empty.
+        assert_eq!(names_in(dst.parent().unwrap()), ["scan.jpg"]);
+        assert!(names_in(inbox.path()).is_empty());
+        // Done already counts as done.
+        move_file(&src, &dst).unwrap();
+    }
+
+    #[test]
+    fn a_move_across_filesystems_that_fails_keeps_the_source() {
+        // Until the copy is whole and renamed into place, the source is the
+        // only copy: a full target filesystem, or a target name that cannot
+        // be replaced, leaves it untouched, with no partial copy behind.
+        let small = Tmpfs::mount("1m");
+        let inbox = tempfile::tempdir().unwrap();
+        assert_ne!(device(small.path()), device(inbox.path()));
+        let scan: Vec<u8> = (0..2 << 20)
+            .map(|i: u32| (i * 13 + i / 509) as u8)
+            .collect();
+        let src = inbox.path().join("scan.jpg");
+        fs::write(&src, &scan).unwrap();
+
+        let full = small.path().join("processed/scan.jpg");
+        let e = move_file(&src, &full).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOSPC), "{e}");
+        assert!(fs::read(&src).unwrap() == scan, "the source changed");
+        assert!(
+            names_in(full.parent().unwrap()).is_empty(),
+            "a partial copy is left"
+        );
+
+        // A folder in the way of the target: the copy is made, its rename fails.
+        let taken = small.path().join("failed/scan.jpg");
+        fs::create_dir_all(taken.join("inside")).unwrap();
+        let small_scan = &scan[..4096];
+        fs::write(&src, small_scan).unwrap();
+        assert!(move_file(&src, &taken).is_err());
+        assert!(fs::read(&src).unwrap() == small_scan, "the source changed");
+        assert_eq!(names_in(taken.parent().unwrap()), ["scan.jpg"]);
+        assert!(taken.join("inside").is_dir());
     }
 
     #[test]

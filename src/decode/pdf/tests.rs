@@ -282,21 +282,85 @@ fn damaged_files_are_corrupt() {
     ));
 }
 
-#[test]
-fn mangled_files_never_panic() {
-    // Not a fuzzer, but it walks every structure of a real file with damage in it.
-    let original = corpus("c02-22.pdf");
-    let mut seed = 0x2545_f491_u32;
-    for round in 0..40 {
-        let mut bytes = original.clone();
-        for _ in 0..1 + round % 8 {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            let at = seed as usize % bytes.len();
-            bytes[at] = (seed >> 8) as u8;
+/// The outcome of decoding a damaged file: pages the decoder may hand out
+/// under `limits`, or an error of a kind damage explains; never a panic that
+/// [`guarded`] caught, and never longer than `most`.
+fn assert_mangled_outcome(name: &str, bytes: &[u8], limits: &Limits, most: Duration) {
+    use crate::errors::ErrorCode;
+    let (result, took) = timed(name, bytes, limits);
+    assert!(took <= most, "{name}: {took:?} > {most:?}");
+    match result {
+        Ok(pages) => {
+            assert!(
+                !pages.is_empty() && pages.len() <= limits.max_pages,
+                "{name}: {} pages",
+                pages.len()
+            );
+            for (i, page) in pages.iter().enumerate() {
+                if let Err(broken) = page.check_within(limits) {
+                    panic!("{name}: page {}: {broken}", i + 1);
+                }
+            }
         }
-        let _ = decode_pdf(&bytes, &Limits::default());
+        Err(DecodeError::Corrupt(why)) if why.starts_with(CAUGHT_PANIC) => {
+            panic!("{name}: the PDF reader panicked: {why}")
+        }
+        Err(e) => assert!(
+            matches!(
+                e.code(),
+                ErrorCode::Corrupt
+                    | ErrorCode::Unsupported
+                    | ErrorCode::TooLarge
+                    | ErrorCode::NoPages
+            ),
+            "{name}: {e:?}"
+        ),
+    }
+}
+
+#[test]
+fn mangled_files_decode_or_fail_cleanly_within_the_limits() {
+    // Not a fuzzer (see fuzz/), but it walks every structure of real files
+    // with damage in them: bytes overwritten, cut out and repeated. Scanned
+    // pages pass through or render (JBIG2), a vector page renders: under the
+    // tight limits at a lowered resolution.
+    let tight = Limits {
+        max_pixels: 2_000_000,
+        max_raster_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    // The originals take well under a second each; ten is a hang.
+    let most = Duration::from_secs(10);
+    let mut seed = 0x2545_f491_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for file in ["c02-22.pdf", "ccitt.pdf", "linn.pdf", "vector.pdf"] {
+        let original = corpus(file);
+        for round in 0..16 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + round % 8 {
+                let at = next() as usize % bytes.len();
+                match next() % 4 {
+                    0 => bytes.drain(at..(at + 64).min(bytes.len())).for_each(drop),
+                    1 => {
+                        let piece = bytes[at..(at + 32).min(bytes.len())].to_vec();
+                        bytes.splice(at..at, piece).for_each(drop)
+                    }
+                    _ => bytes[at] = (next() >> 8) as u8,
+                }
+            }
+            // The vector page takes seconds to render at 300 dpi: tight limits only.
+            let limits = if round % 2 == 0 && file != "vector.pdf" {
+                Limits::default()
+            } else {
+                tight
+            };
+            assert_mangled_outcome(&format!("{file} round {round}"), &bytes, &limits, most);
+        }
     }
 }
 
