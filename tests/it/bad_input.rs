@@ -87,6 +87,14 @@ fn failures_are_recorded_with_error_codes() {
 }
 
 #[test]
+fn the_documents_made_next_to_bad_inputs_are_pdfa() {
+    assert_eq!(
+        crate::pdfa::assert_archive_is_pdfa(bad_run().data.path()),
+        2
+    );
+}
+
+#[test]
 fn nfd_file_name_is_archived_under_its_nfc_name() {
     let run = bad_run();
     let dir = run

@@ -67,7 +67,7 @@ fn text_layer_reads_back_the_ground_truth_including_turned_and_skewed_pages() {
 }
 
 #[test]
-fn pdfs_pass_qpdf_check_and_declare_pdfa() {
+fn pdfs_pass_qpdf_check_and_the_pdfa_2b_rules() {
     let run = good_run();
     for c in fixtures().components("good") {
         let pdf = run.archived(c);
@@ -83,19 +83,13 @@ fn pdfs_pass_qpdf_check_and_declare_pdfa() {
             pdf.display(),
             String::from_utf8_lossy(&out.stdout)
         );
-        let bytes = std::fs::read(&pdf).unwrap();
-        let hay = String::from_utf8_lossy(&bytes);
-        assert!(
-            hay.contains("pdfaid:part") || hay.contains("/Metadata"),
-            "{} has no PDF/A metadata",
-            pdf.display()
-        );
-        assert!(
-            hay.contains("GTS_PDFA1"),
-            "{} has no PDF/A output intent",
-            pdf.display()
-        );
+        crate::pdfa::assert_pdfa(&pdf);
     }
+    // And every other PDF of the archive (there is none: one per component).
+    assert_eq!(
+        crate::pdfa::assert_archive_is_pdfa(run.data.path()),
+        fixtures().components("good").len()
+    );
 }
 
 #[test]
@@ -279,6 +273,7 @@ fn changed_input_becomes_a_new_version_and_the_old_one_is_kept() {
             .is_file());
     }
     assert_ne!(docs[0]["input_sha256"], docs[1]["input_sha256"]);
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(data.path()), 2);
 }
 
 #[test]
@@ -401,6 +396,7 @@ fn an_orphan_pdf_left_by_a_crash_before_commit_is_kept_and_the_new_copy_goes_bes
         .query_row("SELECT archive_path FROM documents", [], |r| r.get(0))
         .unwrap();
     assert_eq!(data.path().join(recorded), placed);
+    crate::pdfa::assert_pdfa(&placed);
 }
 
 /// The text summary says how many pages the rules flag, and a document of
@@ -454,6 +450,7 @@ fn flagged_pages_and_blank_only_documents_are_said_and_not_counted() {
         "{show}"
     );
     assert!(show.contains("Kết luận: chưa đạt"), "{show}");
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(data.path()), 3);
 
     // The same through --json.
     let o = sohoa(&[

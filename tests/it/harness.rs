@@ -460,3 +460,16 @@ pub fn tree_state(root: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// Every archive PDF a [`Run`] made is checked against the PDF/A-2b rules
+/// (`pdfa.rs`) when the run is dropped at the end of its test, unless the test
+/// is already failing. (`good_run()` lives on: its tests check it explicitly.)
+impl Drop for Run {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            for pdf in crate::pdfa::archive_pdfs(self.data.path()) {
+                crate::pdfa::assert_pdfa(&pdf);
+            }
+        }
+    }
+}

@@ -679,6 +679,7 @@ fn register_then_batch_then_report() {
     std::fs::copy(&don, third.join("ket-qua/giay-khai-sinh.jpg")).unwrap();
     let o = run(&data, &["batch", inbox.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(&data), 4);
 
     let o = run(&data, &["report", "--year", "2023"]);
     let text = stdout(&o);
