@@ -539,8 +539,77 @@ fn the_sqlite_store() {
     sync_scenario(&mut Records::open(&other.path().join("sohoa.db")).unwrap());
     let third = tempfile::tempdir().unwrap();
     queue_scenario(&mut Records::open(&third.path().join("sohoa.db")).unwrap());
-    // Opening again applies no migration twice.
-    Records::open(&dir.path().join("sohoa.db")).unwrap();
+    // Opening again applies no migration twice: every migration is recorded
+    // once, and the rows of every table (schema_migrations too) are unchanged.
+    let path = dir.path().join("sohoa.db");
+    let embedded = include_str!("migrations.rs")
+        .matches("include_str!(\"sql/sqlite/")
+        .count();
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/records/sql/sqlite"
+    ))
+    .unwrap()
+    .count();
+    assert_eq!(embedded, files, "every SQLite migration file is embedded");
+    let before = every_row(&path);
+    for table in [
+        "dossiers",
+        "documents",
+        "pages",
+        "input_files",
+        "schema_migrations",
+    ] {
+        assert!(
+            before.get(table).is_some_and(|rows| !rows.is_empty()),
+            "the scenario left no row in {table}: {:?}",
+            before.keys()
+        );
+    }
+    Records::open(&path).unwrap();
+    let versions: Vec<i64> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=embedded as i64).collect::<Vec<_>>(),
+        "each of the {embedded} embedded migrations recorded once"
+    );
+    assert_eq!(every_row(&path), before, "reopening changed some rows");
+}
+
+/// Every row of every table of a SQLite file, by table name.
+fn every_row(
+    path: &std::path::Path,
+) -> std::collections::BTreeMap<String, Vec<Vec<rusqlite::types::Value>>> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    tables
+        .into_iter()
+        .map(|t| {
+            let mut st = db
+                .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
+                .unwrap();
+            let n = st.column_count();
+            let rows = st
+                .query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (t, rows)
+        })
+        .collect()
 }
 
 #[test]

@@ -87,6 +87,14 @@ fn failures_are_recorded_with_error_codes() {
 }
 
 #[test]
+fn the_documents_made_next_to_bad_inputs_are_pdfa() {
+    assert_eq!(
+        crate::pdfa::assert_archive_is_pdfa(bad_run().data.path()),
+        2
+    );
+}
+
+#[test]
 fn nfd_file_name_is_archived_under_its_nfc_name() {
     let run = bad_run();
     let dir = run
@@ -105,19 +113,25 @@ fn nfd_file_name_is_archived_under_its_nfc_name() {
     assert_eq!(names.len(), 2, "no partial or temporary files: {names:?}");
 }
 
+/// On a fresh copy of the bad inbox, recorded before any run: the files are
+/// the same after each of two runs, and the second records nothing new.
 #[test]
 fn inputs_are_untouched_and_a_rerun_adds_no_duplicate_failures() {
-    let inbox = fixtures().root.join("bad");
-    let before = tree_hashes(&inbox);
-    let run = bad_run();
-    assert_eq!(before, tree_hashes(&inbox));
+    let inbox = copy_tree(&fixtures().root.join("bad"));
+    let before = tree_state(inbox.path());
+    let run = Run::new(inbox.path(), &[]);
+    assert_eq!(run.output.status.code(), Some(4), "{}", stderr(&run.output));
+    assert_eq!(before, tree_state(inbox.path()), "after the first run");
+    assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
+    assert_eq!(run.count("SELECT COUNT(*) FROM documents"), 2);
     let again = sohoa(&[
         "batch",
-        inbox.to_str().unwrap(),
+        inbox.path().to_str().unwrap(),
         "--data-dir",
         run.data.path().to_str().unwrap(),
     ]);
-    assert_eq!(again.status.code(), Some(4));
+    assert_eq!(again.status.code(), Some(4), "{}", stderr(&again));
+    assert_eq!(before, tree_state(inbox.path()), "after the second run");
     assert_eq!(run.count("SELECT COUNT(*) FROM failures"), 7);
     assert_eq!(run.count("SELECT COUNT(*) FROM documents"), 2);
 }

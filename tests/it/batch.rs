@@ -67,7 +67,7 @@ fn text_layer_reads_back_the_ground_truth_including_turned_and_skewed_pages() {
 }
 
 #[test]
-fn pdfs_pass_qpdf_check_and_declare_pdfa() {
+fn pdfs_pass_qpdf_check_and_the_pdfa_2b_rules() {
     let run = good_run();
     for c in fixtures().components("good") {
         let pdf = run.archived(c);
@@ -83,19 +83,13 @@ fn pdfs_pass_qpdf_check_and_declare_pdfa() {
             pdf.display(),
             String::from_utf8_lossy(&out.stdout)
         );
-        let bytes = std::fs::read(&pdf).unwrap();
-        let hay = String::from_utf8_lossy(&bytes);
-        assert!(
-            hay.contains("pdfaid:part") || hay.contains("/Metadata"),
-            "{} has no PDF/A metadata",
-            pdf.display()
-        );
-        assert!(
-            hay.contains("GTS_PDFA1"),
-            "{} has no PDF/A output intent",
-            pdf.display()
-        );
+        crate::pdfa::assert_pdfa(&pdf);
     }
+    // And every other PDF of the archive (there is none: one per component).
+    assert_eq!(
+        crate::pdfa::assert_archive_is_pdfa(run.data.path()),
+        fixtures().components("good").len()
+    );
 }
 
 #[test]
@@ -205,12 +199,29 @@ fn second_run_does_no_work_and_adds_nothing() {
     );
 }
 
+/// On a fresh copy of the good inbox, recorded before any run: the files
+/// (bytes, sizes, modes, times) are the same after the run that archives them
+/// and after the second one that skips them.
 #[test]
 fn batch_never_modifies_its_inputs() {
-    let inbox = fixtures().root.join("good");
-    let before = tree_hashes(&inbox);
-    let _ = good_run();
-    assert_eq!(before, tree_hashes(&inbox));
+    let inbox = copy_tree(&fixtures().root.join("good"));
+    let before = tree_state(inbox.path());
+    assert!(before.len() > 10, "{before:?}");
+    let run = Run::new(inbox.path(), &["--jobs", "2"]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+    assert_eq!(
+        run.summary()["documents"],
+        fixtures().components("good").len()
+    );
+    assert_eq!(before, tree_state(inbox.path()), "after the first run");
+    let again = sohoa(&[
+        "batch",
+        inbox.path().to_str().unwrap(),
+        "--data-dir",
+        run.data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(before, tree_state(inbox.path()), "after the second run");
 }
 
 #[test]
@@ -262,6 +273,7 @@ fn changed_input_becomes_a_new_version_and_the_old_one_is_kept() {
             .is_file());
     }
     assert_ne!(docs[0]["input_sha256"], docs[1]["input_sha256"]);
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(data.path()), 2);
 }
 
 #[test]
@@ -384,6 +396,7 @@ fn an_orphan_pdf_left_by_a_crash_before_commit_is_kept_and_the_new_copy_goes_bes
         .query_row("SELECT archive_path FROM documents", [], |r| r.get(0))
         .unwrap();
     assert_eq!(data.path().join(recorded), placed);
+    crate::pdfa::assert_pdfa(&placed);
 }
 
 /// The text summary says how many pages the rules flag, and a document of
@@ -437,6 +450,7 @@ fn flagged_pages_and_blank_only_documents_are_said_and_not_counted() {
         "{show}"
     );
     assert!(show.contains("Kết luận: chưa đạt"), "{show}");
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(data.path()), 3);
 
     // The same through --json.
     let o = sohoa(&[

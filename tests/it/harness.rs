@@ -549,3 +549,62 @@ pub fn pdf_with(content: &[u8], filter: &str, image: Option<(u32, u32, &[u8])>) 
     );
     out
 }
+
+/// A fresh copy of the tree under `src` (files and folders), in a new temp dir.
+pub fn copy_tree(src: &Path) -> tempfile::TempDir {
+    let dst = tempfile::tempdir().expect("temp dir");
+    for e in walkdir::WalkDir::new(src).min_depth(1) {
+        let e = e.expect("walk");
+        let to = dst.path().join(e.path().strip_prefix(src).expect("prefix"));
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("copy folder");
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy file");
+        }
+    }
+    dst
+}
+
+/// Every file and folder under `root` by relative path, with its SHA-256 (files),
+/// size, permissions and modification time: what "untouched" means for an inbox.
+pub fn tree_state(root: &Path) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let hashes: std::collections::HashMap<String, String> = tree_hashes(root).into_iter().collect();
+    let mut out: Vec<(String, String)> = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .map(|e| {
+            let e = e.expect("walk");
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .expect("prefix")
+                .to_string_lossy()
+                .into_owned();
+            let m = e.path().symlink_metadata().expect("metadata");
+            let state = format!(
+                "{} {} {:o} {:?}",
+                hashes.get(&rel).map_or("-", String::as_str),
+                m.len(),
+                m.permissions().mode(),
+                m.modified().expect("mtime")
+            );
+            (rel, state)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every archive PDF a [`Run`] made is checked against the PDF/A-2b rules
+/// (`pdfa.rs`) when the run is dropped at the end of its test, unless the test
+/// is already failing. (`good_run()` lives on: its tests check it explicitly.)
+impl Drop for Run {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            for pdf in crate::pdfa::archive_pdfs(self.data.path()) {
+                crate::pdfa::assert_pdfa(&pdf);
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod batch;
 mod cli;
 mod harness;
 mod link;
+mod pdfa;
 mod peer;
 mod postgres;
 mod queue;

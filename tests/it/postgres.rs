@@ -71,7 +71,11 @@ fn postgres_records_equal_sqlite_records() {
         "no SQLite file with --database-url"
     );
     assert!(a[0].contains("\"numerator\""), "{}", a[0]);
+    assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y);
+    }
+    for data in [lite.path(), pg.path()] {
+        assert_eq!(crate::pdfa::assert_archive_is_pdfa(data), 3);
     }
 }

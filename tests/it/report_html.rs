@@ -152,6 +152,7 @@ fn html_report_renders_in_chromium_with_the_figures() {
     std::fs::create_dir_all(inbox.join(SCANNED)).unwrap();
     write_scan(&inbox.join(SCANNED).join("01-don.jpg"));
     sohoa_ok(&["batch", inbox.to_str().unwrap(), "--data-dir", data_s]);
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(&data), 1);
 
     let html_path = data.join("bao-cao.html");
     sohoa_ok(&[

@@ -34,6 +34,7 @@ fn prepared() -> (tempfile::TempDir, String) {
     .unwrap();
     let o = sohoa(&["--data-dir", d, "batch", inbox.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(data.path()), 1);
     let add = || {
         sohoa(&[
             "--data-dir",

@@ -135,6 +135,7 @@ fn prepared(postgres: bool) -> Store {
     )
     .unwrap();
     store.sohoa(&["batch", inbox.path().to_str().unwrap()]);
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(store.data.path()), 1);
     store
 }
 
@@ -562,6 +563,11 @@ fn hostile_on(postgres: bool) {
         .collect();
     expected.sort();
     assert_eq!(on_disk, expected);
+    // What the server took in is PDF/A like what it was sent.
+    assert_eq!(
+        crate::pdfa::assert_archive_is_pdfa(store.data.path()),
+        recorded.len()
+    );
 }
 
 #[test]

@@ -638,6 +638,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         (Some(8), true)
     );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
+    crate::pdfa::assert_archive_is_pdfa(srv.path());
 }
 
 #[test]
@@ -687,4 +688,5 @@ fn a_file_changed_on_the_station_is_not_sent() {
         .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 2);
+    assert_eq!(crate::pdfa::assert_archive_is_pdfa(srv.path()), 2);
 }

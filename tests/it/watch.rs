@@ -191,6 +191,9 @@ fn assert_accounted(data: &Path, good: &[String], bad: &[String]) {
         0,
         "no move left pending"
     );
+    if !good.is_empty() {
+        crate::pdfa::assert_archive_is_pdfa(data);
+    }
 }
 
 #[test]
@@ -448,6 +451,7 @@ fn a_polled_inbox_never_reads_a_file_still_being_written() {
         .unwrap();
     assert_eq!(docs, "03-giay-to:2:1,03-giay-to (2):1:1");
     assert_eq!(w.term(Duration::from_secs(30)), 0);
+    crate::pdfa::assert_archive_is_pdfa(&data);
 }
 
 /// A bad file goes to failed/ with its note; once the operator puts the fixed
@@ -501,6 +505,7 @@ fn a_fixed_file_takes_its_failed_copy_out_of_failed() {
         w.log()
     );
     assert_eq!(w.term(Duration::from_secs(30)), 0);
+    crate::pdfa::assert_archive_is_pdfa(&data);
 }
 
 /// A watcher killed after writing its moves down and before making them
@@ -610,6 +615,7 @@ fn status_names_what_waits_and_counts_only_dossiers_as_done() {
         "{ib}"
     );
     assert_eq!(w.term(Duration::from_secs(30)), 0);
+    crate::pdfa::assert_archive_is_pdfa(&data);
 }
 
 /// With a unit tree imported, a folder whose code names a unit the tree does
@@ -666,6 +672,7 @@ fn a_mistyped_unit_goes_to_failed_unless_the_inbox_accepts_it() {
     );
     assert_eq!(count(&data, "SELECT COUNT(*) FROM documents"), 1);
     assert_eq!(w.term(Duration::from_secs(30)), 0);
+    crate::pdfa::assert_archive_is_pdfa(&data);
 }
 
 #[test]
@@ -795,4 +802,5 @@ fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
         ),
         0
     );
+    crate::pdfa::assert_archive_is_pdfa(&data);
 }
