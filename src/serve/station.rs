@@ -405,9 +405,21 @@ async fn receive(
         .await
         .map_err(store_error)?;
     let mut hasher = Sha256::new();
+    // The body limit leaves room for the record part; the PDF itself may
+    // not be larger than `max_upload_mib`, as for a resumable upload.
+    let max = app.settings.serve.max_upload_mib.saturating_mul(1 << 20);
     while let Some(chunk) = next_chunk(&mut field, idle, lang).await? {
         hasher.update(&chunk);
         incoming.bytes += chunk.len() as u64;
+        if incoming.bytes > max {
+            // Read the rest (the body limit bounds it), so the client, still
+            // sending, gets the reply rather than a reset connection.
+            while let Ok(Some(_)) = next_chunk(&mut field, idle, lang).await {}
+            return Err(too_large(
+                &format!("PDF > {} MiB", app.settings.serve.max_upload_mib),
+                lang,
+            ));
+        }
         file.write_all(&chunk).await.map_err(store_error)?;
     }
     file.sync_all().await.map_err(store_error)?;

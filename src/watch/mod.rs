@@ -433,7 +433,8 @@ impl Watcher<'_> {
 
     /// Notes what was taken. An entry left for a later try (a file still
     /// changing, a full disk) settles again from the next rescan on; what
-    /// stays behind a taken entry (a temporary file) waits for its next change.
+    /// stays behind a taken entry (a temporary file) waits for its next change,
+    /// but files that came in while it was taken are looked at as new.
     fn after_take(&self, s: &mut Schedule, ready: &[(usize, PathBuf)], left: &[PathBuf]) {
         for (i, entry) in ready {
             if left.contains(entry) {
@@ -442,10 +443,10 @@ impl Watcher<'_> {
             }
             s.tracker.taken(entry);
             if entry.exists() {
-                let settle = self.inboxes[*i].spec.settle;
                 let snap = snapshot(entry, self.marker());
-                s.tracker.observe(entry, snap, settle, Instant::now());
-                s.tracker.taken(entry);
+                if s.tracker.after_take(entry, snap, Instant::now()) {
+                    s.pending.insert((*i, entry.clone()));
+                }
             }
         }
     }

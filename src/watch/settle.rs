@@ -121,6 +121,27 @@ impl Tracker {
         }
     }
 
+    /// After a take, what is in `entry` now: if every file of `snap` was
+    /// there as the entry was taken (a file left behind, one whose move
+    /// failed), it waits for a change; if files came in meanwhile (the
+    /// emptied folder removed and made again by a scanner), it is a new entry
+    /// and settles as any other. Returns whether it is new.
+    pub fn after_take(&mut self, entry: &Path, snap: Snapshot, now: Instant) -> bool {
+        let arrived = match self.seen.get(entry) {
+            Some(seen) => snap.files.iter().any(|f| !seen.snap.files.contains(f)),
+            None => true,
+        };
+        self.seen.insert(
+            entry.to_path_buf(),
+            Seen {
+                snap,
+                since: now,
+                taken: !arrived,
+            },
+        );
+        arrived
+    }
+
     /// Forgets one entry, so that the next look starts its settle time afresh.
     pub fn forget(&mut self, entry: &Path) {
         self.seen.remove(entry);
@@ -183,6 +204,38 @@ mod tests {
         assert_eq!(
             tr.observe(&d, snapshot(&d, "XONG"), settle, t2),
             Readiness::Wait(t2 + settle)
+        );
+    }
+
+    #[test]
+    fn files_that_came_in_during_a_take_are_a_new_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("000.00.18.H44-230101-0001");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("a.jpg"), b"12").unwrap();
+        let settle = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let mut tr = Tracker::default();
+        tr.observe(&d, snapshot(&d, "XONG"), settle, t0);
+        assert_eq!(
+            tr.observe(&d, snapshot(&d, "XONG"), settle, t0 + settle),
+            Readiness::Ready
+        );
+        // The take could not move a.jpg: it stays, and waits for a change.
+        assert!(!tr.after_take(&d, snapshot(&d, "XONG"), t0 + settle));
+        assert_eq!(
+            tr.observe(&d, snapshot(&d, "XONG"), settle, t0 + settle * 3),
+            Readiness::Idle
+        );
+        // The folder was emptied and removed, and a rescan put in under the
+        // same name before the watcher looked again: it is taken in its turn.
+        std::fs::remove_file(d.join("a.jpg")).unwrap();
+        std::fs::write(d.join("b.jpg"), b"34").unwrap();
+        let t1 = t0 + settle * 4;
+        assert!(tr.after_take(&d, snapshot(&d, "XONG"), t1));
+        assert_eq!(
+            tr.observe(&d, snapshot(&d, "XONG"), settle, t1 + settle),
+            Readiness::Ready
         );
     }
 

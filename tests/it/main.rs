@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod batch;
+mod claims;
 mod cli;
 mod harness;
 mod link;
