@@ -894,14 +894,12 @@ fn parse_xmp(xml: &str) -> Result<Xmp, String> {
         let (resolved, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
         let ns = ns_of(resolved)?;
         match event {
-            Event::PI(pi) => {
-                if pi.target() == "xpacket" {
-                    for a in pi.attributes() {
-                        let a = a.map_err(|e| e.to_string())?;
-                        let key = a.key.into_inner();
-                        if key == "bytes" || key == "encoding" {
-                            header_problems.push(format!("has the {key} attribute"));
-                        }
+            Event::PI(pi) if pi.target() == "xpacket" => {
+                for a in pi.attributes() {
+                    let a = a.map_err(|e| e.to_string())?;
+                    let key = a.key.into_inner();
+                    if key == "bytes" || key == "encoding" {
+                        header_problems.push(format!("has the {key} attribute"));
                     }
                 }
             }
