@@ -301,7 +301,7 @@ fn scenario(r: &mut Records) {
     );
     assert!(s.last_scan_at.is_some());
     r.start_job("/in", "Y", "Y").unwrap();
-    assert_eq!(r.interrupt_jobs().unwrap(), 1);
+    assert_eq!(r.interrupt_jobs().unwrap(), ["Y"]);
 }
 
 /// The sync records: a station's outbox, and a server taking uploads and

@@ -70,15 +70,22 @@ fn today() -> String {
 impl Records {
     /// Marks jobs a previous watcher left in progress (it was killed) as
     /// interrupted; their folders are still in the inbox and are taken again.
-    pub fn interrupt_jobs(&self) -> Result<usize, RecordsError> {
-        let n = self.db.run(|e| {
+    /// Returns the dossier codes of those jobs, once each.
+    pub fn interrupt_jobs(&self) -> Result<Vec<String>, RecordsError> {
+        const MINE: &str = "state = 'in_progress' AND (host = $1 OR host IS NULL)";
+        Ok(self.db.transaction(|e| {
+            let rows = e.query(
+                &format!("SELECT DISTINCT dossier_code FROM watch_jobs WHERE {MINE} ORDER BY 1"),
+                vals![crate::store::host()],
+            )?;
             e.execute(
-                "UPDATE watch_jobs SET state = 'interrupted', finished_at = $1
-                  WHERE state = 'in_progress' AND (host = $2 OR host IS NULL)",
-                vals![now(), crate::store::host()],
-            )
-        })?;
-        Ok(n as usize)
+                &format!(
+                    "UPDATE watch_jobs SET state = 'interrupted', finished_at = $2 WHERE {MINE}"
+                ),
+                vals![crate::store::host(), now()],
+            )?;
+            rows.iter().map(|r| r.get(0)).collect()
+        })?)
     }
 
     pub fn start_job(
@@ -330,7 +337,8 @@ mod tests {
         assert_eq!((s.done_today, s.refused_today), (1, 1));
         let c = r.start_job("/in", "Z", "Z").unwrap();
         // A killed watcher's job is interrupted at the next start.
-        assert_eq!(r.interrupt_jobs().unwrap(), 1);
+        assert_eq!(r.interrupt_jobs().unwrap(), ["Z"]);
+        assert!(r.interrupt_jobs().unwrap().is_empty());
         let s = &r.inbox_status().unwrap()[0];
         assert_eq!(s.in_progress, 0);
         let _ = c;

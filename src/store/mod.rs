@@ -341,6 +341,45 @@ pub fn sweep_orphan_temps(archive: &Path) -> usize {
         .count()
 }
 
+/// Removes the archive PDFs of `dossiers` that no record points at: what a
+/// job cut by a kill between writing a PDF and committing its record left
+/// behind (its scans are still in the inbox, and are taken again). Only the
+/// folders of those dossiers (`archive/<unit>/<year>/<code>/`) are looked at;
+/// `recorded` says whether a path, relative to `data_dir` as recorded, is a
+/// document's. Returns how many were removed.
+pub fn sweep_unrecorded<E>(
+    data_dir: &Path,
+    dossiers: &[String],
+    mut recorded: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<usize, E> {
+    let folders: std::collections::HashSet<String> = dossiers.iter().map(|c| sanitize(c)).collect();
+    let dossier_dirs = walkdir::WalkDir::new(data_dir.join("archive"))
+        .follow_links(false)
+        .min_depth(3)
+        .max_depth(3)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir() && folders.contains(&*e.file_name().to_string_lossy()));
+    let mut removed = 0;
+    for dir in dossier_dirs {
+        for file in walkdir::WalkDir::new(dir.path()).follow_links(false) {
+            let Ok(file) = file else { continue };
+            let name = file.file_name().to_string_lossy();
+            if !file.file_type().is_file() || name.starts_with('.') || !name.ends_with(".pdf") {
+                continue;
+            }
+            let Ok(rel) = file.path().strip_prefix(data_dir) else {
+                continue;
+            };
+            if !recorded(&rel.to_string_lossy())? && std::fs::remove_file(file.path()).is_ok() {
+                tracing::info!(path = %rel.display(), "removed an archive PDF no record points at");
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +395,35 @@ mod tests {
             archive_rel_path(&code, DocKind::KetQua, "qd", 2),
             PathBuf::from("archive/000.00.18.H44/2023/000.00.18.H44-230314-0027/ket-qua/qd.v2.pdf")
         );
+    }
+
+    #[test]
+    fn unrecorded_pdfs_of_the_given_dossiers_are_swept() {
+        let data = tempfile::tempdir().unwrap();
+        let dossier = |code: &str| data.path().join("archive/000.00.18.H44/2023").join(code);
+        let cut = dossier("000.00.18.H44-231120-0001");
+        let other = dossier("000.00.18.H44-231120-0002");
+        for p in [
+            cut.join("don.pdf"),
+            cut.join("don-2.pdf"),
+            cut.join("ket-qua/quyet-dinh.pdf"),
+            cut.join("ghi-chu.txt"),
+            other.join("don.pdf"),
+        ] {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"%PDF").unwrap();
+        }
+        let recorded = ["archive/000.00.18.H44/2023/000.00.18.H44-231120-0001/don-2.pdf"];
+        let removed = sweep_unrecorded(
+            data.path(),
+            &["000.00.18.H44-231120-0001".to_string()],
+            |rel| Ok::<_, ()>(recorded.contains(&rel)),
+        )
+        .unwrap();
+        assert_eq!(removed, 2);
+        assert!(!cut.join("don.pdf").exists() && !cut.join("ket-qua/quyet-dinh.pdf").exists());
+        assert!(cut.join("don-2.pdf").exists(), "a recorded file stays");
+        assert!(cut.join("ghi-chu.txt").exists() && other.join("don.pdf").exists());
     }
 
     #[test]

@@ -253,7 +253,7 @@ impl Watcher<'_> {
     /// After a kill: jobs left in progress are marked interrupted, moves
     /// written down are made, and temporary files of dead writers removed.
     fn recover(&mut self) -> Result<(), WatchError> {
-        self.pipeline.records().interrupt_jobs()?;
+        let cut = self.pipeline.records().interrupt_jobs()?;
         let moves = self.finish_pending_moves()?;
         if let Some(q) = &self.queue {
             // What this watcher held when it had to start over goes back to the queue.
@@ -264,7 +264,16 @@ impl Watcher<'_> {
             }
             self.release_dead_items()?;
         }
-        let temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
+        let mut temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
+        // A PDF written by a cut job whose record was never committed. On
+        // shared records another machine may have taken the folder since and
+        // be about to record its own PDF there: left alone.
+        if self.queue.is_none() {
+            let records = self.pipeline.records();
+            temps += crate::store::sweep_unrecorded(&self.settings.data_dir, &cut, |rel| {
+                records.archive_path_recorded(rel)
+            })?;
+        }
         if moves + temps > 0 {
             (self.say)(&text::recovered(self.lang, moves, temps));
         }

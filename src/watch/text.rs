@@ -240,12 +240,12 @@ pub fn database_lost(lang: UiLanguage, seconds: u64) -> String {
 pub fn recovered(lang: UiLanguage, moves: usize, temps: usize) -> String {
     match lang {
         UiLanguage::Vi => format!(
-            "Khôi phục sau lần dừng đột ngột: hoàn tất {moves} lần chuyển tệp, xóa {temps} tệp tạm trong kho"
+            "Khôi phục sau lần dừng đột ngột: hoàn tất {moves} lần chuyển tệp, xóa {temps} tệp tạm hoặc tệp PDF dở dang trong kho"
         ),
         UiLanguage::En => format!(
             "Recovered from an abrupt stop: finished {}, removed {} from the archive",
             plural(moves as u64, "file move", "file moves", lang),
-            plural(temps as u64, "temporary file", "temporary files", lang)
+            plural(temps as u64, "temporary or unfinished file", "temporary or unfinished files", lang)
         ),
     }
 }
