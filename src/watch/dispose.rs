@@ -168,10 +168,15 @@ pub fn clear_resolved(data_dir: &Path, shown: &str, date: &str) -> io::Result<us
 }
 
 /// Clears what is left of a dossier folder once its inputs are gone: junk
-/// files, the marker and empty folders. Anything else (a file left for later)
-/// stays, and so does the folder. True when the folder is gone.
+/// files, empty folders and, last, the marker. Anything else (a file left for
+/// later, a temporary file a scanner is still writing, a rescan already put
+/// in) stays, and so do the folder and its marker: an operator who drops new
+/// scans and a new marker as the watcher finishes the last take keeps both.
+/// True when the folder is gone.
 pub fn remove_emptied(folder: &Path, marker: &str) -> bool {
-    fn clear(dir: &Path, marker: &str) -> bool {
+    /// Removes junk and emptied folders under `dir`, and the marker too when
+    /// `markers` is set. True when nothing but markers is left.
+    fn clear(dir: &Path, marker: &str, markers: bool) -> bool {
         let Ok(entries) = fs::read_dir(dir) else {
             return false;
         };
@@ -184,8 +189,10 @@ pub fn remove_emptied(folder: &Path, marker: &str) -> bool {
                 continue;
             };
             let gone = if ft.is_dir() {
-                clear(&path, marker) && fs::remove_dir(&path).is_ok()
-            } else if is_junk(&name) && !is_temporary(&name) || name.eq_ignore_ascii_case(marker) {
+                clear(&path, marker, markers) && (!markers || fs::remove_dir(&path).is_ok())
+            } else if name.eq_ignore_ascii_case(marker) {
+                !markers || fs::remove_file(&path).is_ok()
+            } else if is_junk(&name) && !is_temporary(&name) {
                 // Temporary names are a scanner still writing: not ours to delete.
                 fs::remove_file(&path).is_ok()
             } else {
@@ -195,7 +202,7 @@ pub fn remove_emptied(folder: &Path, marker: &str) -> bool {
         }
         empty
     }
-    clear(folder, marker) && fs::remove_dir(folder).is_ok()
+    clear(folder, marker, false) && clear(folder, marker, true) && fs::remove_dir(folder).is_ok()
 }
 
 /// Deletes `processed/<yyyy-mm-dd>` folders dated more than `days` days
@@ -379,7 +386,11 @@ mod tests {
         fs::write(d.join("XONG"), b"").unwrap();
         fs::write(d.join("ket-qua/scan.jpg.part"), b"x").unwrap();
         assert!(!remove_emptied(&d, "XONG"));
-        assert!(d.join("ket-qua/scan.jpg.part").exists() && !d.join("XONG").exists());
+        assert!(d.join("ket-qua/scan.jpg.part").exists() && !d.join("Thumbs.db").exists());
+        assert!(
+            d.join("XONG").exists(),
+            "the marker stays with what is left"
+        );
         fs::remove_file(d.join("ket-qua/scan.jpg.part")).unwrap();
         assert!(remove_emptied(&d, "XONG"));
         assert!(!d.exists());
