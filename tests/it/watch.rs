@@ -117,6 +117,18 @@ fn count(data: &Path, sql: &str) -> i64 {
     db.query_row(sql, [], |r| r.get(0)).expect(sql)
 }
 
+/// The watcher has nothing left to do: the inbox is empty, and the moves
+/// and the job of the last take are finished (the inbox empties as the last
+/// file is moved, a moment before its move and its job are recorded done).
+fn settled(inbox: &Path, data: &Path) -> bool {
+    inbox_files(inbox) == 0
+        && count(data, "SELECT COUNT(*) FROM watch_moves") == 0
+        && count(
+            data,
+            "SELECT COUNT(*) FROM watch_jobs WHERE state = 'in_progress'",
+        ) == 0
+}
+
 /// Non-junk files left anywhere under the inbox.
 fn inbox_files(inbox: &Path) -> usize {
     walkdir::WalkDir::new(inbox)
@@ -231,7 +243,7 @@ fn a_burst_late_results_bad_files_and_symlinks_on_an_event_inbox() {
         &w,
         Duration::from_secs(240),
         "the burst to be processed",
-        || inbox_files(inbox.path()) == 0,
+        || settled(inbox.path(), &data),
     );
     assert!(
         !inbox.path().join(code(1)).exists(),
@@ -252,7 +264,7 @@ fn a_burst_late_results_bad_files_and_symlinks_on_an_event_inbox() {
     std::fs::copy(&slips()[200], late.join("quyet-dinh.jpg")).unwrap();
     good.push(sha(&slips()[200]));
     wait_for(&w, Duration::from_secs(60), "the late result", || {
-        inbox_files(inbox.path()) == 0
+        settled(inbox.path(), &data)
     });
     assert_eq!(count(&data, "SELECT COUNT(*) FROM dossiers"), 20);
     let on_record = count(
@@ -284,7 +296,7 @@ fn a_burst_late_results_bad_files_and_symlinks_on_an_event_inbox() {
     std::os::unix::fs::symlink(outside.path().join("secret.jpg"), d.join("05-link.jpg")).unwrap();
     std::os::unix::fs::symlink(outside.path(), inbox.path().join(code(31))).unwrap();
     wait_for(&w, Duration::from_secs(60), "the bad dossier", || {
-        inbox_files(inbox.path()) == 0
+        settled(inbox.path(), &data)
     });
     assert!(
         outside.path().join("secret.jpg").is_file(),
@@ -336,7 +348,7 @@ fn a_burst_late_results_bad_files_and_symlinks_on_an_event_inbox() {
     .unwrap();
     good.push(sha(&slips()[203]));
     wait_for(&w, Duration::from_secs(60), "the fixed file", || {
-        inbox_files(inbox.path()) == 0
+        settled(inbox.path(), &data)
     });
 
     // Status tells the truth while the watcher runs.
@@ -551,6 +563,61 @@ fn moves_finished_after_a_kill_leave_no_empty_folder_behind() {
     assert_eq!(w.term(Duration::from_secs(30)), 0);
 }
 
+/// A kill between writing a document's PDF and committing its record leaves
+/// a PDF no record points at: the next start removes it (the scans are still
+/// in the inbox) and the document is made once, under its own name.
+#[test]
+fn a_pdf_a_kill_left_unrecorded_is_removed_at_the_next_start() {
+    let (inbox, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = data.path().join("data");
+    super::harness::import_units(&data); // creates the records
+    let folder = inbox.path().join(code(41));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(&slips()[223], folder.join("01-don.jpg")).unwrap();
+    let dossier_dir = data.join("archive/000.00.18.H44/2023").join(code(41));
+    let orphan = dossier_dir.join("01-don.pdf");
+    std::fs::create_dir_all(&dossier_dir).unwrap();
+    std::fs::write(&orphan, b"%PDF-1.7 cut short").unwrap();
+    // Another dossier's file, and one not a PDF, are not the cut job's.
+    let other = data.join("archive/000.00.18.H44/2023").join(code(42));
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("01-don.pdf"), b"%PDF-1.7").unwrap();
+    std::fs::write(dossier_dir.join("ghi-chu.txt"), b"x").unwrap();
+    rusqlite::Connection::open(data.join("sohoa.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO watch_jobs (inbox, folder, dossier_code, state, started_at)
+             VALUES (?1, ?2, ?2, 'in_progress', '2026-12-01T10:00:00Z')",
+            (inbox.path().to_str().unwrap(), code(41)),
+        )
+        .unwrap();
+    let w = Watch::start(inbox.path(), &data, &["--settle", "0.5"]);
+    wait_for(&w, Duration::from_secs(90), "the dossier", || {
+        settled(inbox.path(), &data)
+    });
+    assert!(
+        w.log().contains("xóa 1 tệp tạm hoặc tệp PDF dở dang"),
+        "{}",
+        w.log()
+    );
+    assert_eq!(w.term(Duration::from_secs(30)), 0);
+    let recorded: Vec<String> = {
+        let db = rusqlite::Connection::open(data.join("sohoa.db")).unwrap();
+        let mut st = db.prepare("SELECT archive_path FROM documents").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let made = format!("archive/000.00.18.H44/2023/{}/01-don.pdf", code(41));
+    assert_eq!(recorded, std::slice::from_ref(&made));
+    assert!(
+        std::fs::read(data.join(&made)).unwrap().len() > 1000,
+        "the new PDF"
+    );
+    assert!(other.join("01-don.pdf").is_file() && dossier_dir.join("ghi-chu.txt").is_file());
+}
+
 /// `sohoa status` names the folders waiting, and counts as finished today
 /// only dossiers something was archived from: a loose file or a refused
 /// folder is said apart. Its times read as the watch log's do.
@@ -763,7 +830,7 @@ fn ten_kills_then_a_restart_account_for_every_input_exactly_once() {
         &w,
         Duration::from_secs(240),
         "the restart to finish",
-        || inbox_files(inbox.path()) == 0,
+        || settled(inbox.path(), &data),
     );
     assert_eq!(w.term(Duration::from_secs(30)), 0);
 
