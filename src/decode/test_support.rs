@@ -1,5 +1,5 @@
 //! Hostile inputs made in the tests: data that compresses to almost nothing,
-//! and what the process holds in memory.
+//! what the process holds in memory and the CPU time a decode takes.
 
 use miniz_oxide::deflate::core::CompressorOxide;
 use miniz_oxide::deflate::stream::deflate;
@@ -55,6 +55,45 @@ pub fn status_bytes(field: &str) -> u64 {
 /// Resident memory of this process, in bytes (`VmRSS`).
 pub fn resident_bytes() -> u64 {
     status_bytes("VmRSS")
+}
+
+/// CPU time the calling thread has used. Decoders run on the caller's
+/// thread, so this is what a decode costs whatever else the machine (or the
+/// other tests) runs meanwhile, unlike the wall clock.
+pub fn thread_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `f` and returns its value with the CPU time it took on this thread.
+pub fn cpu_timed<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let start = thread_cpu();
+    let value = f();
+    (value, thread_cpu() - start)
+}
+
+#[test]
+fn thread_cpu_counts_work_not_sleep() {
+    let (_, slept) = cpu_timed(|| std::thread::sleep(std::time::Duration::from_millis(300)));
+    assert!(slept < std::time::Duration::from_millis(100), "{slept:?}");
+    let (sum, worked) = cpu_timed(|| {
+        let start = thread_cpu();
+        let mut x = 0u64;
+        while thread_cpu() - start < std::time::Duration::from_millis(50) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        x
+    });
+    assert!(
+        sum > 0 && worked >= std::time::Duration::from_millis(50),
+        "{worked:?}"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! PDFs made by hand for the tests, object by object.
 
-pub use crate::decode::test_support::{resident_bytes, zlib_zeros};
+pub use crate::decode::test_support::{cpu_timed, resident_bytes, thread_cpu, zlib_zeros};
 use crate::decode::{DecodeError, Limits};
 
 /// The header and these objects, numbered from 1, with where each starts.
@@ -148,16 +148,15 @@ pub fn xref_stream_pdf(
     pdf
 }
 
-/// What decoding `pdf` comes to, with how long it took and how much the
-/// process grew meanwhile (a rough figure: other tests run alongside).
+/// What decoding `pdf` comes to, with the CPU time it took on this thread and
+/// how much the process grew meanwhile (a rough figure: other tests run
+/// alongside).
 pub fn decode_measured(
     pdf: &[u8],
     limits: &Limits,
 ) -> (Result<usize, DecodeError>, std::time::Duration, i64) {
     let before = resident_bytes() as i64;
-    let start = std::time::Instant::now();
-    let result = crate::decode::decode(pdf, limits).map(|pages| pages.len());
-    let took = start.elapsed();
+    let (result, took) = cpu_timed(|| crate::decode::decode(pdf, limits).map(|pages| pages.len()));
     let grew = resident_bytes() as i64 - before;
     eprintln!(
         "{} KB PDF: {result:?} in {took:?}, resident memory {:+} MB",
