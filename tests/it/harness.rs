@@ -87,25 +87,38 @@ pub fn command() -> Command {
 
 /// A child process killed when dropped: a test that fails half-way never
 /// leaves a watcher or a worker running behind it.
-pub struct Killed(pub Child);
+pub struct Killed(Option<Child>);
+
+impl Killed {
+    pub fn new(child: Child) -> Killed {
+        Killed(Some(child))
+    }
+
+    /// The child, no longer killed on drop (to wait for its output).
+    pub fn into_child(mut self) -> Child {
+        self.0.take().expect("a child")
+    }
+}
 
 impl std::ops::Deref for Killed {
     type Target = Child;
     fn deref(&self) -> &Child {
-        &self.0
+        self.0.as_ref().expect("a child")
     }
 }
 
 impl std::ops::DerefMut for Killed {
     fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
+        self.0.as_mut().expect("a child")
     }
 }
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -350,6 +363,76 @@ fn cer_counts_edits() {
     assert_eq!(cer("abc", "abc"), (0, 3));
     assert_eq!(cer("Hùng", "Hung"), (1, 4));
     assert_eq!(cer("a  b\nc", "a b c"), (0, 5));
+}
+
+/// A child that hangs fails its test within the limit, and is killed.
+#[test]
+fn a_hung_child_fails_its_test_and_is_killed() {
+    for waited in ["output", "wait"] {
+        let mut c = Command::new("sleep");
+        c.arg("60");
+        let start = Instant::now();
+        let pid = std::sync::Mutex::new(None);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match waited {
+            "output" => {
+                let child = c
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                *pid.lock().unwrap() = Some(child.id());
+                output_within_child(child, Duration::from_millis(300));
+            }
+            _ => {
+                let mut child = c.spawn().unwrap();
+                *pid.lock().unwrap() = Some(child.id());
+                wait_within(&mut child, Duration::from_millis(300), "sleep");
+            }
+        }));
+        let message = outcome.expect_err("a hung child must fail the test");
+        let message = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("did not end within"),
+            "{waited}: {message}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(30), "{waited}");
+        let pid = pid.lock().unwrap().expect("started");
+        // Killed: gone, or a zombie the waiting thread is about to reap.
+        let running = || {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            state
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+        };
+        let killed = Instant::now();
+        while running() {
+            assert!(
+                killed.elapsed() < Duration::from_secs(10),
+                "{waited}: sleep {pid} still runs"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The binary runs without the suite's `SOHOA_*` variables, from an empty
+/// working directory.
+#[test]
+fn the_binary_runs_without_the_suites_environment() {
+    let c = command();
+    let dir = c.get_current_dir().expect("a working directory");
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0, "{dir:?}");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SOHOA_") {
+            assert!(
+                c.get_envs().any(|(n, v)| n == name && v.is_none()),
+                "{name:?} is passed on"
+            );
+        }
+    }
 }
 
 pub use sohoa::records::testing::postgres_url;

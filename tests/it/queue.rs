@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn worker(data: &Path, config: &Path, url: &str, inbox: &Path) -> Killed {
-    Killed(
+    Killed::new(
         super::harness::command()
             .args([
                 "--config",
@@ -217,7 +217,7 @@ fn watcher(host: &str, data: &Path, config: &Path, url: &str, inbox: &Path) -> K
         .append(true)
         .open(data.join(format!("{host}.log")))
         .expect("watcher log");
-    Killed(
+    Killed::new(
         super::harness::command()
             .args(["--config", config.to_str().unwrap()])
             .args(["--data-dir", data.to_str().unwrap(), "--database-url", url])

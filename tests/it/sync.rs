@@ -8,14 +8,14 @@
 
 use crate::harness::{
     files_under, import_units_with, output_within_child, postgres_url, slips, sohoa, stderr,
-    stdout, wait_within, Server, CHILD_LIMIT,
+    stdout, wait_within, Killed, Server, CHILD_LIMIT,
 };
 use serde_json::Value;
 use sohoa::records::Records;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const UNIT_A: &str = "000.20.18.H44"; // a commune (xã) of the sample tree
@@ -123,13 +123,16 @@ impl Station {
         serde_json::from_str(&stdout(&o)).unwrap()
     }
 
-    fn spawn(&self, rest: &[&str]) -> Child {
-        super::harness::command()
-            .args(self.args(rest))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+    /// `sohoa` with the station's settings, killed if the test fails first.
+    fn spawn(&self, rest: &[&str]) -> Killed {
+        Killed::new(
+            super::harness::command()
+                .args(self.args(rest))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     /// (code, kind, name, version, sha256) of every document, sorted.
@@ -366,13 +369,15 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
 
     // 3. Documents flow: the worker, station B's watcher (sync loop), station A's sync,
     //    while the server is killed and comes back.
-    let mut worker = super::harness::command()
-        .args(global)
-        .args(["batch", in_w.path().to_str().unwrap(), "--jobs", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut worker = Killed::new(
+        super::harness::command()
+            .args(global)
+            .args(["batch", in_w.path().to_str().unwrap(), "--jobs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut watch_b = st_b.spawn(&["watch", in_b.path().to_str().unwrap(), "--jobs", "1"]);
     for c in &wave1 {
         std::fs::rename(staging.path().join(c), in_b.path().join(c)).unwrap();
@@ -404,7 +409,7 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
     server.restart(&client);
     let mut watch_b = st_b.spawn(&["watch", in_b.path().to_str().unwrap(), "--jobs", "1"]);
 
-    let o = output_within_child(sync_a, CHILD_LIMIT);
+    let o = output_within_child(sync_a.into_child(), CHILD_LIMIT);
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(o.status.code(), Some(9), "one document is refused: {out}");
     assert!(out.contains("không còn tài liệu chờ gửi"), "{out}");
