@@ -3,7 +3,9 @@
 //! process is given a deadline: on timeout it is killed and the test panics
 //! with its log.
 
-use crate::harness::{import_units, pdf_pages, pdf_with, pdftotext, slips, squash, tree_hashes};
+use crate::harness::{
+    import_units, pdf_pages, pdf_with, pdftotext, slips, squash, tree_hashes, Server,
+};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,59 +18,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `sohoa ARGS` with no `SOHOA_*` variable of the caller's environment.
+/// `sohoa ARGS` as every test runs it (`harness::command`).
 fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = crate::harness::command();
     c.args(args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SOHOA_") {
-            c.env_remove(k);
-        }
-    }
     c
 }
 
 /// Runs `c` to its end with piped output; kills it and panics after `limit`.
 fn finish(mut c: Command, limit: Duration) -> Output {
-    let shown = format!("{c:?}");
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let reader = |r: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut v);
-            }
-            v
-        })
-    };
-    let out = reader(child.stdout.take().map(|s| Box::new(s) as _));
-    let err = reader(child.stderr.take().map(|s| Box::new(s) as _));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let e = err.join().unwrap_or_default();
-            panic!(
-                "{shown} did not end within {limit:?}:\n{}",
-                String::from_utf8_lossy(&e)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout"),
-        stderr: err.join().expect("stderr"),
-    }
+    crate::harness::output_within(&mut c, limit)
 }
 
 /// `sohoa ARGS` within two minutes.
@@ -194,13 +153,8 @@ fn put_slip(dir: &Path, name: &str, i: usize) {
     std::fs::copy(&slips()[i], dir.join(name)).unwrap();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// A loopback port nothing listens on (and no test binds: servers take port 0).
+const DEAD_PORT: u16 = 1;
 
 fn today() -> String {
     chrono::Local::now().format("%Y-%m-%d").to_string()
@@ -231,7 +185,7 @@ fn exit_5_when_the_data_directory_cannot_be_used() {
         );
     }
     // A database URL nothing answers on.
-    let url = format!("postgres://sohoa:x@127.0.0.1:{}/sohoa", free_port());
+    let url = format!("postgres://sohoa:x@127.0.0.1:{}/sohoa", DEAD_PORT);
     let o = run(&["report", "--year", "2023", "--database-url", &url]);
     assert_eq!(o.status.code(), Some(5), "{}", err(&o));
 }
@@ -544,11 +498,7 @@ fn unprivileged_watcher(config: &Path, data: &Path) -> Proc {
     let mut c = Command::new("setpriv");
     c.args(["--bounding-set=-dac_override,-dac_read_search", "--", BIN])
         .args(["--config", s(config), "watch", "--data-dir", s(data)]);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SOHOA_") {
-            c.env_remove(k);
-        }
-    }
+    crate::harness::isolate(&mut c);
     let w = Proc::spawn(c);
     w.wait_log("Bắt đầu theo dõi");
     w
@@ -818,25 +768,6 @@ fn raw_upload(base: &str, token: &str, record: &Value, pdf: &[u8]) -> (u16, Valu
     (status, json)
 }
 
-/// `sohoa serve` on a free loopback port, once `/health` answers.
-fn serve(
-    global: &[&str],
-    extra: &[&str],
-    scheme: &str,
-    client: &reqwest::blocking::Client,
-) -> (Proc, String) {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut args = global.to_vec();
-    args.extend(["serve", "--listen", &listen]);
-    args.extend_from_slice(extra);
-    let p = Proc::spawn(cmd(&args));
-    let base = format!("{scheme}://{listen}");
-    p.wait(Duration::from_secs(30), "serve to answer /health", || {
-        client.get(format!("{base}/health")).send().is_ok()
-    });
-    (p, base)
-}
-
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))
@@ -866,7 +797,8 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         "--monitor",
     ]);
     let client = reqwest::blocking::Client::new();
-    let (_server, base) = serve(&g, &[], "http", &client);
+    let server = Server::start(&g, &[], "http", &client);
+    let base = server.base.clone();
     let metrics = |t: &str| {
         let r = client
             .get(format!("{base}/metrics"))
@@ -1039,12 +971,13 @@ fn sync_over_https_with_ca_file_env_token_and_flags() {
         .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
         .build()
         .unwrap();
-    let (_server, base) = serve(
+    let server = Server::start(
         &sg,
         &["--tls-cert", s(&cert), "--tls-key", s(&key)],
         "https",
         &client,
     );
+    let base = server.base.clone();
     assert!(base.starts_with("https://"));
 
     // The station: a server and CA in its config, no token there.
@@ -1100,7 +1033,7 @@ fn sync_over_https_with_ca_file_env_token_and_flags() {
         &format!(
             "data_dir = \"{}\"\n[sync]\nserver = \"https://127.0.0.1:{}\"\nca_file = \"{}\"\nmax_backoff_seconds = 1.0\n",
             station.display(),
-            free_port(),
+            DEAD_PORT,
             ca.display()
         ),
     );

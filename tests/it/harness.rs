@@ -73,16 +73,22 @@ pub fn inbox_with(dossier: &str, files: &[(&Path, &str)]) -> tempfile::TempDir {
 /// environment the suite runs in, from an empty working directory (so a
 /// stray `./sohoa.toml` or `./var` cannot leak in); a test sets what it needs.
 pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sohoa"));
+    isolate(&mut c);
+    c
+}
+
+/// What [`command`] does to the binary's command, for a command that runs it
+/// through another program (`setpriv`).
+pub fn isolate(c: &mut Command) {
     static EMPTY: OnceLock<tempfile::TempDir> = OnceLock::new();
     let cwd = EMPTY.get_or_init(|| tempfile::tempdir().expect("empty working directory"));
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sohoa"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SOHOA_") {
             c.env_remove(name);
         }
     }
     c.current_dir(cwd.path());
-    c
 }
 
 /// A child process killed when dropped: a test that fails half-way never
