@@ -4,7 +4,7 @@
 //! with its log.
 
 use crate::harness::{
-    import_units, pdf_pages, pdf_with, pdftotext, slips, squash, tree_hashes, Server,
+    import_units, pdf_pages, pdf_with, pdftotext, post_document, slips, squash, tree_hashes, Server,
 };
 use serde_json::{json, Value};
 use std::io::Read;
@@ -685,28 +685,6 @@ fn upload_record(code: &str, name: &str, version: u32, pdf: &[u8]) -> Value {
     })
 }
 
-fn post_upload(
-    client: &reqwest::blocking::Client,
-    base: &str,
-    token: &str,
-    record: &Value,
-    pdf: &[u8],
-) -> (u16, Value) {
-    let form = reqwest::blocking::multipart::Form::new()
-        .text("record", record.to_string())
-        .part(
-            "pdf",
-            reqwest::blocking::multipart::Part::bytes(pdf.to_vec()).file_name("x.pdf"),
-        );
-    let r = client
-        .post(format!("{base}/api/v1/documents"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .unwrap();
-    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-}
-
 /// A multipart upload written to a socket by one thread while this one reads
 /// the reply (which may come before the body is all sent); (status, JSON).
 fn raw_upload(base: &str, token: &str, record: &Value, pdf: &[u8]) -> (u16, Value) {
@@ -815,7 +793,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
 
     let code = "000.20.18.H44-230401-0009";
     let small = pdf_with(b"q Q", "", Some((10, 10, &[128u8; 100])));
-    let (st, body) = post_upload(
+    let (st, body) = post_document(
         &client,
         &base,
         &token,
@@ -827,7 +805,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
     assert_eq!(metric(&after, "sohoa_documents_total"), 1.0, "{after}");
     assert_eq!(metric(&after, "sohoa_pages_total"), 1.0, "{after}");
     // The same bytes again: the id it has; other bytes under v1: a conflict.
-    let (st, body) = post_upload(
+    let (st, body) = post_document(
         &client,
         &base,
         &token,
@@ -837,7 +815,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
     assert_eq!((st, &body["duplicate"]), (200, &json!(true)), "{body}");
     let mut other = small.clone();
     other.extend_from_slice(b"\n% rescanned elsewhere\n%%EOF\n");
-    let (st, body) = post_upload(
+    let (st, body) = post_document(
         &client,
         &base,
         &token,
@@ -853,7 +831,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
     let pixels = vec![128u8; 1000 * 1000];
     let under = pdf_with(b"q Q", "", Some((1000, 1000, &pixels)));
     assert!(under.len() < 1 << 20);
-    let (st, body) = post_upload(
+    let (st, body) = post_document(
         &client,
         &base,
         &token,

@@ -697,3 +697,27 @@ impl Drop for Run {
         }
     }
 }
+
+/// `POST /api/v1/documents` of a record (JSON) and PDF bytes with `token`:
+/// the status and the JSON answer.
+pub fn post_document(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    record: &Value,
+    pdf: &[u8],
+) -> (u16, Value) {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("record", record.to_string())
+        .part(
+            "pdf",
+            reqwest::blocking::multipart::Part::bytes(pdf.to_vec()).file_name("x.pdf"),
+        );
+    let r = client
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+}

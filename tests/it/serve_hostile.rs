@@ -6,7 +6,9 @@
 //! cannot take the server; PostgreSQL dropping every connection is survived;
 //! SIGTERM exits 0.
 
-use crate::harness::{files_under, pdf_with, postgres_url, sohoa, stderr, stdout, Server};
+use crate::harness::{
+    files_under, pdf_with, post_document as post, postgres_url, sohoa, stderr, stdout, Server,
+};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -284,29 +286,6 @@ fn stations_read_only_their_units_sqlite() {
 #[test]
 fn stations_read_only_their_units_postgres() {
     scope_on(true);
-}
-
-/// An upload: record JSON and PDF bytes.
-fn post(
-    client: &reqwest::blocking::Client,
-    base: &str,
-    token: &str,
-    record: &Value,
-    pdf: &[u8],
-) -> (u16, Value) {
-    let form = reqwest::blocking::multipart::Form::new()
-        .text("record", record.to_string())
-        .part(
-            "pdf",
-            reqwest::blocking::multipart::Part::bytes(pdf.to_vec()).file_name("x.pdf"),
-        );
-    let r = client
-        .post(format!("{base}/api/v1/documents"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .unwrap();
-    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
 }
 
 /// An upload record for `pdf` (one page).
