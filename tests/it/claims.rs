@@ -494,6 +494,26 @@ fn retention_days_and_a_rescan_under_the_same_name_through_watch() {
 // (`setpriv`), so a folder it may not read is what a service user meets on
 // a share: inotify cannot watch it.
 
+/// How many inotify watches the process `pid` holds (`/proc/<pid>/fdinfo`).
+fn inotify_watches(pid: u32) -> usize {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    fds.flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy() == "anon_inode:inotify")
+        })
+        .map(|fd| {
+            let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
+            std::fs::read_to_string(info)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count()
+        })
+        .sum()
+}
+
 fn unprivileged_watcher(config: &Path, data: &Path) -> Proc {
     let mut c = Command::new("setpriv");
     c.args(["--bounding-set=-dac_override,-dac_read_search", "--", BIN])
@@ -539,7 +559,17 @@ fn lost_events_are_caught_by_the_rescan_and_unwatchable_inboxes_are_polled() {
     std::fs::create_dir_all(&staging).unwrap();
     std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o000)).unwrap();
     std::fs::rename(&staging, inbox.join(code)).unwrap();
-    std::thread::sleep(Duration::from_millis(300)); // let the watcher try its watch
+    // The watcher has tried to watch it once a folder made after it is
+    // watched: inotify events are handled in order. (`_` folders are not
+    // dossiers, but they are watched.)
+    let watches = inotify_watches(w.child.id());
+    std::fs::create_dir(inbox.join("_sau")).unwrap();
+    w.wait(
+        Duration::from_secs(60),
+        "the folder made after it to be watched",
+        || inotify_watches(w.child.id()) > watches,
+    );
+    std::fs::remove_dir(inbox.join("_sau")).unwrap();
     std::fs::set_permissions(inbox.join(code), std::fs::Permissions::from_mode(0o755)).unwrap();
     // Just after a full scan, the file goes in: no event tells of it, so it
     // waits for the next scan (6 s later), then it is taken.
