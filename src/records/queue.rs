@@ -162,6 +162,26 @@ impl Records {
             .collect()
     }
 
+    /// Takes over an item still claimed by `from` (a dead worker of this
+    /// host) for `to`, with a fresh lease. False when `from` no longer holds
+    /// it (its lease ran out and another worker claimed it).
+    pub fn take_over(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        lease_secs: i64,
+    ) -> Result<bool, RecordsError> {
+        let n = self.db.run(|e| {
+            e.execute(
+                "UPDATE work_queue SET worker = $3, lease_until = $4
+                  WHERE id = $1 AND worker = $2 AND state = 'claimed'",
+                vals![id, from, to, epoch() + lease_secs],
+            )
+        })?;
+        Ok(n == 1)
+    }
+
     /// Puts back an item whose worker died: queued again, or done when its
     /// folder is gone (its scans were moved out after it was archived).
     pub fn release_dead(&self, id: i64, worker: &str, done: bool) -> Result<(), RecordsError> {

@@ -219,19 +219,32 @@ impl Watcher<'_> {
     /// Queue items held by dead processes of this machine (a watcher killed
     /// before it finished them): queued again while their folder is in the
     /// inbox, done once it is gone, so the queue depth does not keep them.
-    fn release_dead_items(&mut self) -> Result<(), WatchError> {
+    /// While such an item is taken over, nobody else makes its dossier's
+    /// documents, so the PDFs the dead watcher wrote there and never recorded
+    /// are removed first. Returns how many.
+    fn release_dead_items(&mut self) -> Result<usize, WatchError> {
+        let Some(q) = &self.queue else {
+            return Ok(0);
+        };
         let records = self.pipeline.records();
+        let mut swept = 0;
         for (id, worker, item) in records.claimed_on_host(crate::store::host())? {
             let alive = worker
                 .rsplit_once(':')
                 .and_then(|(_, pid)| pid.parse::<u32>().ok())
                 .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-            if !alive {
-                let gone = !Path::new(&item.inbox).join(&item.folder).exists();
-                records.release_dead(id, &worker, gone)?;
+            if alive || !records.take_over(id, &worker, &q.worker, q.lease)? {
+                continue;
             }
+            swept += crate::store::sweep_unrecorded(
+                &self.settings.data_dir,
+                std::slice::from_ref(&item.folder),
+                |rel| records.archive_path_recorded(rel),
+            )?;
+            let gone = !Path::new(&item.inbox).join(&item.folder).exists();
+            records.release_dead(id, &q.worker, gone)?;
         }
-        Ok(())
+        Ok(swept)
     }
 
     /// The item of a finished entry is done (shared records only).
@@ -262,12 +275,13 @@ impl Watcher<'_> {
             for id in held {
                 self.pipeline.records().release_dead(id, &q.worker, false)?;
             }
-            self.release_dead_items()?;
         }
-        let mut temps = crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
-        // A PDF written by a cut job whose record was never committed. On
-        // shared records another machine may have taken the folder since and
-        // be about to record its own PDF there: left alone.
+        // PDFs written by cut jobs whose records were never committed: on
+        // shared records, those of the items taken back from dead watchers of
+        // this machine (another machine may have taken the others since);
+        // otherwise those of every cut job (the data directory is locked).
+        let mut temps = self.release_dead_items()?;
+        temps += crate::store::sweep_orphan_temps(&self.settings.data_dir.join("archive"));
         if self.queue.is_none() {
             let records = self.pipeline.records();
             temps += crate::store::sweep_unrecorded(&self.settings.data_dir, &cut, |rel| {
