@@ -187,7 +187,7 @@ pub fn stopping(lang: UiLanguage, drain: f64) -> String {
     match lang {
         UiLanguage::Vi => format!(
             "Nhận lệnh dừng: hoàn tất tài liệu đang xử lý (tối đa {} giây) rồi thoát",
-            crate::format::decimal(drain, 0, lang)
+            crate::format::decimal(drain, if drain.fract() == 0.0 { 0 } else { 1 }, lang)
         ),
         UiLanguage::En => {
             format!("Stopping: finishing the documents in progress (at most {drain} s)")
