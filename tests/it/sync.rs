@@ -422,14 +422,19 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         "{out}"
     );
     assert!(wait_within(&mut worker, CHILD_LIMIT, "the worker").success());
-    wait_for(
-        "station B's outbox to empty",
-        Duration::from_secs(120),
-        || {
-            let s = st_b.status();
-            s["sync"]["waiting"] == 0 && s["sync"]["sent"] == 8
-        },
-    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let s = st_b.status();
+        if s["sync"]["waiting"] == 0 && s["sync"]["sent"] == 8 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for station B's outbox to empty: {s}\nserver: {}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &watch_b.id().to_string()])
         .status();
