@@ -4,7 +4,8 @@
 //! with its log.
 
 use crate::harness::{
-    import_units, pdf_pages, pdf_with, pdftotext, post_document, slips, squash, tree_hashes, Server,
+    import_units, pdf_pages, pdf_with, pdftotext, post_document, slips, squash, tree_hashes,
+    upload_record, Server,
 };
 use serde_json::{json, Value};
 use std::io::Read;
@@ -702,20 +703,6 @@ fn junk_files_and_underscore_folders_in_a_watched_inbox() {
 const COMMUNE: &str = "000.20.18.H44";
 const DISTRICT: &str = "000.00.18.H44";
 
-fn upload_record(code: &str, name: &str, version: u32, pdf: &[u8]) -> Value {
-    json!({
-        "dossier": {"code": code, "unit": COMMUNE},
-        "kind": "thanh_phan", "name": name, "version": version,
-        "bytes": pdf.len(), "sha256": sohoa::store::sha256_hex(pdf),
-        "input_sha256": "00", "inputs": [],
-        "ocr_engine": "tesseract", "ocr_version": "5", "ocr_languages": "vie",
-        "mean_confidence": null,
-        "pages": [{"page_no": 1, "width_px": 100, "height_px": 100, "dpi": [300.0, 300.0],
-                   "color": "rgb", "turn": 0, "deskew_deg": 0.0, "blank": false,
-                   "mean_confidence": null, "words": 0}]
-    })
-}
-
 /// A multipart upload written to a socket by one thread while this one reads
 /// the reply (which may come before the body is all sent); (status, JSON).
 fn raw_upload(base: &str, token: &str, record: &Value, pdf: &[u8]) -> (u16, Value) {
@@ -828,7 +815,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         &client,
         &base,
         &token,
-        &upload_record(code, "01-don", 1, &small),
+        &upload_record(code, COMMUNE, "01-don", 1, &small),
         &small,
     );
     assert_eq!(st, 201, "{body}");
@@ -840,7 +827,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         &client,
         &base,
         &token,
-        &upload_record(code, "01-don", 1, &small),
+        &upload_record(code, COMMUNE, "01-don", 1, &small),
         &small,
     );
     assert_eq!((st, &body["duplicate"]), (200, &json!(true)), "{body}");
@@ -850,7 +837,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         &client,
         &base,
         &token,
-        &upload_record(code, "01-don", 1, &other),
+        &upload_record(code, COMMUNE, "01-don", 1, &other),
         &other,
     );
     assert_eq!(
@@ -866,7 +853,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         &client,
         &base,
         &token,
-        &upload_record(code, "02-ban-ve", 1, &under),
+        &upload_record(code, COMMUNE, "02-ban-ve", 1, &under),
         &under,
     );
     assert_eq!(st, 201, "{body}");
@@ -880,7 +867,7 @@ fn version_conflict_body_limit_and_metrics_over_http() {
         let (st, body) = raw_upload(
             &base,
             &token,
-            &upload_record(code, "03-to", 1, &over),
+            &upload_record(code, COMMUNE, "03-to", 1, &over),
             &over,
         );
         assert_eq!(

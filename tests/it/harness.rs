@@ -721,3 +721,24 @@ pub fn post_document(
         .unwrap();
     (r.status().as_u16(), r.json().unwrap_or(Value::Null))
 }
+
+/// An upload record (JSON) for `pdf`, one page, of a dossier of `unit`.
+pub fn upload_record(
+    code: &str,
+    unit: &str,
+    name: &str,
+    version: u32,
+    pdf: &[u8],
+) -> serde_json::Value {
+    serde_json::json!({
+        "dossier": {"code": code, "unit": unit},
+        "kind": "thanh_phan", "name": name, "version": version,
+        "bytes": pdf.len(), "sha256": sohoa::store::sha256_hex(pdf),
+        "input_sha256": "00", "inputs": [],
+        "ocr_engine": "tesseract", "ocr_version": "5", "ocr_languages": "vie",
+        "mean_confidence": null,
+        "pages": [{"page_no": 1, "width_px": 100, "height_px": 100, "dpi": [300.0, 300.0],
+                   "color": "rgb", "turn": 0, "deskew_deg": 0.0, "blank": false,
+                   "mean_confidence": null, "words": 0}]
+    })
+}

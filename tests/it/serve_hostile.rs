@@ -7,7 +7,8 @@
 //! SIGTERM exits 0.
 
 use crate::harness::{
-    files_under, pdf_with, post_document as post, postgres_url, sohoa, stderr, stdout, Server,
+    files_under, pdf_with, post_document as post, postgres_url, sohoa, stderr, stdout,
+    upload_record as record, Server,
 };
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -286,21 +287,6 @@ fn stations_read_only_their_units_sqlite() {
 #[test]
 fn stations_read_only_their_units_postgres() {
     scope_on(true);
-}
-
-/// An upload record for `pdf` (one page).
-fn record(code: &str, unit: &str, name: &str, version: u32, pdf: &[u8]) -> Value {
-    json!({
-        "dossier": {"code": code, "unit": unit},
-        "kind": "thanh_phan", "name": name, "version": version,
-        "bytes": pdf.len(), "sha256": sohoa::store::sha256_hex(pdf),
-        "input_sha256": "00", "inputs": [],
-        "ocr_engine": "tesseract", "ocr_version": "5", "ocr_languages": "vie",
-        "mean_confidence": null,
-        "pages": [{"page_no": 1, "width_px": 100, "height_px": 100, "dpi": [300.0, 300.0],
-                   "color": "rgb", "turn": 0, "deskew_deg": 0.0, "blank": false,
-                   "mean_confidence": null, "words": 0}]
-    })
 }
 
 /// A different valid PDF with the same page: a comment after the end marker.
