@@ -34,6 +34,10 @@ pub struct Done {
     pub flagged: Flagged,
 }
 
+/// A component made into a document, `None` when its dossier was taken
+/// over by another worker meanwhile (nothing recorded), or why it could not be.
+pub type Processed = Result<Option<Done>, Problem>;
+
 impl Job {
     pub fn failure(&self, problem: Problem) -> NewFailure {
         Self::failure_for(
@@ -206,7 +210,8 @@ pub fn process_component(
     settings: &Settings,
     records: &Records,
     progress: &dyn Progress,
-) -> Result<Done, Problem> {
+    held: Option<(&str, i64)>,
+) -> Processed {
     let shown = super::display_path(&job.inbox, &job.component.source);
     // Decoding (one thread, in order) feeds the OCR workers through a bounded
     // channel; any failing page fails the component (100 % of pages).
@@ -277,6 +282,7 @@ pub fn process_component(
     // this copy goes beside it under the next free name.
     let placed = store::write_new(&settings.data_dir.join(&rel), &pdf)
         .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    let placed_id = store::file_id(&placed);
     let rel = placed
         .strip_prefix(&settings.data_dir)
         .map(std::path::Path::to_path_buf)
@@ -305,12 +311,23 @@ pub fn process_component(
         mean_confidence: (n > 0).then(|| (sum / n as f64) as f32),
         pages: read.into_iter().map(|r| r.record).collect(),
     };
-    records
-        .insert_document(&doc)
-        .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    let recorded = match held {
+        Some(held) => records.insert_document_held(&doc, held),
+        None => records.insert_document(&doc).map(Some),
+    }
+    .map_err(|e| Problem::new(e.code(), shown.clone(), e.to_string()))?;
+    if recorded.is_none() {
+        // The queue item was taken over (this worker lost its lease): its new
+        // holder makes the document, and this copy is nobody's. The new
+        // holder may have removed it already and written its own under the
+        // same name: only this copy goes.
+        tracing::warn!(dossier = %job.code.code, name = %job.component.name, "dossier taken over by another worker; copy not recorded");
+        store::remove_if_same(&placed, placed_id);
+        return Ok(None);
+    }
     progress.document_done(&job.code.code, &job.component.name, page_count);
-    Ok(Done {
+    Ok(Some(Done {
         pages: page_count,
         flagged: Flagged::of_document(&job.code.code, &job.component.name, &doc.pages),
-    })
+    }))
 }

@@ -17,7 +17,7 @@ use crate::ocr::{Engine, OcrError};
 use crate::records::{NewFailure, Records, RecordsError};
 use crate::store::{component_digest, sha256_hex};
 use crate::units::UnitTree;
-use document::{process_component, Done, Job};
+use document::{process_component, Job, Processed};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,6 +50,14 @@ pub struct Pipeline<'s> {
     /// The unit tree imported into the records: a dossier code's unit must
     /// be in it (empty when none is imported: every unit is accepted).
     units: UnitTree,
+    /// In a shared batch: the worker and the queue items it holds, by
+    /// dossier code; a document is recorded only while its item is held.
+    held: Option<Held>,
+}
+
+struct Held {
+    worker: String,
+    items: std::collections::HashMap<String, i64>,
 }
 
 /// What became of one component of a dossier.
@@ -67,8 +75,9 @@ pub enum Outcome {
     Unchanged,
     /// Could not become a document; recorded with the reason.
     Failed(FailureReport),
-    /// Not taken this time: a file changed while it was read, or the run is
-    /// stopping. Left where it is for the next look.
+    /// Not taken this time: a file changed while it was read, the run is
+    /// stopping, or another worker took the dossier over. Left where it is
+    /// for the next look.
     Deferred,
 }
 
@@ -96,6 +105,7 @@ impl<'s> Pipeline<'s> {
             pool,
             defer_retryable: true,
             units: UnitTree::default(),
+            held: None,
         };
         pipeline.reload_units()?;
         Ok(pipeline)
@@ -178,12 +188,18 @@ impl<'s> Pipeline<'s> {
             plan.jobs.len() as u64,
             plan.jobs.iter().map(|j| j.files.len() as u64).sum(),
         );
-        let done: Vec<(Job, Option<Result<Done, Problem>>)> = self.pool.install(|| {
+        let done: Vec<(Job, Option<Processed>)> = self.pool.install(|| {
             plan.jobs
                 .into_par_iter()
                 .map(|job| {
-                    let out = (!cancel.load(Ordering::Relaxed))
-                        .then(|| process_component(&job, self.settings, &self.records, progress));
+                    let held = self.held.as_ref().and_then(|h| {
+                        h.items
+                            .get(&job.code.code)
+                            .map(|&item| (h.worker.as_str(), item))
+                    });
+                    let out = (!cancel.load(Ordering::Relaxed)).then(|| {
+                        process_component(&job, self.settings, &self.records, progress, held)
+                    });
                     (job, out)
                 })
                 .collect()
@@ -191,8 +207,9 @@ impl<'s> Pipeline<'s> {
         let mut outcomes = plan.settled;
         for (job, out) in done {
             let result = match out {
-                None => Outcome::Deferred,
-                Some(Ok(d)) => Outcome::Archived {
+                // Cancelled, or taken over by another worker.
+                None | Some(Ok(None)) => Outcome::Deferred,
+                Some(Ok(Some(d))) => Outcome::Archived {
                     pages: d.pages,
                     flagged: d.flagged,
                 },

@@ -6,12 +6,13 @@
 //! what it had already recorded is recognised by digest, so no document is
 //! made twice. Workers leave when nothing is queued or held any more.
 
-use super::{add_outcome, BatchError, Pipeline, Plan, Progress};
+use super::{add_outcome, BatchError, Held, Pipeline, Plan, Progress};
 use crate::config::Settings;
 use crate::intake::{self, Dossier, Entry};
 use crate::pipeline::BatchSummary;
 use crate::records::{retry_transient, QueueItem, Records};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -176,6 +177,7 @@ fn work(
         }
         *held.lock().unwrap_or_else(|p| p.into_inner()) = claimed.iter().map(|i| i.id).collect();
         let mut plan = Plan::default();
+        let mut items = HashMap::new();
         for item in &claimed {
             let inbox = Path::new(&item.inbox);
             let naming = pipeline.naming(
@@ -186,6 +188,10 @@ fn work(
                 Entry::Dossier {
                     dossier, problems, ..
                 } => {
+                    if item.retaken {
+                        sweep_unrecorded(settings, &records, worker, item, &dossier.code.code)?;
+                    }
+                    items.insert(dossier.code.code.clone(), item.id);
                     summary.dossiers += 1;
                     for problem in &problems {
                         let report = pipeline.record_intake_problem(inbox, problem)?;
@@ -198,6 +204,10 @@ fn work(
                 Entry::Ignored | Entry::Problem(_) => {}
             }
         }
+        pipeline.held = Some(Held {
+            worker: worker.to_string(),
+            items,
+        });
         for outcome in pipeline.run(plan, progress, &never)? {
             add_outcome(summary, outcome.result);
         }
@@ -208,4 +218,32 @@ fn work(
         }
         held.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
+}
+
+/// Removes the PDFs of a dossier taken over from a worker that did not
+/// finish it (killed after writing a copy, before recording it), unless
+/// another worker holds the same folder under a live lease. Safe while this
+/// worker holds the item: a former holder still running records nothing any
+/// more (`Records::insert_document_held`).
+fn sweep_unrecorded(
+    settings: &Settings,
+    records: &Records,
+    worker: &str,
+    item: &QueueItem,
+    code: &str,
+) -> Result<(), BatchError> {
+    if records.others_hold_folder(&item.folder, worker)? {
+        return Ok(());
+    }
+    let removed = crate::store::sweep_unrecorded(&settings.data_dir, &[code.to_string()], |rel| {
+        records.archive_path_recorded(rel)
+    })?;
+    if removed > 0 {
+        tracing::info!(
+            dossier = code,
+            removed,
+            "removed the unrecorded copies of a dossier taken over"
+        );
+    }
+    Ok(())
 }

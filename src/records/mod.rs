@@ -337,6 +337,32 @@ impl Records {
         Ok(self.db.transaction(|e| insert_document_in(e, doc))?)
     }
 
+    /// [`Records::insert_document`] for a worker of the shared queue: only
+    /// while `worker` still holds queue item `item`, checked in the same
+    /// transaction (the item's row locked on PostgreSQL, so a claim by
+    /// another worker waits for it). `None`, and nothing recorded, when the
+    /// item was taken over: its new holder makes the document.
+    pub fn insert_document_held(
+        &self,
+        doc: &NewDocument,
+        (worker, item): (&str, i64),
+    ) -> Result<Option<i64>, RecordsError> {
+        let lock = if self.db.is_sqlite() {
+            ""
+        } else {
+            "FOR UPDATE"
+        };
+        let sql = format!(
+            "SELECT id FROM work_queue WHERE id = $1 AND worker = $2 AND state = 'claimed' {lock}"
+        );
+        Ok(self.db.transaction(|e| {
+            if e.query_opt(&sql, vals![item, worker])?.is_none() {
+                return Ok(None);
+            }
+            insert_document_in(e, doc).map(Some)
+        })?)
+    }
+
     /// True when this exact failure (same input bytes) is already recorded.
     pub fn failure_known(&self, f: &NewFailure) -> Result<bool, RecordsError> {
         let n: i64 = self.db.run(|e| {

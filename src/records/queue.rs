@@ -12,6 +12,9 @@ pub struct QueueItem {
     pub id: i64,
     pub inbox: String,
     pub folder: String,
+    /// Claimed before by a worker that did not finish it (died, or lost
+    /// its lease).
+    pub retaken: bool,
 }
 
 /// Unix seconds.
@@ -59,7 +62,7 @@ impl Records {
               WHERE id IN (SELECT id FROM work_queue
                             WHERE state = 'queued' OR (state = 'claimed' AND lease_until < $3)
                             ORDER BY id LIMIT $4 {lock})
-              RETURNING id, inbox, folder"
+              RETURNING id, inbox, folder, attempts"
         );
         let now = epoch();
         let rows = self
@@ -72,6 +75,7 @@ impl Records {
                     id: r.get(0)?,
                     inbox: r.get(1)?,
                     folder: r.get(2)?,
+                    retaken: r.get::<i64>(3)? > 1,
                 })
             })
             .collect::<Result<Vec<_>, RecordsError>>()?;
@@ -141,7 +145,7 @@ impl Records {
     ) -> Result<Vec<(i64, String, QueueItem)>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT id, worker, inbox, folder FROM work_queue
+                "SELECT id, worker, inbox, folder, attempts FROM work_queue
                   WHERE state = 'claimed' AND worker LIKE $1 ORDER BY id",
                 vals![format!("{host}:%")],
             )
@@ -156,6 +160,7 @@ impl Records {
                         id,
                         inbox: r.get(2)?,
                         folder: r.get(3)?,
+                        retaken: r.get::<i64>(4)? > 1,
                     },
                 ))
             })
@@ -192,6 +197,21 @@ impl Records {
             )
         })?;
         Ok(())
+    }
+
+    /// Whether a worker other than `worker` holds, under a live lease, an
+    /// item of a folder named `folder` (the same dossier, changed since, or
+    /// in another inbox): then PDFs of that dossier no record points at yet
+    /// may be that worker's, about to be recorded.
+    pub fn others_hold_folder(&self, folder: &str, worker: &str) -> Result<bool, RecordsError> {
+        let n: i64 = self.db.run(|e| {
+            e.value(
+                "SELECT COUNT(*) FROM work_queue
+                  WHERE folder = $1 AND worker <> $2 AND state = 'claimed' AND lease_until >= $3",
+                vals![folder, worker, epoch()],
+            )
+        })?;
+        Ok(n > 0)
     }
 
     /// Items not finished yet (queued, or held by some worker).

@@ -529,6 +529,48 @@ fn queue_scenario(r: &mut Records) {
     r.release_dead(c, "may-1:2", true).unwrap();
     r.finish_item("may-1:1", got[0].id, false).unwrap();
     assert_eq!(r.unfinished_items().unwrap(), 0);
+
+    // A lease that ran out: the item is claimed again (retaken), and its
+    // former holder, should it still be running, records nothing any more.
+    assert!(!got[0].retaken);
+    r.enqueue(&[item("d")]).unwrap();
+    let old = r.claim("may-1:3", 1, -1).unwrap();
+    assert_eq!((old.len(), old[0].retaken), (1, false));
+    assert!(
+        !r.others_hold_folder("d", "may-1:4").unwrap(),
+        "a lease that ran out holds nothing"
+    );
+    let new = r.claim("may-1:4", 1, 60).unwrap();
+    assert_eq!((new[0].id, new[0].retaken), (old[0].id, true));
+    assert!(r.others_hold_folder("d", "may-1:3").unwrap());
+    assert!(!r.others_hold_folder("d", "may-1:4").unwrap());
+    assert!(!r.others_hold_folder("e", "may-1:3").unwrap());
+    let code = DossierCode::parse("000.00.18.H44-230601-0001").unwrap();
+    let doc = document(
+        r.ensure_dossier(&code).unwrap(),
+        DocKind::ThanhPhan,
+        "q",
+        1,
+        "q1",
+    );
+    assert_eq!(
+        r.insert_document_held(&doc, ("may-1:3", old[0].id))
+            .unwrap(),
+        None
+    );
+    assert!(!r.archive_path_recorded(&doc.archive_path).unwrap());
+    assert!(r
+        .insert_document_held(&doc, ("may-1:4", old[0].id))
+        .unwrap()
+        .is_some());
+    assert!(r.archive_path_recorded(&doc.archive_path).unwrap());
+    r.finish_item("may-1:4", old[0].id, false).unwrap();
+    assert_eq!(
+        r.insert_document_held(&doc, ("may-1:4", old[0].id))
+            .unwrap(),
+        None,
+        "a finished item holds nothing"
+    );
 }
 
 #[test]

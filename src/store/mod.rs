@@ -213,6 +213,21 @@ pub fn place_new(tmp: &Path, path: &Path) -> Result<PathBuf, StoreError> {
     ))
 }
 
+/// Which file a path names now (device and inode), to tell later whether
+/// it is still the same file.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Removes the file at `path` if it is still the file `id` named (not one
+/// another writer has put under the same name since).
+pub fn remove_if_same(path: &Path, id: Option<(u64, u64)>) -> bool {
+    id.is_some() && file_id(path) == id && std::fs::remove_file(path).is_ok()
+}
+
 /// Renames `from` to `to` only if `to` does not exist (atomically).
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;

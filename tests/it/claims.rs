@@ -4,8 +4,8 @@
 //! with its log.
 
 use crate::harness::{
-    import_units, pdf_pages, pdf_with, pdftotext, post_document, slips, squash, tree_hashes,
-    upload_record, Server,
+    cpu_seconds, import_units, pdf_pages, pdf_with, pdftotext, post_document, slips, squash,
+    tree_hashes, upload_record, Server,
 };
 use serde_json::{json, Value};
 use std::io::Read;
@@ -288,21 +288,6 @@ fn long_document(inbox: &Path, code: &str, first: usize, pages: usize) {
         put_slip(&d, &format!("trang-{}.jpg", p + 1), first + p);
     }
     std::fs::rename(&staging, inbox.join(code)).unwrap();
-}
-
-/// CPU seconds the process `pid` has used (all its threads).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second).
-    let ticks: f64 = fields
-        .get(11..13)
-        .map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum())
-        .unwrap_or(0.0);
-    ticks / 100.0
 }
 
 /// Waits until a document of `data` is in progress and the watcher has

@@ -1,9 +1,13 @@
 //! Three `sohoa batch` workers share one PostgreSQL database and one archive
 //! over 60 dossiers; one is killed while it holds dossiers. Every document is
 //! made exactly once: the dead worker's dossiers are taken over when its
-//! lease runs out, and what it had already recorded is not made again.
+//! lease runs out, and what it had already recorded is not made again. A
+//! worker that takes a dossier over removes the copy its former holder wrote
+//! and never recorded; a former holder still running records nothing.
 
-use crate::harness::{files_under, postgres_url, slips, wait_within, Killed, CHILD_LIMIT};
+use crate::harness::{
+    cpu_seconds, files_under, postgres_url, slips, wait_within, Killed, CHILD_LIMIT,
+};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,21 +162,23 @@ fn three_workers_one_killed_every_document_once() {
         0,
         "nothing left held by the killed watcher"
     );
-    // The archive holds exactly the recorded PDFs.
-    let mut pdfs = Vec::new();
-    for e in walkdir::WalkDir::new(data.path().join("archive")) {
-        let e = e.unwrap();
-        if e.path().extension().is_some_and(|x| x == "pdf") {
-            pdfs.push(
-                e.path()
-                    .strip_prefix(data.path())
-                    .unwrap()
-                    .display()
-                    .to_string(),
-            );
-        }
-    }
+    assert_eq!(archive_pdfs(data.path()), recorded_pdfs(&mut db));
+}
+
+/// The PDFs of the archive under `data`, relative to it, sorted.
+fn archive_pdfs(data: &Path) -> Vec<String> {
+    let mut pdfs: Vec<String> = walkdir::WalkDir::new(data.join("archive"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .map(|e| e.path().strip_prefix(data).unwrap().display().to_string())
+        .collect();
     pdfs.sort();
+    pdfs
+}
+
+/// The archive paths the records point at, sorted.
+fn recorded_pdfs(db: &mut postgres::Client) -> Vec<String> {
     let mut recorded: Vec<String> = db
         .query("SELECT archive_path FROM documents", &[])
         .unwrap()
@@ -180,7 +186,136 @@ fn three_workers_one_killed_every_document_once() {
         .map(|r| r.get(0))
         .collect();
     recorded.sort();
-    assert_eq!(pdfs, recorded);
+    recorded
+}
+
+/// One dossier of one 4-page component (`01-phieu/`, long enough that a
+/// worker is still reading it when the test acts), data dir with a 2-second
+/// lease, and a fresh database: (inbox, data, config, url).
+fn one_slow_dossier() -> (
+    tempfile::TempDir,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    String,
+) {
+    let inbox = tempfile::tempdir().unwrap();
+    let pages = inbox.path().join("000.20.18.H44-230501-0001/01-phieu");
+    std::fs::create_dir_all(&pages).unwrap();
+    for (i, slip) in slips()[..4].iter().enumerate() {
+        std::fs::copy(slip, pages.join(format!("{}.jpg", i + 1))).unwrap();
+    }
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("sohoa.toml");
+    std::fs::write(&config, "[queue]\nlease_seconds = 2\n").unwrap();
+    let url = postgres_url();
+    sohoa::records::Records::connect(&url).unwrap();
+    (inbox, data, config, url)
+}
+
+/// Waits until `w` holds the dossier and has spent a third of a CPU second
+/// since: it is reading the pages (planned, nothing written yet).
+fn reading(db: &mut postgres::Client, w: &Killed) {
+    let me = format!("%:{}", w.id());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count_with(
+        db,
+        "SELECT COUNT(*) FROM work_queue WHERE state = 'claimed' AND worker LIKE $1",
+        &me,
+    ) == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never held the dossier"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let base = cpu_seconds(w.id());
+    while cpu_seconds(w.id()) < base + 0.3 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not read its pages"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Nothing is recorded yet (the worker was cut while reading its pages).
+fn nothing_recorded(db: &mut postgres::Client) {
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM documents"),
+        0,
+        "the worker finished its 4 pages before the test could act"
+    );
+}
+
+const PHIEU: &str = "archive/000.20.18.H44/2023/000.20.18.H44-230501-0001/01-phieu.pdf";
+
+/// A worker killed after it wrote its copy and before it recorded it leaves
+/// a PDF no record points at. The worker that takes the dossier over when
+/// the lease runs out removes it, and its own copy takes the name (rather
+/// than going beside it as `01-phieu-2.pdf`).
+#[test]
+fn a_copy_a_killed_worker_left_unrecorded_goes_when_its_dossier_is_taken_over() {
+    let (inbox, data, config, url) = one_slow_dossier();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut first = worker(data.path(), &config, &url, inbox.path());
+    reading(&mut db, &first);
+    first.kill().unwrap();
+    wait_within(&mut first, CHILD_LIMIT, "a killed worker");
+    nothing_recorded(&mut db);
+    // What it leaves when the kill lands between the two steps.
+    let orphan = data.path().join(PHIEU);
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"%PDF-1.7\n% written, never recorded\n").unwrap();
+
+    let mut second = worker(data.path(), &config, &url, inbox.path());
+    assert!(wait_within(&mut second, CHILD_LIMIT, "the second worker").success());
+    assert_eq!(recorded_pdfs(&mut db), vec![PHIEU.to_string()]);
+    assert_eq!(archive_pdfs(data.path()), vec![PHIEU.to_string()]);
+    let pdf = std::fs::read(&orphan).unwrap();
+    let sha: String = db
+        .query_one("SELECT sha256 FROM documents", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(sohoa::store::sha256_hex(&pdf), sha, "the recorded copy");
+}
+
+/// A worker stopped while it holds a dossier loses it when its lease runs
+/// out; another worker makes the document. Resumed, the first records
+/// nothing (no second version) and removes the copy it wrote, leaving the
+/// other's in place.
+#[test]
+fn a_worker_that_lost_its_lease_records_nothing_and_keeps_no_copy() {
+    let (inbox, data, config, url) = one_slow_dossier();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut first = worker(data.path(), &config, &url, inbox.path());
+    reading(&mut db, &first);
+    let pid = first.id() as i32;
+    // SAFETY: a plain signal to a child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    nothing_recorded(&mut db);
+
+    let mut second = worker(data.path(), &config, &url, inbox.path());
+    let done = wait_within(&mut second, CHILD_LIMIT, "the second worker");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    assert!(done.success());
+    assert!(wait_within(&mut first, CHILD_LIMIT, "the resumed worker").success());
+
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT COUNT(*) FROM work_queue WHERE attempts = 2"
+        ),
+        1,
+        "the second worker took the dossier over"
+    );
+    assert_eq!(
+        recorded_pdfs(&mut db),
+        vec![PHIEU.to_string()],
+        "one version"
+    );
+    assert_eq!(archive_pdfs(data.path()), vec![PHIEU.to_string()]);
 }
 
 #[test]
