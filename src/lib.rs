@@ -23,6 +23,7 @@ pub mod register;
 pub mod report;
 pub mod rules;
 pub mod serve;
+pub mod sign;
 pub mod store;
 pub mod sync;
 pub mod tabular;

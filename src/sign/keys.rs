@@ -1,0 +1,104 @@
+//! Private keys in files: a PKCS#12 store (`.p12`, `.pfx`), as OpenSSL 3
+//! writes it by default (PBES2, AES-256, HMAC-SHA-256) or in the legacy form
+//! (3DES) older tools and CAs still hand out.
+
+use super::{cert, Algorithm, SignError, Signer};
+use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::signature::hazmat::PrehashSigner;
+use rsa::signature::SignatureEncoding;
+use std::path::Path;
+
+enum Key {
+    Rsa(rsa::pkcs1v15::SigningKey<rsa::sha2::Sha256>),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A key read from a file, and its certificate chain.
+pub struct FileSigner {
+    chain: Vec<Vec<u8>>,
+    key: Key,
+}
+
+impl FileSigner {
+    /// Opens a PKCS#12 file with its password. The key must be the one of
+    /// the store's first certificate.
+    pub fn open_pkcs12(path: &Path, password: &str) -> Result<FileSigner, SignError> {
+        let shown = path.display().to_string();
+        let data = std::fs::read(path).map_err(|source| SignError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let store = KeyStore::from_pkcs12(&data, password, Pkcs12ImportPolicy::Strict).map_err(
+            |e| match e {
+                p12_keystore::error::Error::MacError(_) => SignError::WrongPassword(shown.clone()),
+                other => SignError::KeyFile {
+                    path: shown.clone(),
+                    detail: other.to_string(),
+                },
+            },
+        )?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| SignError::KeyFile {
+                path: shown.clone(),
+                detail: "no private key with its certificate".into(),
+            })?;
+        let certs: Vec<Vec<u8>> = chain.certs().iter().map(|c| c.as_der().to_vec()).collect();
+        let leaf = certs.first().ok_or_else(|| SignError::KeyFile {
+            path: shown.clone(),
+            detail: "no certificate for the private key".into(),
+        })?;
+        let key = read_key(chain.key().as_der())?;
+        if key_public_der(&key)? != cert::public_key_der(leaf)? {
+            return Err(SignError::KeyMismatch(cert::identity(leaf)?.subject));
+        }
+        Ok(FileSigner { chain: certs, key })
+    }
+}
+
+fn read_key(pkcs8: &[u8]) -> Result<Key, SignError> {
+    if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(pkcs8) {
+        return Ok(Key::Rsa(rsa::pkcs1v15::SigningKey::new(k)));
+    }
+    if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8) {
+        return Ok(Key::P256(k));
+    }
+    let oid = pkcs8::PrivateKeyInfoRef::try_from(pkcs8)
+        .map(|i| i.algorithm.oid.to_string())
+        .unwrap_or_else(|_| "unreadable".into());
+    Err(SignError::UnsupportedKey(oid))
+}
+
+fn key_public_der(key: &Key) -> Result<Vec<u8>, SignError> {
+    let doc = match key {
+        Key::Rsa(k) => rsa::PublicKey::from(k.as_ref()).to_public_key_der(),
+        Key::P256(k) => k.verifying_key().to_public_key_der(),
+    };
+    doc.map(|d| d.as_bytes().to_vec())
+        .map_err(|e| SignError::Encode(e.to_string()))
+}
+
+impl Signer for FileSigner {
+    fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        match self.key {
+            Key::Rsa(_) => Algorithm::RsaSha256,
+            Key::P256(_) => Algorithm::EcdsaP256Sha256,
+        }
+    }
+
+    fn sign_digest(&self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+        let failed = |e: rsa::signature::Error| SignError::Signing(e.to_string());
+        match &self.key {
+            Key::Rsa(k) => k.sign_prehash(digest).map(|s| s.to_vec()).map_err(failed),
+            Key::P256(k) => {
+                let s: p256::ecdsa::Signature = k.sign_prehash(digest).map_err(failed)?;
+                Ok(s.to_der().to_vec())
+            }
+        }
+    }
+}
