@@ -269,8 +269,22 @@ impl Client {
 
     /// How many bytes the server holds.
     fn head(&self, url: &str) -> Result<u64, Failure> {
-        let r = self.answer(self.tus_request(reqwest::Method::HEAD, url).send())?;
-        self.offset(&r)
+        match self.answer(self.tus_request(reqwest::Method::HEAD, url).send()) {
+            // A reply to HEAD has no body, so no error code: its status says
+            // the server has no such upload (expired, or forgotten at a
+            // restart), which is sent again from the start, never refused.
+            Err(Failure::Server(status, code, message))
+                if code.is_empty()
+                    && matches!(status, StatusCode::GONE | StatusCode::NOT_FOUND) =>
+            {
+                Err(Failure::Server(
+                    status,
+                    ErrorCode::UploadGone.as_wire().to_string(),
+                    message,
+                ))
+            }
+            r => self.offset(&r?),
+        }
     }
 
     /// Sends from `offset` on, as much as fits one request's time; the new offset.

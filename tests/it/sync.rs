@@ -559,6 +559,28 @@ fn two_stations_and_a_worker_through_outages_and_kills() {
         "{out}"
     );
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM documents"), before);
+    // 7b. An upload the server no longer has (it expired, or a restart forgot
+    // it): HEAD answers 410 without a body, as HEAD must; the station starts
+    // the upload again and nothing is refused.
+    {
+        let st = rusqlite::Connection::open(st_b.data().join("sohoa.db")).unwrap();
+        let gone = format!(
+            "{}/api/v1/uploads/0123456789abcdef0123456789abcdef",
+            server.base
+        );
+        st.execute(
+            "UPDATE outbox SET state = 'waiting', sent_at = NULL, upload_url = ?1, upload_offset = 100
+              WHERE document_id = (SELECT MIN(document_id) FROM outbox)",
+            [gone],
+        )
+        .unwrap();
+    }
+    let out = ok(&st_b.args(&["sync"]));
+    assert!(
+        out.contains("đã gửi 1 tài liệu (") && !out.contains("từ chối"),
+        "{out}"
+    );
+    assert_eq!(st_b.status()["sync"]["refused"], serde_json::json!([]));
 
     // 8. Altered in transit: refused, nothing stored.
     let mut bad = pdf.clone();
