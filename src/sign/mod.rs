@@ -4,9 +4,10 @@
 //! remote signing service): it signs a SHA-256 digest and gives the
 //! certificate chain. [`cms`] builds the CAdES detached signature (PAdES
 //! baseline B-B) over a digest; [`cert`] checks the signing certificate
-//! before anything is signed with it; [`keys`] opens the key of a file.
-//! Nothing here knows PDF.
+//! before anything is signed with it; [`keys`] opens the key of a file;
+//! [`appearance`] lays out the visible block's text with its font subset.
 
+pub mod appearance;
 pub mod cert;
 pub mod cms;
 pub mod keys;
@@ -52,6 +53,9 @@ pub enum SignError {
     KeyMismatch(String),
     #[error(transparent)]
     Certificate(#[from] cert::CertError),
+    /// The font of the visible block cannot be read or lacks a character.
+    #[error("font {path}: {detail}")]
+    Font { path: String, detail: String },
     #[error("signing failed: {0}")]
     Signing(String),
     #[error("cannot encode the signature: {0}")]

@@ -166,3 +166,121 @@ fn not_a_certificate_is_an_error_not_a_panic() {
     assert!(matches!(identity(b"not DER"), Err(CertError::Parse(_))));
     assert!(matches!(identity(&[]), Err(CertError::Parse(_))));
 }
+
+/// A one-page A4 PDF drawing `block` with its top-left corner 20 pt from the
+/// page's, as a signature's widget will show it.
+fn page_with(block: &super::appearance::Block) -> Vec<u8> {
+    use pdf_writer::{Finish, Name, Pdf, Rect, Ref};
+    let mut pdf = Pdf::new();
+    let (catalog, pages, page, contents) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
+    let mut n = 4;
+    let mut next = || {
+        n += 1;
+        Ref::new(n)
+    };
+    let mut chunk = pdf_writer::Chunk::new();
+    let form = super::appearance::write_form(&mut chunk, &mut next, block);
+    pdf.catalog(catalog).pages(pages);
+    pdf.pages(pages).kids([page]).count(1);
+    let mut p = pdf.page(page);
+    p.parent(pages)
+        .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .contents(contents);
+    p.resources().x_objects().pair(Name(b"Sig"), form);
+    p.finish();
+    let y = 842.0 - 20.0 - block.height;
+    pdf.stream(
+        contents,
+        format!("q 1 0 0 1 20 {y} cm /Sig Do Q").as_bytes(),
+    );
+    pdf.extend(&chunk);
+    pdf.finish()
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_block_draws_vietnamese_in_an_embedded_subset_that_reads_back() {
+    use super::appearance::{layout, Font, DEFAULT_FONT};
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let lines: Vec<String> = [
+        "Người sao: Nguyễn Thị Hồng Nhung",
+        "Chức vụ: Công chức Văn phòng - Thống kê",
+        "Thời gian sao: 02/12/2026 15:04:05 (2026-12-02T15:04:05+07:00)",
+        "Bản sao điện tử từ bản giấy",
+    ]
+    .map(String::from)
+    .to_vec();
+    let block = layout(&font, &lines, 8.0, 3.0).unwrap();
+    // A subset: a few kB, not Liberation Serif's ~400 kB.
+    assert!(
+        block.font.program.len() < 60_000,
+        "{}",
+        block.font.program.len()
+    );
+    assert!(ttf_parser::Face::parse(&block.font.program, 0).is_ok());
+    assert!(
+        block.font.base_font.ends_with("+LiberationSerif"),
+        "{}",
+        block.font.base_font
+    );
+    assert!(
+        block.width > 150.0 && block.width < 300.0,
+        "{}",
+        block.width
+    );
+    assert!(
+        block.height > 4.0 * 8.0 && block.height < 6.0 * 8.0,
+        "{}",
+        block.height
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("block.pdf");
+    std::fs::write(&path, page_with(&block)).unwrap();
+    let p = path.to_str().unwrap();
+    let text = run("pdftotext", &["-layout", p, "-"]);
+    for line in &lines {
+        assert!(text.contains(line.as_str()), "{line:?} not in {text:?}");
+    }
+    let fonts = run("pdffonts", &[p]);
+    let row = fonts
+        .lines()
+        .find(|l| l.contains("LiberationSerif"))
+        .expect(&fonts);
+    // emb, sub, uni: embedded, a subset, with a ToUnicode map.
+    assert!(
+        row.contains("CID TrueType") && row.contains("yes yes yes"),
+        "{fonts}"
+    );
+    run("qpdf", &["--check", p]);
+    // The block sits at the top left: its first line is the page's first, flush left.
+    let bbox = run("pdftotext", &["-bbox", p, "-"]);
+    let first = bbox.lines().find(|l| l.contains("<word")).unwrap();
+    let attr = |name: &str| -> f32 {
+        let at = first.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        first[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    assert!((attr("xMin") - 23.0).abs() < 1.5, "{first}");
+    assert!(attr("yMin") > 20.0 && attr("yMin") < 35.0, "{first}");
+    assert!(first.contains(">Người<"), "{first}");
+}
+
+#[test]
+fn a_character_the_font_lacks_is_refused_not_drawn_blank() {
+    use super::appearance::{layout, Font, DEFAULT_FONT};
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    match layout(&font, &["Nguyễn 中".to_string()], 10.0, 2.0) {
+        Err(SignError::Font { detail, .. }) => assert!(detail.contains("U+4E2D"), "{detail}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a missing glyph was laid out"),
+    }
+}
