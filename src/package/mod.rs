@@ -15,7 +15,7 @@ mod text_layer;
 #[cfg(test)]
 mod image_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 mod layout_tests {

@@ -147,7 +147,8 @@ fn package(s: &Scan, turn: u16, deskew: f32) -> (Vec<u8>, PathBuf) {
     (pdf, path)
 }
 
-fn run(cmd: &str, args: &[&str]) -> String {
+/// Runs a tool, fails the test if it fails, and returns its stdout.
+pub(crate) fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().unwrap();
     assert!(
         out.status.success(),

@@ -5,6 +5,7 @@ use super::cert::{check_signing, identity, CertError};
 use super::keys::FileSigner;
 use super::test_pki::{self, PASSWORD};
 use super::{cms, Algorithm, SignError, Signer};
+use crate::package::tests::run;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::process::Command;
@@ -195,16 +196,6 @@ fn page_with(block: &super::appearance::Block) -> Vec<u8> {
     );
     pdf.extend(&chunk);
     pdf.finish()
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
