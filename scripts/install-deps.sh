@@ -22,6 +22,9 @@ PKGS=(
   postgresql
   # the HTTPS test of `sohoa serve` makes a self-signed certificate
   openssl
+  # the signing tests: SoftHSM2 as a real PKCS#11 token, opensc's pkcs11-tool to load its certificate,
+  # and NSS's certutil for the trust database of poppler's pdfsig (poppler-utils, above)
+  softhsm2 opensc libnss3-tools
   # the project venv (.venv; its pip comes from python3-venv's ensurepip) for tuspy, the tus client of tests
   python3-venv
 )
@@ -43,15 +46,16 @@ fi
 # The default OCR model (best_int Vietnamese, from the npm registry); see the script.
 "$(dirname "$0")/install-model.sh"
 
-# The project venv: tuspy (scripts/tus_upload.py), on Debian's python3. Made anew when it is missing or
-# broken or tuspy does not import; the pins installed again when scripts/requirements-test.txt changed.
+# The project venv: tuspy (scripts/tus_upload.py), cryptography (scripts/make_test_pki.py) and pyHanko
+# (scripts/check_pdf_signature.py), on Debian's python3. Made anew when it is missing or broken or one of
+# them does not import; the pins installed again when scripts/requirements-test.txt changed.
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
 req="$root/scripts/requirements-test.txt"
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 fresh=""
-"$venv/bin/python" -c 'import tusclient.client' 2>/dev/null || fresh=1
+"$venv/bin/python" -c 'import tusclient.client, cryptography.x509, pyhanko.sign.validation' 2>/dev/null || fresh=1
 if [ -n "$fresh" ] || ! cmp -s "$req" "$venv/requirements-test.txt"; then
   echo "setting up $venv (scripts/requirements-test.txt)" >&2
   [ -z "$fresh" ] || "$py" -m venv --clear "$venv"

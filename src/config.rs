@@ -37,6 +37,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub serve: ServeSettings,
     pub sync: SyncSettings,
+    pub sign: SignSettings,
     /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
     #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
     pub inboxes: Vec<InboxSettings>,
@@ -186,6 +187,16 @@ impl Default for SyncSettings {
     }
 }
 
+/// `[sign]`: digital signatures of the archive copies.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignSettings {
+    /// PEM files of the certificate authorities whose signatures `sohoa
+    /// verify` trusts (the government root CA, loaded by the user).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trust_anchors: Vec<PathBuf>,
+}
+
 /// `[register]`: how `sohoa register import` reads one-stop exports.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -232,6 +243,7 @@ impl Default for Settings {
             queue: QueueSettings::default(),
             serve: ServeSettings::default(),
             sync: SyncSettings::default(),
+            sign: SignSettings::default(),
             inboxes: Vec::new(),
         }
     }

@@ -31,6 +31,9 @@ pub enum ExitCode {
     /// `sohoa sync`: documents still wait (server unreachable, token refused)
     /// or were refused by the server; each is reported.
     SyncIncomplete = 9,
+    /// `verify`: a file has no signature, or a signature that is not valid
+    /// (each reported).
+    NotVerified = 10,
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -50,6 +53,8 @@ pub enum Outcome {
     NoWatcher,
     /// `sync`: documents still wait or were refused; each one reported.
     SyncIncomplete,
+    /// `verify`: some file is not validly signed; each one reported.
+    NotVerified,
 }
 
 impl Outcome {
@@ -59,6 +64,7 @@ impl Outcome {
             Outcome::InputsFailed => ExitCode::InputsFailed,
             Outcome::NoWatcher => ExitCode::NoWatcher,
             Outcome::SyncIncomplete => ExitCode::SyncIncomplete,
+            Outcome::NotVerified => ExitCode::NotVerified,
         }
     }
 }

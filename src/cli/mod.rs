@@ -8,6 +8,7 @@ mod logging;
 mod progress;
 mod report;
 mod serve;
+mod sign;
 mod sync;
 mod watch;
 
@@ -161,6 +162,19 @@ pub enum Command {
         #[arg(long)]
         retry_refused: bool,
         /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the digital signatures of signed PDF copies: each signature's
+    /// bytes, value, certificate chain and coverage of the file.
+    Verify {
+        /// The PDF files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A PEM file of a certificate authority to trust [default: [sign] trust_anchors].
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -354,6 +368,7 @@ pub fn try_run(cli: Cli) -> CliResult {
                     monitor,
                 },
         } => serve::add_station(&settings, &name, &unit, monitor),
+        Command::Verify { files, trust, json } => sign::verify(&settings, &files, &trust, json),
         Command::Station {
             command: StationCommand::List { json },
         } => serve::list_stations(&settings, json),

@@ -32,7 +32,7 @@ font = ImageFont.truetype(sys.argv[4], 46)
 up = Image.new("L", (2480, 1400), 255)
 d = ImageDraw.Draw(up)
 for i, text in enumerate(lines):
-    d.text((150, 150 + i * 150), text, font=font, fill=0)
+    d.text((150, 300 + i * 150), text, font=font, fill=0)
 stored = up.rotate(-deskew, resample=Image.BICUBIC, fillcolor=255)
 ocr = stored.rotate(deskew, resample=Image.BICUBIC, fillcolor=255)
 rot = {0: None, 90: Image.ROTATE_90, 180: Image.ROTATE_180, 270: Image.ROTATE_270}[turn]
@@ -145,6 +145,14 @@ fn package(s: &Scan, turn: u16, deskew: f32) -> (Vec<u8>, PathBuf) {
     let path = s.dir.path().join(format!("out-{turn}-{deskew}.pdf"));
     std::fs::write(&path, &pdf).unwrap();
     (pdf, path)
+}
+
+/// A one-page archive copy as the pipeline writes it (a rendered page of
+/// Vietnamese text, read by Tesseract), and the text OCR read.
+pub(crate) fn archive_copy() -> (Vec<u8>, String) {
+    let s = scan(0, 0.0);
+    let (pdf, _) = package(&s, 0, 0.0);
+    (pdf, s.ocr.text())
 }
 
 /// Runs a tool, fails the test if it fails, and returns its stdout.

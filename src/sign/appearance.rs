@@ -5,6 +5,7 @@
 //! PDF/A-2b wants every font embedded, and every glyph drawn present in it.
 
 use super::SignError;
+use lopdf::{dictionary, Dictionary, Object, ObjectId, Stream};
 use std::path::Path;
 
 /// Where Debian puts Liberation Serif (`fonts-liberation2`).
@@ -211,62 +212,76 @@ fn num(x: f32) -> String {
     }
 }
 
-/// Writes the block as a form XObject with its font (Type0, CIDFontType2,
-/// descriptor, program, ToUnicode) into `chunk`, taking object ids from
-/// `next`; returns the form's id.
-pub fn write_form(
-    chunk: &mut pdf_writer::Chunk,
-    next: &mut dyn FnMut() -> pdf_writer::Ref,
-    block: &Block,
-) -> pdf_writer::Ref {
-    use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
-    use pdf_writer::{Filter, Finish, Name, Rect, Str};
+/// The block as a form XObject with its font (Type0, CIDFontType2,
+/// descriptor, program, ToUnicode): the objects, with ids from `next`, the
+/// form's first.
+pub fn form_objects(block: &Block, next: &mut dyn FnMut() -> ObjectId) -> Vec<(ObjectId, Object)> {
     let (form, type0, cid_font, descriptor, file, cmap) =
         (next(), next(), next(), next(), next(), next());
     let f = &block.font;
-    let base = Name(f.base_font.as_bytes());
-    let system_info = SystemInfo {
-        registry: Str(b"Adobe"),
-        ordering: Str(b"Identity"),
-        supplement: 0,
+    let base = || Object::Name(f.base_font.clone().into_bytes());
+    let name = |n: &str| Object::Name(n.as_bytes().to_vec());
+    let real = |x: f32| Object::Real(x);
+    let flate = |data: &[u8], mut dict: Dictionary| {
+        dict.set("Filter", name("FlateDecode"));
+        Object::Stream(Stream::new(dict, crate::package::deflate(data)).with_compression(false))
     };
 
-    let mut x = chunk.form_xobject(form, &block.content);
-    x.bbox(Rect::new(0.0, 0.0, block.width, block.height));
-    x.resources().fonts().pair(Name(b"F1"), type0);
-    x.finish();
-
-    chunk
-        .type0_font(type0)
-        .base_font(base)
-        .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid_font)
-        .to_unicode(cmap);
-    let mut cid = chunk.cid_font(cid_font);
-    cid.subtype(CidFontType::Type2)
-        .base_font(base)
-        .system_info(system_info)
-        .font_descriptor(descriptor)
-        .cid_to_gid_map_predefined(Name(b"Identity"));
-    cid.widths().consecutive(0, f.widths.iter().copied());
-    cid.finish();
-    chunk
-        .font_descriptor(descriptor)
-        .name(base)
-        .flags(FontFlags::SERIF | FontFlags::NON_SYMBOLIC)
-        .bbox(Rect::new(f.bbox[0], f.bbox[1], f.bbox[2], f.bbox[3]))
-        .italic_angle(f.italic_angle)
-        .ascent(f.ascent)
-        .descent(f.descent)
-        .cap_height(f.cap_height)
-        .stem_v(80.0)
-        .font_file2(file);
-    let program = crate::package::deflate(&f.program);
-    let mut s = chunk.stream(file, &program);
-    s.filter(Filter::FlateDecode);
-    s.pair(Name(b"Length1"), f.program.len() as i32);
-    s.finish();
-    let to_unicode = crate::package::deflate(&f.to_unicode);
-    chunk.stream(cmap, &to_unicode).filter(Filter::FlateDecode);
-    form
+    let form_dict = dictionary! {
+        "Type" => name("XObject"),
+        "Subtype" => name("Form"),
+        "BBox" => vec![real(0.0), real(0.0), real(block.width), real(block.height)],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => type0 } },
+    };
+    let type0_dict = dictionary! {
+        "Type" => name("Font"),
+        "Subtype" => name("Type0"),
+        "BaseFont" => base(),
+        "Encoding" => name("Identity-H"),
+        "DescendantFonts" => vec![Object::Reference(cid_font)],
+        "ToUnicode" => cmap,
+    };
+    let cid_dict = dictionary! {
+        "Type" => name("Font"),
+        "Subtype" => name("CIDFontType2"),
+        "BaseFont" => base(),
+        "CIDSystemInfo" => dictionary! {
+            "Registry" => Object::string_literal("Adobe"),
+            "Ordering" => Object::string_literal("Identity"),
+            "Supplement" => 0,
+        },
+        "FontDescriptor" => descriptor,
+        "CIDToGIDMap" => name("Identity"),
+        "W" => vec![0.into(), f.widths.iter().map(|w| real(*w)).collect::<Vec<_>>().into()],
+    };
+    // Serif (2) and non-symbolic (32).
+    let descriptor_dict = dictionary! {
+        "Type" => name("FontDescriptor"),
+        "FontName" => base(),
+        "Flags" => 2 | 32,
+        "FontBBox" => f.bbox.iter().map(|x| real(*x)).collect::<Vec<_>>(),
+        "ItalicAngle" => real(f.italic_angle),
+        "Ascent" => real(f.ascent),
+        "Descent" => real(f.descent),
+        "CapHeight" => real(f.cap_height),
+        "StemV" => 80,
+        "FontFile2" => file,
+    };
+    vec![
+        (
+            form,
+            Object::Stream(Stream::new(form_dict, block.content.clone()).with_compression(false)),
+        ),
+        (type0, Object::Dictionary(type0_dict)),
+        (cid_font, Object::Dictionary(cid_dict)),
+        (descriptor, Object::Dictionary(descriptor_dict)),
+        (
+            file,
+            flate(
+                &f.program,
+                dictionary! { "Length1" => f.program.len() as i64 },
+            ),
+        ),
+        (cmap, flate(&f.to_unicode, Dictionary::new())),
+    ]
 }

@@ -11,6 +11,9 @@ pub mod appearance;
 pub mod cert;
 pub mod cms;
 pub mod keys;
+pub mod pdf;
+pub mod token;
+pub mod verify;
 
 use thiserror::Error;
 
@@ -56,10 +59,50 @@ pub enum SignError {
     /// The font of the visible block cannot be read or lacks a character.
     #[error("font {path}: {detail}")]
     Font { path: String, detail: String },
+    /// The PDF to sign cannot be read or updated.
+    #[error("cannot sign {path}: {detail}")]
+    Pdf { path: String, detail: String },
     #[error("signing failed: {0}")]
     Signing(String),
     #[error("cannot encode the signature: {0}")]
     Encode(String),
+    /// The PKCS#11 module (the token's driver, a `.so`) cannot be loaded or
+    /// does not initialise.
+    #[error("cannot load the PKCS#11 module {path}: {detail}")]
+    Pkcs11Module { path: String, detail: String },
+    /// No token with this label is plugged in; `present` are the labels of
+    /// those that are.
+    #[error("no token labelled \"{label}\" is plugged in (tokens present: {})", token::listed(.present))]
+    TokenNotFound { label: String, present: Vec<String> },
+    /// The token refused the PIN (`CKR_PIN_INCORRECT`). Never retried: every
+    /// wrong try brings the token closer to locking the PIN.
+    #[error("wrong PIN for the token \"{token}\"")]
+    WrongPin { token: String },
+    /// The token's PIN is locked after too many wrong tries (`CKR_PIN_LOCKED`).
+    #[error("the PIN of the token \"{token}\" is locked after too many wrong tries")]
+    PinLocked { token: String },
+    /// No private key for signing (with the label asked for, if one was);
+    /// `present` are the labels of the keys the token holds.
+    #[error("the token \"{token}\" holds no private key{} for signing (keys present: {})", token::labelled(.label), token::listed(.present))]
+    KeyNotFound {
+        token: String,
+        label: Option<String>,
+        present: Vec<String>,
+    },
+    /// Several private keys and no label to choose one by.
+    #[error("the token \"{token}\" holds several private keys ({}); choose one by its label", token::listed(.labels))]
+    KeyAmbiguous { token: String, labels: Vec<String> },
+    /// The token holds no certificate for the key (`key` is its label).
+    #[error("the token \"{token}\" holds no certificate for the key \"{key}\"")]
+    CertificateNotFound { token: String, key: String },
+    /// The token went away or stopped answering while in use (unplugged:
+    /// `CKR_DEVICE_REMOVED`, `CKR_TOKEN_NOT_PRESENT`, the session or the key
+    /// gone, the login lost); `detail` names the PKCS#11 call and code.
+    #[error("the token \"{token}\" was removed or stopped answering ({detail})")]
+    TokenRemoved { token: String, detail: String },
+    /// Any other failure of the token or its module.
+    #[error("token error: {0}")]
+    Token(String),
 }
 
 impl From<der::Error> for SignError {

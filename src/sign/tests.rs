@@ -1,8 +1,10 @@
 //! Keys from PKCS#12 files and CMS signatures, checked by OpenSSL (`openssl
 //! cms -verify`) against the test CA.
 
+use super::appearance::{layout, Font, DEFAULT_FONT};
 use super::cert::{check_signing, identity, CertError};
 use super::keys::FileSigner;
+use super::pdf::{self, Corner, SignatureInfo, Visible};
 use super::test_pki::{self, PASSWORD};
 use super::{cms, Algorithm, SignError, Signer};
 use crate::package::tests::run;
@@ -168,49 +170,63 @@ fn not_a_certificate_is_an_error_not_a_panic() {
     assert!(matches!(identity(&[]), Err(CertError::Parse(_))));
 }
 
-/// A one-page A4 PDF drawing `block` with its top-left corner 20 pt from the
-/// page's, as a signature's widget will show it.
-fn page_with(block: &super::appearance::Block) -> Vec<u8> {
-    use pdf_writer::{Finish, Name, Pdf, Rect, Ref};
-    let mut pdf = Pdf::new();
-    let (catalog, pages, page, contents) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
-    let mut n = 4;
-    let mut next = || {
-        n += 1;
-        Ref::new(n)
-    };
-    let mut chunk = pdf_writer::Chunk::new();
-    let form = super::appearance::write_form(&mut chunk, &mut next, block);
-    pdf.catalog(catalog).pages(pages);
-    pdf.pages(pages).kids([page]).count(1);
-    let mut p = pdf.page(page);
-    p.parent(pages)
-        .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
-        .contents(contents);
-    p.resources().x_objects().pair(Name(b"Sig"), form);
-    p.finish();
-    let y = 842.0 - 20.0 - block.height;
-    pdf.stream(
-        contents,
-        format!("q 1 0 0 1 20 {y} cm /Sig Do Q").as_bytes(),
-    );
-    pdf.extend(&chunk);
-    pdf.finish()
+/// The test's archive copy, made once: the pipeline's PDF of a page read
+/// by Tesseract, and the text it read.
+fn archive_copy() -> &'static (Vec<u8>, String) {
+    static COPY: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+    COPY.get_or_init(crate::package::tests::archive_copy)
 }
 
-#[test]
-fn the_block_draws_vietnamese_in_an_embedded_subset_that_reads_back() {
-    use super::appearance::{layout, Font, DEFAULT_FONT};
-    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
-    let lines: Vec<String> = [
+fn officer_lines() -> Vec<String> {
+    [
         "Người sao: Nguyễn Thị Hồng Nhung",
         "Chức vụ: Công chức Văn phòng - Thống kê",
         "Thời gian sao: 02/12/2026 15:04:05 (2026-12-02T15:04:05+07:00)",
         "Bản sao điện tử từ bản giấy",
     ]
     .map(String::from)
-    .to_vec();
-    let block = layout(&font, &lines, 8.0, 3.0).unwrap();
+    .to_vec()
+}
+
+/// Signs `unsigned` with the key of `p12`, the block of `lines` in `corner`.
+fn sign_with(unsigned: &[u8], p12: &str, lines: &[String], corner: Corner) -> Vec<u8> {
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let block = layout(&font, lines, 8.0, 3.0).unwrap();
+    let signer = FileSigner::open_pkcs12(&test_pki::file(p12), PASSWORD).unwrap();
+    let time = chrono::DateTime::parse_from_rfc3339("2026-12-02T15:04:05+07:00").unwrap();
+    let info = SignatureInfo {
+        name: "Nguyễn Thị Hồng Nhung".into(),
+        reason: "Bản sao điện tử từ bản giấy".into(),
+        time,
+    };
+    let visible = Visible {
+        block: &block,
+        corner,
+        inset: 8.0,
+    };
+    pdf::sign(unsigned, "test.pdf", &signer, &visible, &info).unwrap()
+}
+
+/// The first word `pdftotext -bbox` gives of `path`: its text, xMin, yMin, xMax.
+fn first_word(path: &str) -> (String, f32, f32, f32) {
+    let bbox = run("pdftotext", &["-bbox", path, "-"]);
+    let first = bbox
+        .lines()
+        .find(|l| l.contains("<word"))
+        .unwrap()
+        .to_string();
+    let attr = |name: &str| -> f32 {
+        let at = first.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        first[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let text = first.split('>').nth(1).unwrap().split('<').next().unwrap();
+    (text.to_string(), attr("xMin"), attr("yMin"), attr("xMax"))
+}
+
+#[test]
+fn the_block_is_a_small_subset_sized_to_its_text() {
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let block = layout(&font, &officer_lines(), 8.0, 3.0).unwrap();
     // A subset: a few kB, not Liberation Serif's ~400 kB.
     assert!(
         block.font.program.len() < 60_000,
@@ -233,15 +249,35 @@ fn the_block_draws_vietnamese_in_an_embedded_subset_that_reads_back() {
         "{}",
         block.height
     );
+}
+
+#[test]
+fn a_signed_copy_is_the_unsigned_file_and_an_update_the_tools_read() {
+    let (unsigned, ocr_text) = archive_copy();
+    let lines = officer_lines();
+    let signed = sign_with(unsigned, "officer.p12", &lines, Corner::TopLeft);
+    assert!(signed.starts_with(unsigned), "the unsigned bytes changed");
+    assert!(signed.ends_with(b"%%EOF\n"));
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("block.pdf");
-    std::fs::write(&path, page_with(&block)).unwrap();
+    let path = dir.path().join("signed.pdf");
+    std::fs::write(&path, &signed).unwrap();
     let p = path.to_str().unwrap();
+    run("qpdf", &["--check", p]);
+    // The block and the page's own text both read back.
     let text = run("pdftotext", &["-layout", p, "-"]);
     for line in &lines {
         assert!(text.contains(line.as_str()), "{line:?} not in {text:?}");
     }
+    let ocr_words: Vec<&str> = ocr_text.split_whitespace().collect();
+    let plain = run("pdftotext", &[p, "-"]);
+    let read: std::collections::HashSet<&str> = plain.split_whitespace().collect();
+    let kept = ocr_words.iter().filter(|w| read.contains(*w)).count();
+    assert!(
+        kept == ocr_words.len(),
+        "{kept}/{} OCR words read back",
+        ocr_words.len()
+    );
     let fonts = run("pdffonts", &[p]);
     let row = fonts
         .lines()
@@ -252,26 +288,299 @@ fn the_block_draws_vietnamese_in_an_embedded_subset_that_reads_back() {
         row.contains("CID TrueType") && row.contains("yes yes yes"),
         "{fonts}"
     );
+    // The block is at the top left of page 1, inside the margin.
+    let (word, x, y, _) = first_word(p);
+    assert_eq!(word, "Người");
+    assert!((x - 11.0).abs() < 1.5, "xMin {x}");
+    assert!(y > 8.0 && y < 16.0, "yMin {y}");
+    // poppler checks the signature over the byte range (the test CA is not
+    // in its trust store here).
+    let sig = run("pdfsig", &[p]);
+    assert!(sig.contains("Signature is Valid"), "{sig}");
+    assert!(sig.contains("ETSI.CAdES.detached"), "{sig}");
+    assert!(sig.contains("Nguyễn Thị Hồng Nhung"), "{sig}");
+    assert!(sig.contains("Total document signed"), "{sig}");
+}
+
+#[test]
+fn the_structures_pdfa_asks_for_are_in_the_update() {
+    let (unsigned, _) = archive_copy();
+    let signed = sign_with(
+        unsigned,
+        "officer-ec.p12",
+        &officer_lines(),
+        Corner::TopLeft,
+    );
+    let doc = lopdf::Document::load_mem(&signed).unwrap();
+    let before = lopdf::Document::load_mem(unsigned).unwrap();
+    // /Size counts every object; the first /ID is kept, the second is new.
+    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap();
+    assert_eq!(size, i64::from(doc.max_id) + 1);
+    let ids = doc.trailer.get(b"ID").unwrap().as_array().unwrap();
+    let old = before.trailer.get(b"ID").unwrap().as_array().unwrap();
+    assert_eq!(ids[0], old[0]);
+    assert_ne!(ids[1], old[1]);
+    // The new trailer points back at the old cross-reference section.
+    let tail = String::from_utf8_lossy(&signed[signed.len() - 400..]).into_owned();
+    let trailer = &tail[tail.rfind("trailer").unwrap()..];
+    assert!(
+        trailer.contains(&format!("/Prev {}", before.xref_start)),
+        "{trailer}"
+    );
+    let catalog = doc.catalog().unwrap();
+    let acro = catalog.get(b"AcroForm").unwrap().as_dict().unwrap();
+    assert_eq!(acro.get(b"SigFlags").unwrap().as_i64().unwrap(), 3);
+    let widget_id = acro.get(b"Fields").unwrap().as_array().unwrap()[0]
+        .as_reference()
+        .unwrap();
+    let widget = doc.get_dictionary(widget_id).unwrap();
+    assert_eq!(widget.get(b"F").unwrap().as_i64().unwrap(), 4);
+    let ap = widget.get(b"AP").unwrap().as_dict().unwrap();
+    assert_eq!(ap.len(), 1, "only a normal appearance");
+    let sig = doc
+        .get_dictionary(widget.get(b"V").unwrap().as_reference().unwrap())
+        .unwrap();
+    let m = sig.get(b"M").unwrap().as_str().unwrap();
+    assert_eq!(m, b"D:20261202150405+07'00'");
+    // Not ASCII: UTF-16BE with its byte order mark.
+    let name = sig.get(b"Name").unwrap().as_str().unwrap();
+    assert_eq!(&name[..2], &[0xFE, 0xFF]);
+    let page = doc.get_pages()[&1];
+    let annots = doc.get_dictionary(page).unwrap().get(b"Annots").unwrap();
+    assert_eq!(
+        annots.as_array().unwrap(),
+        &vec![lopdf::Object::Reference(widget_id)]
+    );
+}
+
+#[test]
+fn a_sao_y_copy_signs_the_signed_copy_again_at_the_top_right() {
+    let (unsigned, _) = archive_copy();
+    let officer = sign_with(unsigned, "officer.p12", &officer_lines(), Corner::TopLeft);
+    let agency_lines: Vec<String> = ["SAO Y", "UBND xã Cao Quảng", "2026-12-02T15:04:05+07:00"]
+        .map(String::from)
+        .to_vec();
+    let both = sign_with(&officer, "agency.p12", &agency_lines, Corner::TopRight);
+    assert!(both.starts_with(&officer));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sao-y.pdf");
+    std::fs::write(&path, &both).unwrap();
+    let p = path.to_str().unwrap();
     run("qpdf", &["--check", p]);
-    // The block sits at the top left: its first line is the page's first, flush left.
+    let sig = run("pdfsig", &[p]);
+    assert_eq!(sig.matches("Signature is Valid").count(), 2, "{sig}");
     let bbox = run("pdftotext", &["-bbox", p, "-"]);
-    let first = bbox.lines().find(|l| l.contains("<word")).unwrap();
-    let attr = |name: &str| -> f32 {
-        let at = first.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-        first[at..].split('"').next().unwrap().parse().unwrap()
+    let sao = bbox.lines().find(|l| l.contains(">SAO<")).expect(&bbox);
+    let at = sao.find("xMax=\"").unwrap() + 6;
+    let x_max: f32 = sao[at..].split('"').next().unwrap().parse().unwrap();
+    let width: f32 = {
+        let page = bbox.lines().find(|l| l.contains("<page")).unwrap();
+        let at = page.find("width=\"").unwrap() + 7;
+        page[at..].split('"').next().unwrap().parse().unwrap()
     };
-    assert!((attr("xMin") - 23.0).abs() < 1.5, "{first}");
-    assert!(attr("yMin") > 20.0 && attr("yMin") < 35.0, "{first}");
-    assert!(first.contains(">Người<"), "{first}");
+    // Right half of the page, near its top.
+    assert!(x_max > width / 2.0, "{sao}");
+}
+
+#[test]
+fn what_is_not_a_pdf_is_refused_with_the_reason() {
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let block = layout(&font, &officer_lines(), 8.0, 3.0).unwrap();
+    let signer = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
+    let info = SignatureInfo {
+        name: "x".into(),
+        reason: "y".into(),
+        time: chrono::Utc::now().fixed_offset(),
+    };
+    let visible = Visible {
+        block: &block,
+        corner: Corner::TopLeft,
+        inset: 8.0,
+    };
+    match pdf::sign(b"%PDF-1.7\nnot really", "a.pdf", &signer, &visible, &info) {
+        Err(SignError::Pdf { path, detail }) => {
+            assert_eq!(path, "a.pdf");
+            assert!(detail.contains("not a readable PDF"), "{detail}");
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("signed garbage"),
+    }
 }
 
 #[test]
 fn a_character_the_font_lacks_is_refused_not_drawn_blank() {
-    use super::appearance::{layout, Font, DEFAULT_FONT};
     let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
     match layout(&font, &["Nguyễn 中".to_string()], 10.0, 2.0) {
         Err(SignError::Font { detail, .. }) => assert!(detail.contains("U+4E2D"), "{detail}"),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("a missing glyph was laid out"),
     }
+}
+
+fn anchors() -> Vec<Vec<u8>> {
+    super::verify::read_anchors(&[test_pki::file("ca.pem")]).unwrap()
+}
+
+#[test]
+fn a_signed_copy_verifies_and_any_change_to_it_is_found() {
+    use super::verify::{verify, Problem};
+    let (unsigned, _) = archive_copy();
+    let signed = sign_with(unsigned, "officer.p12", &officer_lines(), Corner::TopLeft);
+    let checked = verify(&signed, &anchors()).unwrap();
+    assert_eq!(checked.len(), 1);
+    let c = &checked[0];
+    assert!(c.valid(), "{:?}", c.problems);
+    assert!(c.whole_file);
+    assert_eq!(c.field, "Signature1");
+    assert_eq!(c.signer.as_ref().unwrap().name, "Nguyễn Thị Hồng Nhung");
+    assert_eq!(
+        c.signed_at.unwrap().to_rfc3339(),
+        "2026-12-02T15:04:05+07:00"
+    );
+
+    // One byte of the scan's page changed.
+    let mut altered = signed.clone();
+    let at = unsigned.len() / 2;
+    altered[at] ^= 0x01;
+    let checked = verify(&altered, &anchors()).unwrap();
+    assert_eq!(checked[0].problems, vec![Problem::Altered]);
+
+    // Bytes added after the signature.
+    let mut appended = signed.clone();
+    appended.extend_from_slice(b"% added later\n");
+    let checked = verify(&appended, &anchors()).unwrap();
+    assert_eq!(checked[0].problems, vec![Problem::ChangedAfterSigning]);
+    assert!(!checked[0].whole_file);
+
+    // Another trust anchor: the signature is intact but not trusted.
+    let other = super::verify::read_anchors(&[test_pki::file("agency.pem")]).unwrap();
+    let checked = verify(&signed, &other).unwrap();
+    assert!(
+        matches!(checked[0].problems[..], [Problem::Untrusted(_)]),
+        "{:?}",
+        checked[0].problems
+    );
+
+    // An unsigned file has no signatures; garbage is an error.
+    assert!(verify(unsigned, &anchors()).unwrap().is_empty());
+    assert!(verify(b"not a pdf", &anchors()).is_err());
+}
+
+#[test]
+fn both_signatures_of_a_sao_y_copy_verify_and_the_last_covers_the_file() {
+    use super::verify::verify;
+    let (unsigned, _) = archive_copy();
+    let officer = sign_with(
+        unsigned,
+        "officer-ec.p12",
+        &officer_lines(),
+        Corner::TopLeft,
+    );
+    let lines = ["SAO Y".to_string(), "UBND xã Cao Quảng".to_string()];
+    let both = sign_with(&officer, "agency.p12", &lines, Corner::TopRight);
+    let checked = verify(&both, &anchors()).unwrap();
+    assert_eq!(checked.len(), 2);
+    assert!(checked.iter().all(|c| c.valid()), "{checked:?}");
+    assert!(!checked[0].whole_file && checked[1].whole_file);
+    assert_eq!(checked[1].field, "Signature2");
+}
+
+#[test]
+fn a_signature_made_with_an_expired_certificate_is_not_valid() {
+    use super::verify::{verify, Problem};
+    let (unsigned, _) = archive_copy();
+    let signed = sign_with(unsigned, "expired.p12", &officer_lines(), Corner::TopLeft);
+    let checked = verify(&signed, &anchors()).unwrap();
+    assert!(
+        checked[0]
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::Certificate(d) if d.contains("expired"))),
+        "{:?}",
+        checked[0].problems
+    );
+}
+
+/// What pdfsig says of `path` with the test CA trusted in an NSS database
+/// (`scripts/nss_trust.sh`).
+fn pdfsig_trusting_the_test_ca(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let db = tempfile::tempdir().unwrap();
+    let ca = test_pki::file("ca.pem");
+    run(
+        root.join("scripts/nss_trust.sh").to_str().unwrap(),
+        &[db.path().to_str().unwrap(), ca.to_str().unwrap()],
+    );
+    let nss = format!("sql:{}", db.path().display());
+    run("pdfsig", &["-nssdir", &nss, path])
+}
+
+/// pyHanko's validation of `path` (`scripts/check_pdf_signature.py`), the
+/// test CA trusted.
+fn pyhanko(path: &str) -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ca = test_pki::file("ca.pem");
+    let out = run(
+        root.join(".venv/bin/python").to_str().unwrap(),
+        &[
+            root.join("scripts/check_pdf_signature.py")
+                .to_str()
+                .unwrap(),
+            "--trust",
+            ca.to_str().unwrap(),
+            path,
+        ],
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn pdfsig_and_pyhanko_find_the_signatures_valid_trusted_and_covering_the_file() {
+    let (unsigned, _) = archive_copy();
+    let dir = tempfile::tempdir().unwrap();
+    for p12 in ["officer.p12", "officer-ec.p12"] {
+        let signed = sign_with(unsigned, p12, &officer_lines(), Corner::TopLeft);
+        let path = dir.path().join(format!("{p12}.pdf"));
+        std::fs::write(&path, &signed).unwrap();
+        let p = path.to_str().unwrap();
+        let sig = pdfsig_trusting_the_test_ca(p);
+        assert!(sig.contains("Signature is Valid."), "{sig}");
+        assert!(sig.contains("Certificate is Trusted."), "{sig}");
+        assert!(sig.contains("Total document signed"), "{sig}");
+        let v = pyhanko(p);
+        assert_eq!(v["file_ok"], true, "{v}");
+        let s = &v["signatures"][0];
+        assert_eq!(s["summary"], "INTACT:TRUSTED,UNTOUCHED", "{v}");
+        assert_eq!(s["coverage"], "ENTIRE_FILE", "{v}");
+        assert_eq!(s["subfilter"], "/ETSI.CAdES.detached", "{v}");
+
+        // One byte of the page changed: neither finds it intact.
+        let mut altered = signed.clone();
+        altered[unsigned.len() / 2] ^= 0x01;
+        std::fs::write(&path, &altered).unwrap();
+        let sig = pdfsig_trusting_the_test_ca(p);
+        assert!(sig.contains("Digest Mismatch"), "{sig}");
+        let v = pyhanko(p);
+        assert_eq!(v["signatures"][0]["intact"], false, "{v}");
+        assert_eq!(v["file_ok"], false, "{v}");
+    }
+}
+
+#[test]
+fn pyhanko_accepts_the_officer_signature_and_the_sao_y_signature_after_it() {
+    let (unsigned, _) = archive_copy();
+    let officer = sign_with(unsigned, "officer.p12", &officer_lines(), Corner::TopLeft);
+    let lines = ["SAO Y".to_string(), "UBND xã Cao Quảng".to_string()];
+    let both = sign_with(&officer, "agency.p12", &lines, Corner::TopRight);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sao-y.pdf");
+    std::fs::write(&path, &both).unwrap();
+    let v = pyhanko(path.to_str().unwrap());
+    assert_eq!(v["file_ok"], true, "{v}");
+    let sigs = v["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "{v}");
+    assert_eq!(sigs[0]["coverage"], "ENTIRE_REVISION", "{v}");
+    // Adding a signature is a change a signed PDF allows.
+    assert_eq!(sigs[0]["bottom_line"], true, "{v}");
+    assert_eq!(sigs[1]["coverage"], "ENTIRE_FILE", "{v}");
 }
