@@ -140,21 +140,18 @@ fn prepare(unsigned: &[u8], visible: &Visible, info: &SignatureInfo) -> Result<P
 
     // The form: its field joins those the catalog already has (an earlier
     // signature's), under a name of its own.
-    let mut acro = match catalog.get(b"AcroForm") {
+    let acro_ref = match catalog.get(b"AcroForm") {
         Ok(Object::Reference(id)) => Some(*id),
         _ => None,
-    }
-    .map_or_else(
-        || match catalog.get(b"AcroForm") {
-            Ok(Object::Dictionary(d)) => Ok(d.clone()),
-            _ => Ok(Dictionary::new()),
-        },
-        |id| {
-            doc.get_dictionary(id)
-                .cloned()
-                .map_err(|e| format!("its form cannot be read: {e}"))
-        },
-    )?;
+    };
+    let mut acro = match (acro_ref, catalog.get(b"AcroForm")) {
+        (Some(id), _) => doc
+            .get_dictionary(id)
+            .cloned()
+            .map_err(|e| format!("its form cannot be read: {e}"))?,
+        (None, Ok(Object::Dictionary(d))) => d.clone(),
+        _ => Dictionary::new(),
+    };
     let mut fields = match acro.get(b"Fields") {
         Ok(o) => doc
             .dereference(o)
@@ -168,9 +165,9 @@ fn prepare(unsigned: &[u8], visible: &Visible, info: &SignatureInfo) -> Result<P
     acro.set("Fields", fields);
     // SignaturesExist | AppendOnly.
     acro.set("SigFlags", 3);
-    match catalog.get(b"AcroForm") {
-        Ok(Object::Reference(id)) => objects.push((*id, acro.into())),
-        _ => catalog.set("AcroForm", acro),
+    match acro_ref {
+        Some(id) => objects.push((id, acro.into())),
+        None => catalog.set("AcroForm", acro),
     }
     objects.push((root, catalog.into()));
 

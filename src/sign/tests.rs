@@ -21,7 +21,9 @@ fn sign_and_verify(p12: &str, data: &[u8]) -> (bool, String) {
     verify(&der, data)
 }
 
-fn verify(der: &[u8], data: &[u8]) -> (bool, String) {
+/// Whether OpenSSL verifies the detached CMS signature `der` over `data`
+/// against the test CA; and what OpenSSL said, and its printout of the CMS.
+pub(super) fn verify(der: &[u8], data: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let (sig, content) = (dir.path().join("sig.der"), dir.path().join("data"));
     std::fs::write(&sig, der).unwrap();
@@ -46,7 +48,11 @@ fn verify(der: &[u8], data: &[u8]) -> (bool, String) {
         .unwrap();
     (
         ok.status.success(),
-        String::from_utf8_lossy(&printed.stdout).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&ok.stderr),
+            String::from_utf8_lossy(&printed.stdout)
+        ),
     )
 }
 

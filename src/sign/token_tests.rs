@@ -2,6 +2,7 @@
 //! from the test PKI, with signatures checked by OpenSSL.
 
 use super::super::test_pki;
+use super::super::tests::verify;
 use super::super::{cms, Algorithm, SignError, Signer};
 use super::{load, TokenSigner};
 use sha2::{Digest, Sha256};
@@ -80,41 +81,6 @@ fn tokens() -> &'static Tokens {
 fn open(token: &str, key: Option<&str>, pin: &str) -> Result<TokenSigner, SignError> {
     tokens();
     TokenSigner::open(Path::new(MODULE), token, key, pin)
-}
-
-/// Whether OpenSSL verifies the detached CMS signature `der` over `data`
-/// against the test CA; and OpenSSL's printout of it.
-fn verify(der: &[u8], data: &[u8]) -> (bool, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (sig, content) = (dir.path().join("sig.der"), dir.path().join("data"));
-    std::fs::write(&sig, der).unwrap();
-    std::fs::write(&content, data).unwrap();
-    let ok = Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
-        ])
-        .arg("-in")
-        .arg(&sig)
-        .arg("-content")
-        .arg(&content)
-        .arg("-CAfile")
-        .arg(test_pki::file("ca.pem"))
-        .args(["-out", "/dev/null"])
-        .output()
-        .unwrap();
-    let printed = Command::new("openssl")
-        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in"])
-        .arg(&sig)
-        .output()
-        .unwrap();
-    (
-        ok.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&ok.stderr),
-            String::from_utf8_lossy(&printed.stdout)
-        ),
-    )
 }
 
 fn sign_and_verify(signer: &TokenSigner, data: &[u8]) -> (bool, String) {
