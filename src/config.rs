@@ -192,9 +192,51 @@ impl Default for SyncSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct SignSettings {
     /// PEM files of the certificate authorities whose signatures `sohoa
-    /// verify` trusts (the government root CA, loaded by the user).
+    /// verify` (and the check after each signing) trusts: the government
+    /// root CA, loaded by the user.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trust_anchors: Vec<PathBuf>,
+    /// `manual`: documents are signed by `sohoa sign`; `auto`: `batch` and
+    /// `watch` sign each new document as it is archived, with the key below.
+    pub mode: SignMode,
+    /// The officer's name in the block [default: the certificate's name].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+    /// The officer's position (chức vụ / vị trí) in the block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// The agency of SAO Y copies, e.g. "UBND xã Cao Quảng".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// The key: a PKCS#12 file (.p12, .pfx) ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs12: Option<PathBuf>,
+    /// ... and a file holding its password (else `SOHOA_SIGN_PASSWORD`, else asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Or a PKCS#11 token: its module (the token's driver, a .so) ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// ... the token's label ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_label: Option<String>,
+    /// ... the key's label, when the token holds several keys ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_label: Option<String>,
+    /// ... and a file holding the PIN (else `SOHOA_SIGN_PIN`, else asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_file: Option<PathBuf>,
+}
+
+/// When documents are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignMode {
+    /// By `sohoa sign`.
+    #[default]
+    Manual,
+    /// As each new document is archived (`batch`, `watch`).
+    Auto,
 }
 
 /// `[register]`: how `sohoa register import` reads one-stop exports.

@@ -17,6 +17,7 @@ const SQLITE: &[(u32, &str)] = &[
     (8, include_str!("sql/sqlite/0008_resumable.sql")),
     (9, include_str!("sql/sqlite/0009_register_note.sql")),
     (10, include_str!("sql/sqlite/0010_blank_documents.sql")),
+    (11, include_str!("sql/sqlite/0011_signatures.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -30,6 +31,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (8, include_str!("sql/postgres/0008_resumable.sql")),
     (9, include_str!("sql/postgres/0009_register_note.sql")),
     (10, include_str!("sql/postgres/0010_blank_documents.sql")),
+    (11, include_str!("sql/postgres/0011_signatures.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

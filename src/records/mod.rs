@@ -8,6 +8,7 @@ mod migrations;
 mod queries;
 mod queue;
 mod register;
+mod signatures;
 mod stations;
 mod sync;
 mod watch;
@@ -15,6 +16,7 @@ mod watch;
 pub use queries::{DocumentView, DossierView, FailureView, PageView, RegisterView};
 pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
+pub use signatures::{NewSignature, SignRole, SignatureView, ToSign};
 pub use stations::{Station, StationLine};
 pub use sync::{Due, OutboxSummary, Partial, Refused, RegisterCursor, Stored, UploadRecord};
 

@@ -39,6 +39,8 @@ pub struct DocumentView {
     pub mean_confidence: Option<f32>,
     pub created_at: String,
     pub pages: Vec<PageView>,
+    /// The officer's signature and the SAO Y copy, when made.
+    pub signatures: Vec<super::SignatureView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +199,7 @@ impl Records {
                 mean_confidence: r.get(13)?,
                 created_at: r.get(14)?,
                 pages,
+                signatures: self.signatures_of(doc_id)?,
             });
         }
         view.failures = self.failures_of(code)?;

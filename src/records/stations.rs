@@ -119,11 +119,12 @@ impl Records {
         row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
     }
 
-    /// Whether a document is recorded at this archive path.
+    /// Whether a document, or a signed form of one, is recorded at this archive path.
     pub fn archive_path_recorded(&self, path: &str) -> Result<bool, RecordsError> {
         let n: i64 = self.db.run(|e| {
             e.value(
-                "SELECT COUNT(*) FROM documents WHERE archive_path = $1",
+                "SELECT (SELECT COUNT(*) FROM documents WHERE archive_path = $1)
+                      + (SELECT COUNT(*) FROM signatures WHERE archive_path = $1)",
                 vals![path],
             )
         })?;

@@ -673,3 +673,139 @@ fn a_password_is_not_shown() {
         "postgres://sohoa@db/sohoa"
     );
 }
+
+fn sign_scenario(r: &mut Records) {
+    use crate::sign::verify::Problem;
+    let code = DossierCode::parse("000.00.18.H44-230314-0031").unwrap();
+    let id = r.ensure_dossier(&code).unwrap();
+    let don = r
+        .insert_document(&document(id, DocKind::ThanhPhan, "01-don", 1, "s1"))
+        .unwrap();
+    let qd = r
+        .insert_document(&document(id, DocKind::KetQua, "qd", 1, "s2"))
+        .unwrap();
+    assert!(r.dossier_known(&code.code).unwrap());
+    assert!(!r.dossier_known("000.00.18.H44-230314-9999").unwrap());
+    let todo = r.documents_to_sign(Some(&code.code)).unwrap();
+    assert_eq!(
+        todo.iter().map(|t| t.document_id).collect::<Vec<_>>(),
+        vec![don, qd],
+        "the components before the results"
+    );
+    assert_eq!(todo[0].archive_path, "archive/01-don.v1.pdf");
+    assert_eq!(todo[0].sha256, "pdf-s1");
+    assert_eq!(r.documents_to_sign(None).unwrap(), todo);
+    assert!(r.documents_to_sign(Some("x")).unwrap().is_empty());
+
+    // Not signed yet: a SAO Y copy has nothing to be made from.
+    let (doc, signed) = r.sao_y_source(don).unwrap().unwrap();
+    assert_eq!((doc.document_id, signed), (don, None));
+    assert!(r.sao_y_source(-1).unwrap().is_none());
+
+    // A token removed: the document stays to sign, with a note.
+    r.mark_unsigned(qd, SignRole::Officer, "khóa bị rút")
+        .unwrap();
+    r.mark_unsigned(qd, SignRole::Officer, "khóa bị rút ra")
+        .unwrap();
+    let views = r.signatures_of(qd).unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(
+        (views[0].state.as_str(), views[0].note.as_deref()),
+        ("unsigned", Some("khóa bị rút ra"))
+    );
+    assert_eq!(r.documents_to_sign(None).unwrap().len(), 2);
+
+    let signer = crate::sign::cert::Identity {
+        name: "Nguyễn Thị Hoa".into(),
+        subject: "CN=Nguyễn Thị Hoa, C=VN".into(),
+        serial: "0A1B".into(),
+        issuer: "CN=CA thử".into(),
+        not_before: chrono::Utc::now(),
+        not_after: chrono::Utc::now(),
+    };
+    let signature = |doc: i64, role: SignRole, path: &str| NewSignature {
+        document_id: doc,
+        role,
+        archive_path: path.into(),
+        bytes: 130_000,
+        sha256: format!("sig-{path}"),
+        signer: signer.clone(),
+        officer: Some("Nguyễn Thị Hoa".into()),
+        position: Some("Công chức một cửa".into()),
+        agency: None,
+        signed_at: "2026-12-03T09:15:00+07:00".into(),
+        problems: vec![Problem::Untrusted("không có gốc tin cậy".into())],
+    };
+    assert!(r
+        .record_signature(&signature(
+            don,
+            SignRole::Officer,
+            "archive/01-don.v1.ky.pdf"
+        ))
+        .unwrap());
+    assert!(
+        !r.record_signature(&signature(don, SignRole::Officer, "archive/other.pdf"))
+            .unwrap(),
+        "a second signature of the same role is refused"
+    );
+    assert!(
+        r.record_signature(&signature(qd, SignRole::Officer, "archive/qd.v1.ky.pdf"))
+            .unwrap(),
+        "an unsigned mark is replaced by the signature"
+    );
+    assert!(r.documents_to_sign(None).unwrap().is_empty());
+    assert_eq!(
+        r.signed_path(don, SignRole::Officer).unwrap().as_deref(),
+        Some("archive/01-don.v1.ky.pdf")
+    );
+    assert_eq!(r.signed_path(don, SignRole::SaoY).unwrap(), None);
+    assert!(r.archive_path_recorded("archive/01-don.v1.ky.pdf").unwrap());
+    assert!(!r.archive_path_recorded("archive/other.pdf").unwrap());
+
+    // The SAO Y copy is made from the officer's signed form.
+    let (_, signed) = r.sao_y_source(don).unwrap().unwrap();
+    let signed = signed.unwrap();
+    assert_eq!(
+        (signed.archive_path.as_str(), signed.sha256.as_str()),
+        ("archive/01-don.v1.ky.pdf", "sig-archive/01-don.v1.ky.pdf")
+    );
+    let mut sao_y = signature(don, SignRole::SaoY, "archive/01-don.v1.sao-y.pdf");
+    sao_y.agency = Some("UBND xã Tân Lập".into());
+    sao_y.problems.clear();
+    assert!(r.record_signature(&sao_y).unwrap());
+
+    let views = r.signatures_of(don).unwrap();
+    assert_eq!(
+        views.iter().map(|v| v.role).collect::<Vec<_>>(),
+        vec![SignRole::Officer, SignRole::SaoY]
+    );
+    let o = &views[0];
+    assert_eq!(o.state, "signed");
+    assert_eq!(o.signer_name.as_deref(), Some("Nguyễn Thị Hoa"));
+    assert_eq!(o.signer_serial.as_deref(), Some("0A1B"));
+    assert_eq!(o.bytes, Some(130_000));
+    assert_eq!(o.check_valid, Some(false));
+    assert_eq!(
+        o.check_problems,
+        vec![Problem::Untrusted("không có gốc tin cậy".into())]
+    );
+    assert_eq!(views[1].check_valid, Some(true));
+    assert_eq!(views[1].agency.as_deref(), Some("UBND xã Tân Lập"));
+    let shown = r.dossier_view(&code.code).unwrap().unwrap();
+    let d = shown.documents.iter().find(|d| d.id == don).unwrap();
+    assert_eq!(d.signatures.len(), 2);
+    // Marking a signed document unsigned changes nothing.
+    r.mark_unsigned(don, SignRole::Officer, "x").unwrap();
+    assert_eq!(r.signatures_of(don).unwrap()[0].state, "signed");
+}
+
+#[test]
+fn signatures_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    sign_scenario(&mut Records::open(&dir.path().join("sohoa.db")).unwrap());
+}
+
+#[test]
+fn signatures_in_postgres() {
+    sign_scenario(&mut postgres_records());
+}

@@ -102,3 +102,84 @@ impl Signer for FileSigner {
         }
     }
 }
+
+/// A secret a key needs before it can sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret<'a> {
+    /// The password of a PKCS#12 file.
+    Password { file: &'a Path },
+    /// The user PIN of a token.
+    Pin { token: &'a str },
+}
+
+impl Secret<'_> {
+    /// The environment variable that may hold it.
+    pub fn env(&self) -> &'static str {
+        match self {
+            Secret::Password { .. } => "SOHOA_SIGN_PASSWORD",
+            Secret::Pin { .. } => "SOHOA_SIGN_PIN",
+        }
+    }
+}
+
+/// Asks the operator for a secret (at a terminal); `None` when it cannot be asked.
+pub type Ask<'a> = Option<&'a dyn Fn(Secret) -> Result<String, SignError>>;
+
+/// Opens the key `[sign]` names (`pkcs12`, or `pkcs11_module` with
+/// `token_label`). The password or PIN comes from its file
+/// (`password_file`, `pin_file`; the end of line is not part of it), else
+/// from its environment variable, else from `ask`. A token is logged in to
+/// once, here: a wrong PIN is never tried again.
+pub fn open_configured(
+    s: &crate::config::SignSettings,
+    ask: Ask,
+) -> Result<Box<dyn Signer>, SignError> {
+    let secret = |file: &Option<std::path::PathBuf>, what: Secret| -> Result<String, SignError> {
+        if let Some(f) = file {
+            let text = std::fs::read_to_string(f).map_err(|source| SignError::Read {
+                path: f.display().to_string(),
+                source,
+            })?;
+            return Ok(text
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&text)
+                .to_string());
+        }
+        if let Ok(v) = std::env::var(what.env()) {
+            return Ok(v);
+        }
+        match ask {
+            Some(ask) => ask(what),
+            None => Err(SignError::NoSecret {
+                what: match what {
+                    Secret::Password { .. } => "password",
+                    Secret::Pin { .. } => "PIN",
+                },
+                env: what.env(),
+            }),
+        }
+    };
+    match (&s.pkcs12, &s.pkcs11_module) {
+        (Some(_), Some(_)) => Err(SignError::KeyOptions(
+            "both a PKCS#12 file and a PKCS#11 module are given; choose one".into(),
+        )),
+        (Some(file), None) => {
+            let password = secret(&s.password_file, Secret::Password { file })?;
+            Ok(Box::new(FileSigner::open_pkcs12(file, &password)?))
+        }
+        (None, Some(module)) => {
+            let token = s.token_label.as_deref().ok_or_else(|| {
+                SignError::KeyOptions("a PKCS#11 module needs the token's label".into())
+            })?;
+            let pin = secret(&s.pin_file, Secret::Pin { token })?;
+            Ok(Box::new(super::token::TokenSigner::open(
+                module,
+                token,
+                s.key_label.as_deref(),
+                &pin,
+            )?))
+        }
+        (None, None) => Err(SignError::NoKey),
+    }
+}

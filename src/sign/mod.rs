@@ -4,12 +4,16 @@
 //! remote signing service): it signs a SHA-256 digest and gives the
 //! certificate chain. [`cms`] builds the CAdES detached signature (PAdES
 //! baseline B-B) over a digest; [`cert`] checks the signing certificate
-//! before anything is signed with it; [`keys`] opens the key of a file;
-//! [`appearance`] lays out the visible block's text with its font subset.
+//! before anything is signed with it; [`keys`] opens the key of a file or
+//! the one `[sign]` names; [`appearance`] lays out the visible block's text
+//! with its font subset; [`pdf`] writes the signature as an incremental
+//! update; [`verify`] checks the signatures of a file; [`copy`] makes the
+//! officer's and the SAO Y copies and checks them.
 
 pub mod appearance;
 pub mod cert;
 pub mod cms;
+pub mod copy;
 pub mod keys;
 pub mod pdf;
 pub mod token;
@@ -103,6 +107,40 @@ pub enum SignError {
     /// Any other failure of the token or its module.
     #[error("token error: {0}")]
     Token(String),
+    /// No key is named: neither a PKCS#12 file nor a PKCS#11 module.
+    #[error("no signing key: give --pkcs12 FILE, or --pkcs11-module LIB --token-label LABEL (or [sign] in the config)")]
+    NoKey,
+    /// The key options do not go together (or lack a part).
+    #[error("{0}")]
+    KeyOptions(String),
+    /// The password or PIN was not given and cannot be asked for (no terminal).
+    #[error("the {what} is needed: give it in a file (--{}-file) or in {env}", if *what == "PIN" { "pin" } else { "password" })]
+    NoSecret {
+        what: &'static str,
+        env: &'static str,
+    },
+    /// The archive file to sign is not the one recorded (its SHA-256 differs).
+    #[error("{path} is not the file recorded (its SHA-256 differs); it was changed or replaced outside sohoa")]
+    ArchiveChanged { path: String },
+    /// The signed file did not pass the check made right after signing.
+    #[error("the signed copy of {path} does not verify: {detail}")]
+    SelfCheck { path: String, detail: String },
+}
+
+impl SignError {
+    /// Whether the key itself failed (a wrong PIN, the token removed or
+    /// failing), so that nothing more can be signed in this run; other errors
+    /// are the one document's.
+    pub fn stops_run(&self) -> bool {
+        matches!(
+            self,
+            SignError::WrongPin { .. }
+                | SignError::PinLocked { .. }
+                | SignError::TokenRemoved { .. }
+                | SignError::Token(_)
+                | SignError::Signing(_)
+        )
+    }
 }
 
 impl From<der::Error> for SignError {

@@ -116,6 +116,68 @@ fn a_wrong_password_or_a_damaged_file_is_told_apart() {
 }
 
 #[test]
+fn the_configured_key_opens_with_its_secret_from_a_file_or_as_asked() {
+    use super::keys::{open_configured, Secret};
+    use crate::config::SignSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\r\n")).unwrap();
+    let p12 = test_pki::file("officer.p12");
+    let from_file = SignSettings {
+        pkcs12: Some(p12.clone()),
+        password_file: Some(password_file),
+        ..Default::default()
+    };
+    let key = open_configured(&from_file, None).expect("the end of line is not the password");
+    assert_eq!(
+        identity(&key.chain()[0]).unwrap().name,
+        "Nguyễn Thị Hồng Nhung"
+    );
+
+    let asked = std::cell::Cell::new(0);
+    let ask = |what: Secret| {
+        asked.set(asked.get() + 1);
+        assert_eq!(what, Secret::Password { file: &p12 });
+        Ok(PASSWORD.to_string())
+    };
+    let no_file = SignSettings {
+        pkcs12: Some(p12.clone()),
+        ..Default::default()
+    };
+    if std::env::var_os("SOHOA_SIGN_PASSWORD").is_none() {
+        open_configured(&no_file, Some(&ask)).unwrap();
+        assert_eq!(asked.get(), 1);
+        assert!(matches!(
+            open_configured(&no_file, None),
+            Err(SignError::NoSecret {
+                env: "SOHOA_SIGN_PASSWORD",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        open_configured(&SignSettings::default(), None),
+        Err(SignError::NoKey)
+    ));
+    let both = SignSettings {
+        pkcs11_module: Some("/usr/lib/softhsm/libsofthsm2.so".into()),
+        ..from_file.clone()
+    };
+    assert!(matches!(
+        open_configured(&both, None),
+        Err(SignError::KeyOptions(_))
+    ));
+    let no_label = SignSettings {
+        pkcs11_module: Some("/usr/lib/softhsm/libsofthsm2.so".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        open_configured(&no_label, None),
+        Err(SignError::KeyOptions(_))
+    ));
+}
+
+#[test]
 fn a_certificate_names_its_holder_in_vietnamese() {
     let who = identity(&test_pki::cert_der("officer")).unwrap();
     assert_eq!(who.name, "Nguyễn Thị Hồng Nhung");
@@ -589,4 +651,80 @@ fn pyhanko_accepts_the_officer_signature_and_the_sao_y_signature_after_it() {
     // Adding a signature is a change a signed PDF allows.
     assert_eq!(sigs[0]["bottom_line"], true, "{v}");
     assert_eq!(sigs[1]["coverage"], "ENTIRE_FILE", "{v}");
+}
+
+#[test]
+fn the_officer_and_sao_y_copies_carry_their_texts_and_verify() {
+    use super::copy::{block_lines, make, signed_path, vietnam_time, Copy};
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-02T08:04:05.75Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let time = vietnam_time(at);
+    let officer = Copy::Officer {
+        officer: "Nguyễn Thị Hồng Nhung".into(),
+        position: "Công chức Văn phòng - Thống kê".into(),
+    };
+    assert_eq!(block_lines(&officer, time), officer_lines());
+    let sao_y = Copy::SaoY {
+        agency: "UBND xã Cao Quảng".into(),
+    };
+    assert_eq!(
+        block_lines(&sao_y, time),
+        ["SAO Y", "UBND xã Cao Quảng", "2026-12-02T15:04:05+07:00"]
+    );
+    assert_eq!(
+        signed_path("archive/H44/tp/01-don.v1.pdf", &officer),
+        "archive/H44/tp/01-don.v1.ky.pdf"
+    );
+    assert_eq!(
+        signed_path("archive/H44/tp/01-don.v1.ky.pdf", &sao_y),
+        "archive/H44/tp/01-don.v1.sao-y.pdf"
+    );
+
+    let (unsigned, _) = archive_copy();
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let key = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
+    let now = Utc::now();
+    let first = make(unsigned, "a.pdf", &officer, &key, &font, &anchors(), now).unwrap();
+    assert!(first.bytes.starts_with(unsigned));
+    assert_eq!(first.problems, vec![]);
+    assert_eq!(first.signer.name, "Nguyễn Thị Hồng Nhung");
+    assert_eq!(first.time, vietnam_time(now));
+    assert_eq!(first.time.offset().local_minus_utc(), 7 * 3600);
+    // No trust anchor: signed, and the check says only that the chain is not known.
+    let untrusted = make(unsigned, "a.pdf", &officer, &key, &font, &[], now).unwrap();
+    assert!(matches!(
+        untrusted.problems.as_slice(),
+        [super::verify::Problem::Untrusted(_)]
+    ));
+    let agency = FileSigner::open_pkcs12(&test_pki::file("agency.p12"), PASSWORD).unwrap();
+    let second = make(
+        &first.bytes,
+        "a.ky.pdf",
+        &sao_y,
+        &agency,
+        &font,
+        &anchors(),
+        now,
+    )
+    .unwrap();
+    assert!(second.bytes.starts_with(&first.bytes));
+    let checked = super::verify::verify(&second.bytes, &anchors()).unwrap();
+    assert_eq!(checked.len(), 2);
+    assert!(checked.iter().all(|c| c.valid()), "{checked:?}");
+
+    // An expired certificate signs nothing.
+    let expired = FileSigner::open_pkcs12(&test_pki::file("expired.p12"), PASSWORD).unwrap();
+    assert!(matches!(
+        make(
+            unsigned,
+            "a.pdf",
+            &officer,
+            &expired,
+            &font,
+            &anchors(),
+            now
+        ),
+        Err(SignError::Certificate(CertError::Expired { .. }))
+    ));
 }

@@ -47,7 +47,7 @@ impl Checked {
 }
 
 /// What is wrong with a signature.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum Problem {
     /// The signature dictionary or its CMS cannot be read.
