@@ -3,7 +3,7 @@
 use super::{print_out, say, CliError, CliResult, Outcome};
 use crate::config::Settings;
 use crate::format::{count, date as vn_date, decimal, size, UiLanguage};
-use crate::records::{DossierView, MissingDossier, Records, RegisterView};
+use crate::records::{DossierView, MissingDossier, Records, RegisterView, SignRole, SignatureView};
 use crate::units::UnitTree;
 
 pub fn show(settings: &Settings, code: &str, json: bool) -> CliResult {
@@ -245,6 +245,9 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
             ));
         }
         out.push_str(&format!("      SHA-256 PDF: {}\n", d.sha256));
+        if d.current {
+            out.push_str(&signature_lines(&d.signatures, lang));
+        }
         for p in &d.pages {
             let mut flags = Vec::new();
             if p.blank {
@@ -326,6 +329,77 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
     out
 }
 
+/// A document's signatures: who signed, when, the check, where the signed
+/// file is; "chưa ký số" (with why, when a run could not sign it) without
+/// the officer's.
+fn signature_lines(signatures: &[SignatureView], lang: UiLanguage) -> String {
+    use crate::sign::verify::Problem;
+    let vi = lang == UiLanguage::Vi;
+    let mut out = String::new();
+    let officer_signed = signatures
+        .iter()
+        .any(|s| s.role == SignRole::Officer && s.state == "signed");
+    if !officer_signed {
+        let why = signatures
+            .iter()
+            .find_map(|s| s.note.as_deref())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        out.push_str(if vi {
+            "      Chữ ký số: chưa ký số"
+        } else {
+            "      Digital signature: not signed"
+        });
+        out.push_str(&why);
+        out.push('\n');
+    }
+    for s in signatures.iter().filter(|s| s.state == "signed") {
+        let role = match (s.role, vi) {
+            (SignRole::Officer, true) => "Chữ ký số người sao",
+            (SignRole::Officer, false) => "Copier's signature",
+            (SignRole::SaoY, true) => "Bản SAO Y",
+            (SignRole::SaoY, false) => "SAO Y copy",
+        };
+        let at = s
+            .signed_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let check = match (s.check_valid, s.check_problems.as_slice(), vi) {
+            (Some(true), _, true) => "hợp lệ",
+            (Some(true), _, false) => "valid",
+            (_, [Problem::Untrusted(_)], true) => {
+                "đúng, nhưng chưa xác minh được chứng thư (chưa có chứng thư gốc tin cậy)"
+            }
+            (_, [Problem::Untrusted(_)], false) => {
+                "intact, but the certificate could not be checked (no trust anchor)"
+            }
+            (_, _, true) => "không hợp lệ",
+            (_, _, false) => "not valid",
+        };
+        out.push_str(&format!(
+            "      {role}: {}, {at}; {}: {}; {}\n",
+            s.signer_name.as_deref().unwrap_or("?"),
+            if vi { "kiểm tra" } else { "check" },
+            check,
+            s.archive_path.as_deref().unwrap_or_default()
+        ));
+        out.push_str(&format!(
+            "        {}: {} – {}: {}\n",
+            if vi {
+                "Số hiệu chứng thư"
+            } else {
+                "Certificate serial"
+            },
+            s.signer_serial.as_deref().unwrap_or_default(),
+            if vi { "cấp bởi" } else { "issued by" },
+            s.signer_issuer.as_deref().unwrap_or_default()
+        ));
+    }
+    out
+}
+
 /// The colour mode as operators say it.
 fn color_label(color: &str, lang: UiLanguage) -> &str {
     match (color, lang) {
@@ -338,5 +412,76 @@ fn color_label(color: &str, lang: UiLanguage) -> &str {
         ("gray", UiLanguage::En) => "greyscale",
         ("bilevel", UiLanguage::En) => "black and white",
         (other, _) => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::verify::Problem;
+
+    fn signed(role: SignRole, problems: Vec<Problem>) -> SignatureView {
+        SignatureView {
+            role,
+            state: "signed".into(),
+            archive_path: Some("archive/H44/01-don.v1.ky.pdf".into()),
+            bytes: Some(130_000),
+            sha256: Some("ab".into()),
+            signer_name: Some("Nguyễn Thị Hồng Nhung".into()),
+            signer_subject: None,
+            signer_serial: Some("0A1B".into()),
+            signer_issuer: Some("CN=CA thử nghiệm".into()),
+            officer: None,
+            position: None,
+            agency: None,
+            signed_at: Some("2026-12-03T09:15:07+07:00".into()),
+            check_valid: Some(problems.is_empty()),
+            check_problems: problems,
+            checked_at: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn signatures_are_shown_with_their_check_or_as_missing() {
+        let lines = signature_lines(&[signed(SignRole::Officer, vec![])], UiLanguage::Vi);
+        assert_eq!(
+            lines,
+            "      Chữ ký số người sao: Nguyễn Thị Hồng Nhung, 03/12/2026 09:15:07; kiểm tra: hợp lệ; \
+             archive/H44/01-don.v1.ky.pdf\n        Số hiệu chứng thư: 0A1B – cấp bởi: CN=CA thử nghiệm\n"
+        );
+        let untrusted = signature_lines(
+            &[signed(
+                SignRole::Officer,
+                vec![Problem::Untrusted("x".into())],
+            )],
+            UiLanguage::Vi,
+        );
+        assert!(
+            untrusted.contains("chưa có chứng thư gốc tin cậy"),
+            "{untrusted}"
+        );
+        let bad = signature_lines(
+            &[signed(SignRole::SaoY, vec![Problem::Altered])],
+            UiLanguage::En,
+        );
+        assert!(bad.contains("Digital signature: not signed"), "{bad}");
+        assert!(
+            bad.contains(
+                "SAO Y copy: Nguyễn Thị Hồng Nhung, 03/12/2026 09:15:07; check: not valid"
+            ),
+            "{bad}"
+        );
+        let mut mark = signed(SignRole::Officer, vec![]);
+        mark.state = "unsigned".into();
+        mark.note = Some("khóa ký số bị rút ra giữa chừng".into());
+        assert_eq!(
+            signature_lines(&[mark], UiLanguage::Vi),
+            "      Chữ ký số: chưa ký số (khóa ký số bị rút ra giữa chừng)\n"
+        );
+        assert_eq!(
+            signature_lines(&[], UiLanguage::Vi),
+            "      Chữ ký số: chưa ký số\n"
+        );
     }
 }

@@ -69,6 +69,10 @@ fn dossier_show_lists_documents_flags_and_unknown_dossier_exits_6() {
     );
     assert!(text.contains(" KB, ") || text.contains(" MB, "), "{text}");
     assert!(
+        text.contains("      Chữ ký số: chưa ký số\n"),
+        "a document not yet signed says so: {text}"
+    );
+    assert!(
         !text.contains("xoay 0°") && !text.contains(" byte,"),
         "{text}"
     );
