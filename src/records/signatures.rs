@@ -85,9 +85,12 @@ pub struct SignatureView {
     pub note: Option<String>,
 }
 
-const TO_SIGN: &str = "SELECT d.id, s.code, d.name, d.version, d.archive_path, d.sha256
-       FROM documents d JOIN dossiers s ON s.id = d.dossier_id
-      WHERE d.current = 1
+/// A document to sign, as [`to_sign`] reads it.
+const DOCUMENT: &str = "SELECT d.id, s.code, d.name, d.version, d.archive_path, d.sha256
+       FROM documents d JOIN dossiers s ON s.id = d.dossier_id";
+
+/// Current, and without the officer's signature.
+const UNSIGNED: &str = "d.current = 1
         AND NOT EXISTS (SELECT 1 FROM signatures g
                          WHERE g.document_id = d.id AND g.role = 'officer' AND g.state = 'signed')";
 
@@ -109,11 +112,11 @@ impl Records {
     pub fn documents_to_sign(&self, code: Option<&str>) -> Result<Vec<ToSign>, RecordsError> {
         let rows = self.db.run(|e| match code {
             Some(c) => e.query(
-                &format!("{TO_SIGN} AND s.code = $1 ORDER BY s.code, d.kind DESC, d.name"),
+                &format!("{DOCUMENT} WHERE {UNSIGNED} AND s.code = $1 ORDER BY s.code, d.kind DESC, d.name"),
                 vals![c],
             ),
             None => e.query(
-                &format!("{TO_SIGN} ORDER BY s.code, d.kind DESC, d.name"),
+                &format!("{DOCUMENT} WHERE {UNSIGNED} ORDER BY s.code, d.kind DESC, d.name"),
                 &[],
             ),
         })?;
@@ -122,23 +125,16 @@ impl Records {
 
     /// Whether a dossier with this code is recorded.
     pub fn dossier_known(&self, code: &str) -> Result<bool, RecordsError> {
-        let n: i64 = self
-            .db
-            .run(|e| e.value("SELECT COUNT(*) FROM dossiers WHERE code = $1", vals![code]))?;
-        Ok(n > 0)
+        Ok(self.dossier_unit(code)?.is_some())
     }
 
     /// Document `id`, and what a SAO Y copy of it is made from: the officer's
     /// signed form of it (`None` while the officer has not signed it). `None`
     /// when there is no such document.
     pub fn sao_y_source(&self, id: i64) -> Result<Option<(ToSign, Option<ToSign>)>, RecordsError> {
-        let doc = self.db.run(|e| {
-            e.query_opt(
-                "SELECT d.id, s.code, d.name, d.version, d.archive_path, d.sha256
-                   FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
-                vals![id],
-            )
-        })?;
+        let doc = self
+            .db
+            .run(|e| e.query_opt(&format!("{DOCUMENT} WHERE d.id = $1"), vals![id]))?;
         let Some(doc) = doc.as_ref().map(to_sign).transpose()? else {
             return Ok(None);
         };
