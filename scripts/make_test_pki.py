@@ -9,8 +9,8 @@ Writes into OUT_DIR, for each NAME below: NAME.pem (certificate), NAME.key.pem
 defaults: PBES2/AES-256-CBC, HMAC-SHA-256), and NAME-legacy.p12 (3DES, the
 form of older tools) for the RSA officer; ca.pem is the trust anchor.
 
-  officer      RSA 2048, valid now, digitalSignature + nonRepudiation
-  officer-ec   ECDSA P-256, valid now
+  officer      RSA 2048, valid from 2024 to a year from now, digitalSignature + nonRepudiation
+  officer-ec   ECDSA P-256, valid from 2024 to a year from now
   expired      valid in 2020 only
   future       valid from 30 days from now
   no-signing   keyEncipherment only (not for signatures)
@@ -31,6 +31,9 @@ from cryptography.x509.oid import NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
+# Valid certificates start on a fixed past day, so that tests signing at a
+# fixed time (2026-12-02) stay within their validity whatever the day they run.
+SINCE = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def name(cn, title=None, uid=None):
@@ -91,15 +94,15 @@ def main():
 
     leaves = [
         ("officer", "rsa", name("Nguyễn Thị Hồng Nhung", "Công chức Văn phòng - Thống kê",
-                                "CCCD:044190000123"), NOW - DAY, NOW + 365 * DAY, True),
+                                "CCCD:044190000123"), SINCE, NOW + 365 * DAY, True),
         ("officer-ec", "ec", name("Trần Văn Bình", "Công chức Tư pháp - Hộ tịch"),
-         NOW - DAY, NOW + 365 * DAY, True),
+         SINCE, NOW + 365 * DAY, True),
         ("expired", "rsa", name("Lê Văn Cũ"),
          datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc),
          datetime.datetime(2020, 12, 31, tzinfo=datetime.timezone.utc), True),
         ("future", "rsa", name("Phạm Thị Sau"), NOW + 30 * DAY, NOW + 365 * DAY, True),
-        ("no-signing", "rsa", name("Hoàng Văn Mã"), NOW - DAY, NOW + 365 * DAY, False),
-        ("agency", "rsa", name("UBND xã Cao Quảng"), NOW - DAY, NOW + 365 * DAY, True),
+        ("no-signing", "rsa", name("Hoàng Văn Mã"), SINCE, NOW + 365 * DAY, False),
+        ("agency", "rsa", name("UBND xã Cao Quảng"), SINCE, NOW + 365 * DAY, True),
     ]
     for stem, kind, subject, start, end, signing in leaves:
         key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa"
