@@ -218,7 +218,8 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
             ""
         };
         out.push_str(&format!(
-            "    [{kind}] {} v{}{current}: {} {}, {}, {}\n",
+            "    [{kind}] #{} {} v{}{current}: {} {}, {}, {}\n",
+            d.id,
             d.name,
             d.version,
             count(d.page_count as u64, lang),

@@ -34,6 +34,10 @@ pub enum ExitCode {
     /// `verify`: a file has no signature, or a signature that is not valid
     /// (each reported).
     NotVerified = 10,
+    /// `sign`, `sao-y`: the key cannot be used (a wrong password or PIN, a
+    /// locked or missing token, a certificate expired, not yet valid or not
+    /// for signatures); nothing was signed.
+    KeyUnusable = 11,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

@@ -165,6 +165,43 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign the current documents not yet signed with the officer's digital
+    /// signature (the copier's name, position and time at the top left of
+    /// page 1), beside the unsigned files.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["dossiers", "all"])))]
+    Sign {
+        /// Only the documents of this dossier (may be repeated).
+        #[arg(long = "dossier", value_name = "CODE")]
+        dossiers: Vec<String>,
+        /// The documents of every dossier.
+        #[arg(long)]
+        all: bool,
+        /// The officer's name in the block [default: [sign] officer, else the certificate's name].
+        #[arg(long)]
+        officer: Option<String>,
+        /// The officer's position (chức vụ / vị trí) [default: [sign] position, else the certificate's title].
+        #[arg(long)]
+        position: Option<String>,
+        #[command(flatten)]
+        key: sign::KeyArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the agency's SAO Y copy of a signed document (Decree 30/2020:
+    /// "SAO Y", the agency and the time at the top right of page 1).
+    SaoY {
+        /// The document's number (#N in `sohoa dossier show`).
+        document: i64,
+        /// The agency, e.g. "UBND xã Cao Quảng" [default: [sign] agency].
+        #[arg(long)]
+        agency: Option<String>,
+        #[command(flatten)]
+        key: sign::KeyArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the digital signatures of signed PDF copies: each signature's
     /// bytes, value, certificate chain and coverage of the file.
     Verify {
@@ -369,6 +406,20 @@ pub fn try_run(cli: Cli) -> CliResult {
                 },
         } => serve::add_station(&settings, &name, &unit, monitor),
         Command::Verify { files, trust, json } => sign::verify(&settings, &files, &trust, json),
+        Command::Sign {
+            dossiers,
+            all: _,
+            officer,
+            position,
+            key,
+            json,
+        } => sign::sign(&settings, &dossiers, officer, position, key, json),
+        Command::SaoY {
+            document,
+            agency,
+            key,
+            json,
+        } => sign::sao_y(&settings, document, agency, key, json),
         Command::Station {
             command: StationCommand::List { json },
         } => serve::list_stations(&settings, json),

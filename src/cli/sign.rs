@@ -1,11 +1,22 @@
+//! `sohoa sign` and `sohoa sao-y`: the officer's signature on the archive
+//! copies and the agency's SAO Y copies, with a progress bar and a summary;
 //! `sohoa verify`: the signatures of signed copies, as the operator reads
 //! them (or as JSON).
 
-use super::{CliError, CliResult, Outcome};
-use crate::config::Settings;
-use crate::format::UiLanguage;
+use super::{outln, print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
+use crate::config::{Settings, SignSettings};
+use crate::format::{count, UiLanguage};
+use crate::records::{Records, SignRole, ToSign};
+use crate::sign::appearance::{Font, DEFAULT_FONT};
+use crate::sign::archive::{Desk, Failure};
+use crate::sign::cert::{self, Identity};
+use crate::sign::copy::Copy;
+use crate::sign::keys::{self, Secret};
 use crate::sign::verify::{self, Checked, Problem};
-use std::path::PathBuf;
+use crate::sign::{text, SignError, Signer};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 /// One file's result.
 #[derive(serde::Serialize)]
@@ -172,4 +183,543 @@ pub fn problem(p: &Problem, lang: UiLanguage) -> String {
             "the file has content after its last signature that no signature covers".into()
         }
     }
+}
+
+/// The key options of `sign` and `sao-y`; each given one replaces its `[sign]` setting.
+#[derive(clap::Args, Debug, Default)]
+pub struct KeyArgs {
+    /// A PKCS#12 key file (.p12, .pfx) [default: [sign] pkcs12].
+    #[arg(long, value_name = "FILE")]
+    pub pkcs12: Option<PathBuf>,
+    /// A file holding the key file's password [default: [sign] password_file,
+    /// else SOHOA_SIGN_PASSWORD, else asked at the terminal].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// The PKCS#11 module of a USB token (its driver, a .so) [default: [sign] pkcs11_module].
+    #[arg(long, value_name = "LIB")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token's label [default: [sign] token_label].
+    #[arg(long, value_name = "LABEL")]
+    pub token_label: Option<String>,
+    /// The key's label, when the token holds several [default: [sign] key_label].
+    #[arg(long, value_name = "LABEL")]
+    pub key_label: Option<String>,
+    /// A file holding the token's PIN [default: [sign] pin_file, else
+    /// SOHOA_SIGN_PIN, else asked at the terminal].
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The settings with these options in place: a key file given here
+    /// replaces a token of the config, and a token a key file.
+    fn apply(self, mut s: SignSettings) -> SignSettings {
+        if self.pkcs12.is_some() {
+            s.pkcs11_module = None;
+            s.pkcs12 = self.pkcs12;
+        }
+        if self.pkcs11_module.is_some() {
+            s.pkcs12 = None;
+            s.pkcs11_module = self.pkcs11_module;
+        }
+        let keep = |given: Option<PathBuf>, old: Option<PathBuf>| given.or(old);
+        s.password_file = keep(self.password_file, s.password_file);
+        s.pin_file = keep(self.pin_file, s.pin_file);
+        s.token_label = self.token_label.or(s.token_label);
+        s.key_label = self.key_label.or(s.key_label);
+        s
+    }
+}
+
+/// The key, the block's font and the trust anchors, ready to sign: the
+/// certificate is checked first (expired, not yet valid or not for
+/// signatures, nothing is signed). A token is logged in to once, here.
+struct Ready {
+    signer: Box<dyn Signer>,
+    font: Font,
+    anchors: Vec<Vec<u8>>,
+    who: Identity,
+    title: Option<String>,
+}
+
+fn ready(settings: &Settings, key: &SignSettings) -> Result<Ready, CliError> {
+    let lang = settings.ui_language;
+    let font = Font::load(Path::new(DEFAULT_FONT))
+        .map_err(|e| CliError::new(ExitCode::MissingDependency, text::message(&e, lang)))?;
+    let anchors = verify::read_anchors(&settings.sign.trust_anchors).map_err(|e| {
+        CliError::usage(say(
+            lang,
+            &format!("không đọc được chứng thư gốc tin cậy ([sign] trust_anchors): {e}"),
+            &format!("cannot read the trust anchors ([sign] trust_anchors): {e}"),
+        ))
+    })?;
+    let ask = |secret: Secret| ask_secret(secret, lang);
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let signer = keys::open_configured(key, terminal.then_some(&ask as _))
+        .map_err(|e| key_error(&e, lang))?;
+    let leaf = signer.chain().first().cloned().unwrap_or_default();
+    let who = cert::check_signing(&leaf, chrono::Utc::now())
+        .map_err(|e| key_error(&SignError::Certificate(e), lang))?;
+    Ok(Ready {
+        title: cert::title(&leaf),
+        signer,
+        font,
+        anchors,
+        who,
+    })
+}
+
+/// Asks for a password or PIN at the terminal, without echo.
+fn ask_secret(secret: Secret, lang: UiLanguage) -> Result<String, SignError> {
+    let prompt = match (secret, lang) {
+        (Secret::Password { file }, UiLanguage::Vi) => {
+            format!("Mật khẩu của tệp khóa {}: ", file.display())
+        }
+        (Secret::Password { file }, UiLanguage::En) => {
+            format!("Password of the key file {}: ", file.display())
+        }
+        (Secret::Pin { token }, UiLanguage::Vi) => {
+            format!("Mã PIN của thiết bị ký \"{token}\": ")
+        }
+        (Secret::Pin { token }, UiLanguage::En) => format!("PIN of the token \"{token}\": "),
+    };
+    rpassword::prompt_password(prompt).map_err(|source| SignError::Read {
+        path: "/dev/tty".into(),
+        source,
+    })
+}
+
+/// A key that cannot be used, and its exit code: a missing option is a
+/// usage error; a wrong password or PIN, a locked or missing token, an
+/// expired certificate are 11.
+fn key_error(e: &SignError, lang: UiLanguage) -> CliError {
+    let exit = match e {
+        SignError::NoKey
+        | SignError::TwoKeys
+        | SignError::NoTokenLabel
+        | SignError::NoSecret { .. } => ExitCode::Usage,
+        _ => ExitCode::KeyUnusable,
+    };
+    CliError::new(exit, text::message(e, lang))
+}
+
+/// One document this run could not sign, and why.
+#[derive(serde::Serialize)]
+struct NotSigned {
+    document_id: i64,
+    dossier: String,
+    name: String,
+    reason: String,
+}
+
+/// One document this run signed.
+#[derive(serde::Serialize)]
+struct SignedDoc {
+    document_id: i64,
+    dossier: String,
+    name: String,
+    version: u32,
+    archive_path: String,
+    signed_at: String,
+    /// The certificate chains to a trust anchor.
+    trusted: bool,
+}
+
+#[derive(serde::Serialize)]
+struct SignSummary {
+    signer: Identity,
+    signed: Vec<SignedDoc>,
+    /// Signed by another run meanwhile.
+    already_signed: usize,
+    unsigned: Vec<NotSigned>,
+    /// Why the run stopped before the end (the token removed), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped: Option<String>,
+}
+
+/// `sohoa sign`: the officer's signature on the current documents not yet
+/// signed, of the dossiers given or of all.
+pub fn sign(
+    settings: &Settings,
+    dossiers: &[String],
+    officer: Option<String>,
+    position: Option<String>,
+    key: KeyArgs,
+    json: bool,
+) -> CliResult {
+    let lang = settings.ui_language;
+    let records = Records::open_configured(settings)?;
+    let mut docs = Vec::new();
+    if dossiers.is_empty() {
+        docs = records.documents_to_sign(None)?;
+    }
+    for code in dossiers {
+        if !records.dossier_known(code)? {
+            return Err(CliError::not_found(say(
+                lang,
+                &format!("Không có hồ sơ {code} trong cơ sở dữ liệu."),
+                &format!("No dossier {code} in the database."),
+            )));
+        }
+        docs.extend(records.documents_to_sign(Some(code))?);
+    }
+    if docs.is_empty() {
+        outln!(
+            "{}",
+            say(
+                lang,
+                "Không có tài liệu nào cần ký số: mọi tài liệu hiện hành đã được ký.",
+                "Nothing to sign: every current document is signed."
+            )
+        )?;
+        return Ok(Outcome::Done);
+    }
+    let r = ready(settings, &key.apply(settings.sign.clone()))?;
+    let officer = officer
+        .or_else(|| settings.sign.officer.clone())
+        .unwrap_or_else(|| r.who.name.clone());
+    let position = position
+        .or_else(|| settings.sign.position.clone())
+        .or_else(|| r.title.clone())
+        .ok_or_else(|| {
+            CliError::usage(say(
+                lang,
+                "Chưa có chức vụ của người sao để ghi vào khối chữ ký: dùng --position \"…\" hoặc [sign] position trong tệp cấu hình (chứng thư số không ghi chức vụ).",
+                "No position for the signature block: give --position \"…\" or [sign] position (the certificate names none).",
+            ))
+        })?;
+    let copy = Copy::Officer { officer, position };
+    let desk = Desk {
+        records: &records,
+        data_dir: &settings.data_dir,
+        signer: r.signer.as_ref(),
+        font: &r.font,
+        anchors: &r.anchors,
+    };
+    let tell = Tell::new(docs.len() as u64, lang);
+    let mut summary = SignSummary {
+        signer: r.who.clone(),
+        signed: Vec::new(),
+        already_signed: 0,
+        unsigned: Vec::new(),
+        stopped: None,
+    };
+    for doc in &docs {
+        if let Some(why) = &summary.stopped {
+            records.mark_unsigned(doc.document_id, SignRole::Officer, why)?;
+            summary.unsigned.push(not_signed(doc, why));
+            continue;
+        }
+        match desk.sign(doc, &copy) {
+            Ok(Some(done)) => {
+                tell.signed(doc, &done.archive_path);
+                summary.signed.push(SignedDoc {
+                    document_id: doc.document_id,
+                    dossier: doc.dossier_code.clone(),
+                    name: doc.name.clone(),
+                    version: doc.version,
+                    archive_path: done.archive_path,
+                    signed_at: done.signed.time.to_rfc3339(),
+                    trusted: done.signed.problems.is_empty(),
+                });
+            }
+            Ok(None) => {
+                tell.skipped();
+                summary.already_signed += 1;
+            }
+            Err(e) => {
+                let why = failure_text(&e, lang);
+                tell.failed(doc, &why);
+                if e.stops_run() {
+                    summary.stopped = Some(why.clone());
+                }
+                if !matches!(e, Failure::Records(_)) {
+                    records.mark_unsigned(doc.document_id, SignRole::Officer, &why)?;
+                }
+                summary.unsigned.push(not_signed(doc, &why));
+            }
+        }
+    }
+    tell.finish();
+    if json {
+        print_json(&summary)?;
+    } else {
+        print_out(render_summary(&summary, docs.len(), r.anchors.is_empty(), lang).as_bytes())?;
+    }
+    Ok(if summary.unsigned.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::InputsFailed
+    })
+}
+
+fn not_signed(doc: &ToSign, why: &str) -> NotSigned {
+    NotSigned {
+        document_id: doc.document_id,
+        dossier: doc.dossier_code.clone(),
+        name: doc.name.clone(),
+        reason: why.to_string(),
+    }
+}
+
+fn failure_text(e: &Failure, lang: UiLanguage) -> String {
+    match e {
+        Failure::Sign(e) => text::message(e, lang),
+        Failure::Records(e) => say(
+            lang,
+            &format!("Không ghi được vào cơ sở dữ liệu ({e}); các tài liệu còn lại chưa được ký."),
+            &format!("Cannot write the records ({e}); the remaining documents are not signed."),
+        ),
+        Failure::Store(e) => say(
+            lang,
+            &format!("Không ghi được bản đã ký vào kho lưu trữ ({e}). Hãy kiểm tra chỗ trống và quyền ghi."),
+            &format!("Cannot write the signed copy into the archive ({e}). Check the free space and permissions."),
+        ),
+    }
+}
+
+fn render_summary(s: &SignSummary, asked: usize, no_anchors: bool, lang: UiLanguage) -> String {
+    let n = |k: usize| count(k as u64, lang);
+    let mut out = match lang {
+        UiLanguage::Vi => format!(
+            "Đã ký số {}/{} tài liệu; người ký: {} (chứng thư số {}, do {} cấp).\n",
+            n(s.signed.len()),
+            n(asked),
+            s.signer.name,
+            s.signer.serial,
+            s.signer.issuer
+        ),
+        UiLanguage::En => format!(
+            "Signed {}/{} documents as {} (certificate {}, issued by {}).\n",
+            n(s.signed.len()),
+            n(asked),
+            s.signer.name,
+            s.signer.serial,
+            s.signer.issuer
+        ),
+    };
+    if s.already_signed > 0 {
+        out.push_str(&say(
+            lang,
+            &format!(
+                "{} tài liệu đã được ký bởi một lượt khác trong lúc này.\n",
+                n(s.already_signed)
+            ),
+            &format!(
+                "{} documents were signed by another run meanwhile.\n",
+                n(s.already_signed)
+            ),
+        ));
+    }
+    if !s.unsigned.is_empty() {
+        out.push_str(&say(
+            lang,
+            &format!("Còn {} tài liệu chưa ký:\n", n(s.unsigned.len())),
+            &format!("{} documents are not signed:\n", n(s.unsigned.len())),
+        ));
+        for u in &s.unsigned {
+            out.push_str(&format!("  {} / {}: {}\n", u.dossier, u.name, u.reason));
+        }
+        out.push_str(&say(
+            lang,
+            "Các tài liệu này được ghi là chưa ký; chạy lại sohoa sign để ký sau khi khắc phục.\n",
+            "They are marked unsigned; run sohoa sign again once the cause is fixed.\n",
+        ));
+    }
+    if no_anchors && !s.signed.is_empty() {
+        out.push_str(&say(
+            lang,
+            "Lưu ý: chưa khai báo chứng thư gốc tin cậy ([sign] trust_anchors), nên chưa xác nhận được chuỗi chứng thư của chữ ký.\n",
+            "Note: no trust anchors ([sign] trust_anchors), so the signatures' certificate chain is not confirmed.\n",
+        ));
+    } else if s.signed.iter().any(|d| !d.trusted) {
+        out.push_str(&say(
+            lang,
+            "Lưu ý: chứng thư số của người ký không thuộc tổ chức chứng thực nào trong [sign] trust_anchors.\n",
+            "Note: the signer's certificate does not chain to any of [sign] trust_anchors.\n",
+        ));
+    }
+    out
+}
+
+/// Progress of a signing run on stderr: a bar on a terminal, else one line
+/// per document (logs of night runs, and what a script watches).
+enum Tell {
+    Bar(ProgressBar, UiLanguage),
+    Lines(UiLanguage),
+}
+
+impl Tell {
+    fn new(total: u64, lang: UiLanguage) -> Tell {
+        if !std::io::stderr().is_terminal() {
+            return Tell::Lines(lang);
+        }
+        let bar = ProgressBar::new(total);
+        let label = say(lang, "tài liệu đã ký", "documents signed");
+        if let Ok(style) =
+            ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {label} {{msg}}"))
+        {
+            bar.set_style(style);
+        }
+        Tell::Bar(bar, lang)
+    }
+
+    fn signed(&self, doc: &ToSign, path: &str) {
+        match self {
+            Tell::Bar(bar, _) => {
+                bar.set_message(format!("{} / {}", doc.dossier_code, doc.name));
+                bar.inc(1);
+            }
+            Tell::Lines(lang) => eprintln!(
+                "sohoa: {} {} / {} → {path}",
+                say(*lang, "đã ký", "signed"),
+                doc.dossier_code,
+                doc.name
+            ),
+        }
+    }
+
+    fn skipped(&self) {
+        if let Tell::Bar(bar, _) = self {
+            bar.inc(1);
+        }
+    }
+
+    fn failed(&self, doc: &ToSign, why: &str) {
+        let (line, lang) = match self {
+            Tell::Bar(bar, lang) => (Some(bar), *lang),
+            Tell::Lines(lang) => (None, *lang),
+        };
+        let text = format!(
+            "sohoa: {} {} / {}: {why}",
+            say(lang, "không ký được", "not signed:"),
+            doc.dossier_code,
+            doc.name
+        );
+        match line {
+            Some(bar) => {
+                bar.println(text);
+                bar.inc(1);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Tell::Bar(bar, _) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `sohoa sao-y`: the agency's SAO Y copy of a document the officer signed.
+pub fn sao_y(
+    settings: &Settings,
+    document: i64,
+    agency: Option<String>,
+    key: KeyArgs,
+    json: bool,
+) -> CliResult {
+    let lang = settings.ui_language;
+    let records = Records::open_configured(settings)?;
+    let (doc, signed) = records.sao_y_source(document)?.ok_or_else(|| {
+        CliError::not_found(say(
+            lang,
+            &format!("Không có tài liệu mã số {document}. Mã số của từng tài liệu có trong sohoa dossier show MÃ_HỒ_SƠ (#…)."),
+            &format!("No document {document}. sohoa dossier show CODE lists each document's number (#…)."),
+        ))
+    })?;
+    let shown = format!("{} / {}", doc.dossier_code, doc.name);
+    let Some(source) = signed else {
+        return Err(CliError::usage(say(
+            lang,
+            &format!("Tài liệu #{document} ({shown}) chưa có chữ ký số của người sao; hãy ký trước: sohoa sign --dossier {}", doc.dossier_code),
+            &format!("Document #{document} ({shown}) has no officer's signature yet; sign it first: sohoa sign --dossier {}", doc.dossier_code),
+        )));
+    };
+    if let Some(path) = records.signed_path(document, SignRole::SaoY)? {
+        outln!(
+            "{}",
+            say(
+                lang,
+                &format!("Tài liệu #{document} ({shown}) đã có bản SAO Y: {path}"),
+                &format!("Document #{document} ({shown}) already has its SAO Y copy: {path}"),
+            )
+        )?;
+        return Ok(Outcome::Done);
+    }
+    let agency = agency
+        .or_else(|| settings.sign.agency.clone())
+        .ok_or_else(|| {
+            CliError::usage(say(
+                lang,
+                "Chưa có tên cơ quan của bản SAO Y: dùng --agency \"UBND xã …\" hoặc [sign] agency trong tệp cấu hình.",
+                "No agency for the SAO Y copy: give --agency \"…\" or [sign] agency.",
+            ))
+        })?;
+    let r = ready(settings, &key.apply(settings.sign.clone()))?;
+    let desk = Desk {
+        records: &records,
+        data_dir: &settings.data_dir,
+        signer: r.signer.as_ref(),
+        font: &r.font,
+        anchors: &r.anchors,
+    };
+    let copy = Copy::SaoY { agency };
+    let done = desk.sign(&source, &copy).map_err(|e| {
+        let why = failure_text(&e, lang);
+        CliError::new(
+            match e {
+                Failure::Records(_) => ExitCode::DataDir,
+                Failure::Sign(e) if e.stops_run() => ExitCode::KeyUnusable,
+                _ => ExitCode::InputsFailed,
+            },
+            why,
+        )
+    })?;
+    let Some(done) = done else {
+        let path = records
+            .signed_path(document, SignRole::SaoY)?
+            .unwrap_or_default();
+        outln!(
+            "{}",
+            say(
+                lang,
+                &format!("Tài liệu #{document} ({shown}) vừa được một lượt khác tạo bản SAO Y: {path}"),
+                &format!("Another run just made the SAO Y copy of document #{document} ({shown}): {path}"),
+            )
+        )?;
+        return Ok(Outcome::Done);
+    };
+    if json {
+        print_json(&SignedDoc {
+            document_id: doc.document_id,
+            dossier: doc.dossier_code.clone(),
+            name: doc.name.clone(),
+            version: doc.version,
+            archive_path: done.archive_path,
+            signed_at: done.signed.time.to_rfc3339(),
+            trusted: done.signed.problems.is_empty(),
+        })?;
+    } else {
+        outln!(
+            "{}",
+            say(
+                lang,
+                &format!(
+                    "Đã tạo bản SAO Y của tài liệu #{document} ({shown}): {}; ký bởi {} lúc {}.",
+                    done.archive_path,
+                    done.signed.signer.name,
+                    done.signed.time.format("%d/%m/%Y %H:%M:%S")
+                ),
+                &format!(
+                    "Made the SAO Y copy of document #{document} ({shown}): {}; signed by {} at {}.",
+                    done.archive_path,
+                    done.signed.signer.name,
+                    done.signed.time.to_rfc3339()
+                ),
+            )
+        )?;
+    }
+    Ok(Outcome::Done)
 }

@@ -94,6 +94,20 @@ pub(crate) fn public_key_der(der: &[u8]) -> Result<Vec<u8>, CertError> {
         .map_err(|e| CertError::Parse(e.to_string()))
 }
 
+/// The subject's title (`T=`, the holder's position), if the certificate
+/// carries one: the default position of the officer's block.
+pub fn title(der: &[u8]) -> Option<String> {
+    const TITLE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.12");
+    let cert = parse(der).ok()?;
+    let atv = cert
+        .tbs_certificate()
+        .subject()
+        .iter()
+        .find(|atv| atv.oid == TITLE)?;
+    let value = DirectoryString::try_from(&atv.value).ok()?;
+    Some(nfc(&value.value())).filter(|t| !t.trim().is_empty())
+}
+
 fn common_name(name: &Name) -> Option<String> {
     let cn = name.common_name().ok().flatten()?;
     Some(nfc(&cn.value()))

@@ -152,26 +152,19 @@ pub fn open_configured(
         match ask {
             Some(ask) => ask(what),
             None => Err(SignError::NoSecret {
-                what: match what {
-                    Secret::Password { .. } => "password",
-                    Secret::Pin { .. } => "PIN",
-                },
+                pin: matches!(what, Secret::Pin { .. }),
                 env: what.env(),
             }),
         }
     };
     match (&s.pkcs12, &s.pkcs11_module) {
-        (Some(_), Some(_)) => Err(SignError::KeyOptions(
-            "both a PKCS#12 file and a PKCS#11 module are given; choose one".into(),
-        )),
+        (Some(_), Some(_)) => Err(SignError::TwoKeys),
         (Some(file), None) => {
             let password = secret(&s.password_file, Secret::Password { file })?;
             Ok(Box::new(FileSigner::open_pkcs12(file, &password)?))
         }
         (None, Some(module)) => {
-            let token = s.token_label.as_deref().ok_or_else(|| {
-                SignError::KeyOptions("a PKCS#11 module needs the token's label".into())
-            })?;
+            let token = s.token_label.as_deref().ok_or(SignError::NoTokenLabel)?;
             let pin = secret(&s.pin_file, Secret::Pin { token })?;
             Ok(Box::new(super::token::TokenSigner::open(
                 module,

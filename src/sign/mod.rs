@@ -8,14 +8,18 @@
 //! the one `[sign]` names; [`appearance`] lays out the visible block's text
 //! with its font subset; [`pdf`] writes the signature as an incremental
 //! update; [`verify`] checks the signatures of a file; [`copy`] makes the
-//! officer's and the SAO Y copies and checks them.
+//! officer's and the SAO Y copies and checks them; [`archive`] signs a
+//! recorded document's file and records the signed form; [`text`] says a
+//! signing error in the operator's language.
 
 pub mod appearance;
+pub mod archive;
 pub mod cert;
 pub mod cms;
 pub mod copy;
 pub mod keys;
 pub mod pdf;
+pub mod text;
 pub mod token;
 pub mod verify;
 
@@ -110,13 +114,17 @@ pub enum SignError {
     /// No key is named: neither a PKCS#12 file nor a PKCS#11 module.
     #[error("no signing key: give --pkcs12 FILE, or --pkcs11-module LIB --token-label LABEL (or [sign] in the config)")]
     NoKey,
-    /// The key options do not go together (or lack a part).
-    #[error("{0}")]
-    KeyOptions(String),
+    /// Both a PKCS#12 file and a PKCS#11 module are named.
+    #[error("both a PKCS#12 file and a PKCS#11 module are given; choose one")]
+    TwoKeys,
+    /// A PKCS#11 module is named without the token's label.
+    #[error("a PKCS#11 module needs the token's label (--token-label)")]
+    NoTokenLabel,
     /// The password or PIN was not given and cannot be asked for (no terminal).
-    #[error("the {what} is needed: give it in a file (--{}-file) or in {env}", if *what == "PIN" { "pin" } else { "password" })]
+    #[error("the {} is needed: give it in a file (--{}-file) or in {env}", if *.pin { "PIN" } else { "password" }, if *.pin { "pin" } else { "password" })]
     NoSecret {
-        what: &'static str,
+        /// The token's PIN (else a key file's password).
+        pin: bool,
         env: &'static str,
     },
     /// The archive file to sign is not the one recorded (its SHA-256 differs).

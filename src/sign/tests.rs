@@ -165,7 +165,7 @@ fn the_configured_key_opens_with_its_secret_from_a_file_or_as_asked() {
     };
     assert!(matches!(
         open_configured(&both, None),
-        Err(SignError::KeyOptions(_))
+        Err(SignError::TwoKeys)
     ));
     let no_label = SignSettings {
         pkcs11_module: Some("/usr/lib/softhsm/libsofthsm2.so".into()),
@@ -173,7 +173,7 @@ fn the_configured_key_opens_with_its_secret_from_a_file_or_as_asked() {
     };
     assert!(matches!(
         open_configured(&no_label, None),
-        Err(SignError::KeyOptions(_))
+        Err(SignError::NoTokenLabel)
     ));
 }
 
@@ -192,6 +192,11 @@ fn a_certificate_names_its_holder_in_vietnamese() {
     );
     assert!(who.serial.chars().all(|c| c.is_ascii_hexdigit()) && who.serial.len() >= 16);
     assert!(who.not_before < Utc::now() && Utc::now() < who.not_after);
+    assert_eq!(
+        super::cert::title(&test_pki::cert_der("officer")).as_deref(),
+        Some("Công chức Văn phòng - Thống kê")
+    );
+    assert_eq!(super::cert::title(&test_pki::cert_der("agency")), None);
     let signer = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
     assert_eq!(signer.chain()[0], test_pki::cert_der("officer"));
     assert_eq!(

@@ -17,5 +17,6 @@ mod report;
 mod report_html;
 mod serve;
 mod serve_hostile;
+mod sign;
 mod sync;
 mod watch;

@@ -1,0 +1,163 @@
+//! What a signing error tells the operator, in Vietnamese (English is the
+//! error's own text): what went wrong and what to do. Technical details
+//! (a PKCS#11 code, a parser's words) stay in brackets for the IT staff.
+
+use super::cert::CertError;
+use super::token::listed;
+use super::SignError;
+use crate::format::UiLanguage;
+
+/// The operator's message for `e`.
+pub fn message(e: &SignError, lang: UiLanguage) -> String {
+    match lang {
+        UiLanguage::En => e.to_string(),
+        UiLanguage::Vi => vietnamese(e),
+    }
+}
+
+fn vietnamese(e: &SignError) -> String {
+    use SignError as E;
+    let time = |t: &chrono::DateTime<chrono::Utc>| {
+        super::copy::vietnam_time(*t)
+            .format("%d/%m/%Y %H:%M:%S")
+            .to_string()
+    };
+    match e {
+        E::Read { path, source } => format!("Không đọc được tệp {path} ({source})."),
+        E::WrongPassword(path) => format!(
+            "Sai mật khẩu của tệp khóa {path}. Không thử lại: hãy nhập đúng mật khẩu rồi chạy lại."
+        ),
+        E::KeyFile { path, detail } => format!(
+            "Tệp {path} không phải tệp khóa PKCS#12 (.p12, .pfx) dùng được ({detail}). Hãy xuất lại tệp chứng thư số kèm khóa riêng."
+        ),
+        E::UnsupportedKey(oid) => format!(
+            "Khóa riêng thuộc loại chưa hỗ trợ ({oid}); sohoa ký bằng khóa RSA hoặc ECDSA P-256."
+        ),
+        E::KeyMismatch(subject) => format!(
+            "Khóa riêng không khớp với chứng thư số {subject}. Hãy kiểm tra lại tệp khóa hoặc thiết bị ký."
+        ),
+        E::Certificate(c) => match c {
+            CertError::Parse(d) => format!("Chứng thư số không đọc được ({d})."),
+            CertError::NotYetValid { name, from } => format!(
+                "Chứng thư số của {name} chỉ có hiệu lực từ {}. Chưa ký được tài liệu nào; hãy ký khi chứng thư đã có hiệu lực.",
+                time(from)
+            ),
+            CertError::Expired { name, until } => format!(
+                "Chứng thư số của {name} đã hết hạn ngày {}. Chưa ký được tài liệu nào; hãy gia hạn chứng thư số với tổ chức cung cấp dịch vụ chứng thực.",
+                time(until)
+            ),
+            CertError::NotForSigning { name } => format!(
+                "Chứng thư số của {name} không dùng để ký số (thiếu mục đích digitalSignature). Hãy dùng chứng thư số ký của cá nhân hoặc cơ quan."
+            ),
+        },
+        E::Font { path, detail } => format!(
+            "Phông chữ của khối chữ ký ({path}) không dùng được: {detail}. Hãy cài fonts-liberation2 (apt-get install fonts-liberation2)."
+        ),
+        E::Pdf { path, detail } => format!("Không ký được tệp {path} ({detail})."),
+        E::Signing(d) => format!("Thiết bị hoặc khóa ký không tạo được chữ ký ({d})."),
+        E::Encode(d) => format!("Không tạo được chữ ký số ({d})."),
+        E::Pkcs11Module { path, detail } => format!(
+            "Không nạp được thư viện PKCS#11 {path} ({detail}). Hãy kiểm tra đường dẫn thư viện của thiết bị ký (USB token) và đã cài trình điều khiển."
+        ),
+        E::TokenNotFound { label, present } => format!(
+            "Không thấy thiết bị ký (USB token) có nhãn \"{label}\". Thiết bị đang cắm: {}. Hãy cắm đúng thiết bị hoặc sửa --token-label.",
+            if present.is_empty() {
+                "không có".to_string()
+            } else {
+                listed(present)
+            }
+        ),
+        E::WrongPin { token } => format!(
+            "Sai mã PIN của thiết bị ký \"{token}\". sohoa không thử lại (thiết bị sẽ khóa sau vài lần sai): hãy kiểm tra mã PIN rồi chạy lại."
+        ),
+        E::PinLocked { token } => format!(
+            "Mã PIN của thiết bị ký \"{token}\" đã bị khóa do nhập sai nhiều lần. Hãy liên hệ tổ chức cấp chứng thư số để mở khóa."
+        ),
+        E::KeyNotFound {
+            token,
+            label,
+            present,
+        } => format!(
+            "Thiết bị ký \"{token}\" không có khóa ký{}. Khóa đang có: {}.",
+            label
+                .as_deref()
+                .map(|l| format!(" có nhãn \"{l}\""))
+                .unwrap_or_default(),
+            if present.is_empty() {
+                "không có".to_string()
+            } else {
+                listed(present)
+            }
+        ),
+        E::KeyAmbiguous { token, labels } => format!(
+            "Thiết bị ký \"{token}\" có nhiều khóa ({}); hãy chọn một khóa bằng --key-label.",
+            listed(labels)
+        ),
+        E::CertificateNotFound { token, key } => format!(
+            "Thiết bị ký \"{token}\" không có chứng thư số cho khóa \"{key}\". Hãy nạp chứng thư số vào thiết bị."
+        ),
+        E::TokenRemoved { token, detail } => format!(
+            "Thiết bị ký \"{token}\" đã bị rút ra hoặc không trả lời ({detail}). Các tài liệu còn lại chưa được ký; hãy cắm lại thiết bị rồi chạy lại sohoa sign."
+        ),
+        E::Token(d) => format!("Thiết bị ký báo lỗi ({d})."),
+        E::NoKey => "Chưa chỉ ra khóa ký: dùng --pkcs12 TỆP (tệp chứng thư số), hoặc --pkcs11-module THƯ_VIỆN --token-label NHÃN (thiết bị ký USB token), hoặc khai báo trong mục [sign] của tệp cấu hình.".into(),
+        E::TwoKeys => "Đã chỉ ra cả tệp khóa PKCS#12 và thiết bị ký PKCS#11; hãy chọn một.".into(),
+        E::NoTokenLabel => "Thiết bị ký PKCS#11 cần nhãn của thiết bị: dùng --token-label NHÃN.".into(),
+        E::NoSecret { pin, env } => {
+            let (what, flag) = if *pin {
+                ("mã PIN của thiết bị ký", "--pin-file")
+            } else {
+                ("mật khẩu của tệp khóa", "--password-file")
+            };
+            format!("Cần {what}: ghi trong một tệp ({flag} TỆP), hoặc trong biến môi trường {env}, hoặc chạy lệnh tại cửa sổ dòng lệnh để nhập.")
+        }
+        E::ArchiveChanged { path } => format!(
+            "Tệp {path} trong kho lưu trữ không còn đúng như khi được ghi nhận (mã SHA-256 khác): tệp đã bị sửa hoặc thay ngoài sohoa. Không ký; hãy báo cán bộ CNTT kiểm tra."
+        ),
+        E::SelfCheck { path, detail } => format!(
+            "Bản đã ký của {path} không qua được kiểm tra sau khi ký ({detail}); không lưu bản này."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_reads_in_vietnamese_with_what_to_do() {
+        let errors = [
+            SignError::WrongPin {
+                token: "Nhung".into(),
+            },
+            SignError::NoSecret {
+                pin: true,
+                env: "SOHOA_SIGN_PIN",
+            },
+            SignError::TokenNotFound {
+                label: "Nhung".into(),
+                present: vec![],
+            },
+            SignError::Certificate(CertError::Expired {
+                name: "Lê Văn Cũ".into(),
+                until: chrono::DateTime::from_timestamp(1_609_372_800, 0).unwrap(),
+            }),
+        ];
+        let texts: Vec<String> = errors.iter().map(|e| message(e, UiLanguage::Vi)).collect();
+        assert!(texts[0].contains("Sai mã PIN") && texts[0].contains("không thử lại"));
+        assert!(texts[1].contains("--pin-file") && texts[1].contains("SOHOA_SIGN_PIN"));
+        assert!(texts[2].contains("không có"));
+        assert!(
+            texts[3].contains("hết hạn ngày 31/12/2020 07:00:00"),
+            "{}",
+            texts[3]
+        );
+        for t in &texts {
+            assert!(unicode_normalization::is_nfc(t));
+        }
+        assert_eq!(
+            message(&errors[0], UiLanguage::En),
+            "wrong PIN for the token \"Nhung\""
+        );
+    }
+}

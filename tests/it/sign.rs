@@ -1,0 +1,557 @@
+//! `sohoa sign`, `sohoa sao-y` and `sohoa verify` on a copy of the good
+//! run's archive, with the test PKI of `scripts/make_test_pki.py` (a PKCS#12
+//! file as OpenSSL 3 writes it) and a SoftHSM2 token of
+//! `scripts/make_test_token.sh`; checked by `sohoa verify`, `pdfsig`,
+//! `qpdf --check`, `pdftotext -bbox` and the records.
+
+use crate::harness::{command, copy_tree, good_run, output_within_child, sohoa, stderr, stdout};
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const PASSWORD: &str = "mật-khẩu 2026";
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const SPY: &str = "/usr/lib/x86_64-linux-gnu/pkcs11-spy.so";
+const PIN: &str = "2468";
+
+/// The test PKI, made once: `ca.pem`, `NAME.p12`, `NAME.pem`, `NAME.key.pem`
+/// and `password.txt` holding the PKCS#12 password.
+fn pki() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("scripts/make_test_pki.py"))
+            .arg(dir.path())
+            .arg(PASSWORD)
+            .status()
+            .expect("run scripts/make_test_pki.py (make test sets up .venv)");
+        assert!(status.success(), "make_test_pki.py failed");
+        std::fs::write(dir.path().join("password.txt"), format!("{PASSWORD}\n")).unwrap();
+        dir
+    })
+    .path()
+}
+
+fn pki_file(name: &str) -> String {
+    pki().join(name).to_str().unwrap().to_string()
+}
+
+/// A copy of the good run's data directory and a config trusting the test CA.
+struct Desk {
+    data: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let data = copy_tree(good_run().data.path());
+        let config = data.path().join("sohoa.toml");
+        std::fs::write(
+            &config,
+            format!("[sign]\ntrust_anchors = [{:?}]\n", pki_file("ca.pem")),
+        )
+        .unwrap();
+        Desk { data, config }
+    }
+
+    fn dir(&self) -> &str {
+        self.data.path().to_str().unwrap()
+    }
+
+    /// `sohoa --data-dir D --config C ARGS`.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = command();
+        c.args(["--data-dir", self.dir(), "--config"])
+            .arg(&self.config)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec![
+            "--data-dir",
+            self.dir(),
+            "--config",
+            self.config.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        sohoa(&all)
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data.path().join("sohoa.db")).unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    fn current_documents(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM documents WHERE current = 1")
+    }
+
+    /// (document id, dossier code, unsigned path, signed path) of each officer signature.
+    fn signed(&self) -> Vec<(i64, String, PathBuf, PathBuf)> {
+        let db = self.db();
+        let mut st = db
+            .prepare(
+                "SELECT d.id, s.code, d.archive_path, g.archive_path FROM signatures g
+                   JOIN documents d ON d.id = g.document_id JOIN dossiers s ON s.id = d.dossier_id
+                  WHERE g.role = 'officer' AND g.state = 'signed' ORDER BY d.id",
+            )
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    self.data.path().join(r.get::<_, String>(2)?),
+                    self.data.path().join(r.get::<_, String>(3)?),
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    }
+}
+
+fn run_tool(tool: &str, args: &[&str]) -> String {
+    let o = Command::new(tool).args(args).output().unwrap();
+    assert!(o.status.success(), "{tool} {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// The first word of page 1 whose text is `word`: xMin, yMin, and the page width.
+fn word_box(pdf: &Path, word: &str) -> (f64, f64, f64) {
+    let p = pdf.to_str().unwrap();
+    let html = run_tool("pdftotext", &["-f", "1", "-l", "1", "-bbox", p, "-"]);
+    let attr = |line: &str, name: &str| -> f64 {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let width = html
+        .lines()
+        .find(|l| l.contains("<page "))
+        .map(|l| attr(l, "width"))
+        .unwrap();
+    let line = html
+        .lines()
+        .find(|l| l.contains("<word ") && l.contains(&format!(">{word}</word>")))
+        .unwrap_or_else(|| panic!("no word {word} on page 1 of {p}:\n{html}"));
+    (attr(line, "xMin"), attr(line, "yMin"), width)
+}
+
+#[test]
+fn a_key_file_signs_every_document_once_and_the_copies_verify() {
+    let desk = Desk::new();
+    let total = desk.current_documents();
+    assert!(total >= 5, "the good run has documents to sign");
+    let p12 = pki_file("officer.p12");
+    let password = pki_file("password.txt");
+    let key = [
+        "--pkcs12",
+        p12.as_str(),
+        "--password-file",
+        password.as_str(),
+    ];
+    let sign_all = |extra: &[&str], key_file: &str| {
+        let mut args = vec!["sign", "--all", "--pkcs12", key_file, "--password-file"];
+        args.push(&password);
+        args.extend_from_slice(extra);
+        desk.run(&args)
+    };
+
+    // Keys that cannot sign: nothing is signed, exit 11, said in Vietnamese.
+    for (stem, said) in [
+        ("expired.p12", "đã hết hạn ngày"),
+        ("future.p12", "chỉ có hiệu lực từ"),
+        ("no-signing.p12", "không dùng để ký số"),
+    ] {
+        let o = sign_all(&[], &pki_file(stem));
+        assert_eq!(o.status.code(), Some(11), "{stem}: {}", stderr(&o));
+        assert!(stderr(&o).contains(said), "{stem}: {}", stderr(&o));
+    }
+    let wrong = desk.data.path().join("wrong.txt");
+    std::fs::write(&wrong, "mat-khau-sai").unwrap();
+    let o = desk.run(&[
+        "sign",
+        "--all",
+        "--pkcs12",
+        &p12,
+        "--password-file",
+        wrong.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(11));
+    assert!(
+        stderr(&o).contains("Sai mật khẩu của tệp khóa"),
+        "{}",
+        stderr(&o)
+    );
+    // No password and no terminal to ask at: what to give instead.
+    let o = desk.run(&["sign", "--all", "--pkcs12", &p12]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--password-file") && stderr(&o).contains("SOHOA_SIGN_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
+    let o = desk.run(&["sign", "--all"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Chưa chỉ ra khóa ký"), "{}", stderr(&o));
+    let o = desk.run(&["--ui-language", "en", "sign", "--all", "--pkcs12", &p12]);
+    assert!(
+        stderr(&o).contains("the password is needed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = desk.run(&[
+        "sign",
+        "--dossier",
+        "000.00.18.H44-991231-9999",
+        "--pkcs12",
+        &p12,
+    ]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert_eq!(desk.count("SELECT COUNT(*) FROM signatures"), 0);
+
+    // A SAO Y copy needs the officer's signature first.
+    let first_id = desk.count("SELECT MIN(id) FROM documents WHERE current = 1");
+    let o = desk.run(&[
+        "sao-y",
+        &first_id.to_string(),
+        "--agency",
+        "UBND xã Cao Quảng",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("chưa có chữ ký số của người sao"),
+        "{}",
+        stderr(&o)
+    );
+
+    // One dossier, then all: the name and position come from the certificate.
+    let code = "000.00.18.H44-230402-0001";
+    let mut args = vec!["sign", "--dossier", code];
+    args.extend_from_slice(&key);
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let in_dossier = desk.signed().len();
+    assert!(in_dossier >= 2, "{}", stdout(&o));
+    assert!(desk.signed().iter().all(|(_, c, _, _)| c == code));
+    let o = sign_all(&["--json"], &p12);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        summary["signed"].as_array().unwrap().len() as i64,
+        total - in_dossier as i64,
+        "{summary}"
+    );
+    assert_eq!(summary["signer"]["name"], "Nguyễn Thị Hồng Nhung");
+    assert!(summary["signed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["trusted"] == true));
+    // One line per document for the logs of a night run.
+    assert_eq!(
+        stderr(&o).matches("sohoa: đã ký ").count() as i64,
+        total - in_dossier as i64,
+        "{}",
+        stderr(&o)
+    );
+
+    let signed = desk.signed();
+    assert_eq!(signed.len() as i64, total);
+    for (_, _, unsigned, copy) in &signed {
+        let before = std::fs::read(unsigned).unwrap();
+        let after = std::fs::read(copy).unwrap();
+        assert!(
+            after.starts_with(&before),
+            "{} is a prefix",
+            unsigned.display()
+        );
+        assert!(copy.to_str().unwrap().ends_with(".ky.pdf"));
+        crate::pdfa::assert_pdfa(copy);
+    }
+    let (_, _, unsigned, copy) = &signed[0];
+    let c = copy.to_str().unwrap();
+    run_tool("qpdf", &["--check", c]);
+    let pdfsig = Command::new("pdfsig").arg(c).output().unwrap();
+    assert!(
+        stdout(&pdfsig).contains("Signature is Valid"),
+        "{}",
+        stdout(&pdfsig)
+    );
+    // The text layer reads as before, and the block is at the top left.
+    let text = run_tool("pdftotext", &[unsigned.to_str().unwrap(), "-"]);
+    let signed_text = run_tool("pdftotext", &[c, "-"]);
+    // Every word the OCR wrote is still there (the block's words come on top).
+    let mut words: std::collections::HashMap<&str, i64> = Default::default();
+    for w in signed_text.split_whitespace() {
+        *words.entry(w).or_default() += 1;
+    }
+    for w in text.split_whitespace() {
+        let n = words.entry(w).or_default();
+        *n -= 1;
+        assert!(*n >= 0, "the word {w:?} of the text layer is gone");
+    }
+    for line in [
+        "Người sao: Nguyễn Thị Hồng Nhung",
+        "Chức vụ: Công chức Văn phòng - Thống kê",
+        "Bản sao điện tử từ bản giấy",
+    ] {
+        assert!(signed_text.contains(line), "{line}:\n{signed_text}");
+    }
+    let (x, y, width) = word_box(copy, "sao:");
+    assert!(x < width / 4.0 && y < 60.0, "top left: {x} {y} of {width}");
+
+    // sohoa verify: valid with the CA trusted; a changed byte is found.
+    let o = desk.run(&["verify", c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("hợp lệ (1 chữ ký)"), "{}", stdout(&o));
+    let mut bytes = std::fs::read(copy).unwrap();
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 0x20;
+    let tampered = desk.data.path().join("sua.pdf");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let o = desk.run(&["verify", tampered.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(10), "{}", stdout(&o));
+    assert!(stdout(&o).contains("KHÔNG HỢP LỆ"), "{}", stdout(&o));
+
+    // A second run has nothing to sign and needs no key.
+    let o = desk.run(&["sign", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Không có tài liệu nào cần ký số"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(desk.count("SELECT COUNT(*) FROM signatures"), total);
+
+    // The record: dossier show names the signer and the check.
+    let o = desk.run(&["dossier", "show", code]);
+    let shown = stdout(&o);
+    assert!(
+        shown.contains("Chữ ký số người sao: Nguyễn Thị Hồng Nhung")
+            && shown.contains("kiểm tra: hợp lệ"),
+        "{shown}"
+    );
+    assert!(!shown.contains("chưa ký số"), "{shown}");
+
+    // The agency's SAO Y copy over the officer's, at the top right.
+    let (id, code, _, officer_copy) = &signed[0];
+    let id_text = id.to_string();
+    let agency_p12 = pki_file("agency.p12");
+    let args = [
+        "sao-y",
+        id_text.as_str(),
+        "--agency",
+        "UBND xã Cao Quảng",
+        "--pkcs12",
+        agency_p12.as_str(),
+        "--password-file",
+        password.as_str(),
+    ];
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Đã tạo bản SAO Y"), "{}", stdout(&o));
+    let sao_y: PathBuf = desk.data.path().join(
+        desk.db()
+            .query_row(
+                "SELECT archive_path FROM signatures WHERE role = 'sao_y'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap(),
+    );
+    assert!(sao_y.to_str().unwrap().ends_with(".sao-y.pdf"));
+    assert!(std::fs::read(&sao_y)
+        .unwrap()
+        .starts_with(&std::fs::read(officer_copy).unwrap()));
+    crate::pdfa::assert_pdfa(&sao_y);
+    let o = desk.run(&["verify", sao_y.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("hợp lệ (2 chữ ký)"), "{}", stdout(&o));
+    let (x, y, width) = word_box(&sao_y, "SAO");
+    assert!(x > width / 2.0 && y < 60.0, "top right: {x} {y} of {width}");
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("đã có bản SAO Y"), "{}", stdout(&o));
+    let o = desk.run(&["dossier", "show", code, "--json"]);
+    let view: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = view["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == *id)
+        .unwrap();
+    let roles: Vec<&str> = doc["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["officer", "sao_y"]);
+    assert_eq!(doc["signatures"][1]["agency"], "UBND xã Cao Quảng");
+    assert_eq!(doc["signatures"][1]["check_valid"], true);
+}
+
+/// A SoftHSM2 store in its own folder, with one token `label` holding the
+/// officer's key; `SOFTHSM2_CONF` of the commands that use it.
+fn make_token(dir: &Path, label: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_test_token.sh");
+    let o = Command::new(script)
+        .arg(dir)
+        .arg(pki())
+        .args([label, PIN, "officer"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "make_test_token.sh: {}", stderr(&o));
+}
+
+#[test]
+fn a_token_signs_a_wrong_pin_is_tried_once_and_a_pulled_token_leaves_the_rest_for_later() {
+    let desk = Desk::new();
+    let total = desk.current_documents();
+    let tokens = tempfile::tempdir().unwrap();
+    let label = "Token Nhung";
+    make_token(tokens.path(), label);
+    let conf = tokens.path().join("softhsm2.conf");
+    let pin_file = tokens.path().join("pin.txt");
+    let spy_log = tokens.path().join("spy.log");
+
+    // A wrong PIN: one C_Login (through OpenSC's pkcs11-spy), exit 11, nothing signed.
+    std::fs::write(&pin_file, "1357\n").unwrap();
+    let mut c = desk.command(&[
+        "sign",
+        "--all",
+        "--pkcs11-module",
+        SPY,
+        "--token-label",
+        label,
+        "--pin-file",
+        pin_file.to_str().unwrap(),
+    ]);
+    c.env("SOFTHSM2_CONF", &conf)
+        .env("PKCS11SPY", MODULE)
+        .env("PKCS11SPY_OUTPUT", &spy_log);
+    let o = crate::harness::output_within(&mut c, Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(11), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Sai mã PIN"), "{}", stderr(&o));
+    let log = std::fs::read_to_string(&spy_log).unwrap();
+    let logins = log
+        .lines()
+        .filter(|l| {
+            l.split_once(": ")
+                .is_some_and(|(_, f)| f.trim() == "C_Login")
+        })
+        .count();
+    assert_eq!(logins, 1, "one C_Login:\n{log}");
+    assert_eq!(desk.count("SELECT COUNT(*) FROM signatures"), 0);
+
+    // An unknown token label lists the tokens plugged in.
+    let mut c = desk.command(&[
+        "sign",
+        "--all",
+        "--pkcs11-module",
+        MODULE,
+        "--token-label",
+        "khác",
+    ]);
+    c.env("SOFTHSM2_CONF", &conf).env("SOHOA_SIGN_PIN", PIN);
+    let o = crate::harness::output_within(&mut c, Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(11), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Token Nhung"), "{}", stderr(&o));
+
+    // The right PIN; the token is pulled out after the first document.
+    std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
+    let args = [
+        "sign",
+        "--all",
+        "--position",
+        "Công chức Văn phòng - Thống kê",
+        "--pkcs11-module",
+        MODULE,
+        "--token-label",
+        label,
+        "--pin-file",
+        pin_file.to_str().unwrap(),
+    ];
+    let mut c = desk.command(&args);
+    c.env("SOFTHSM2_CONF", &conf)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let pid = child.id() as i32;
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    // Held while the token goes, so that the race is not the test's.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    assert!(first.starts_with("sohoa: đã ký "), "{first}");
+    let o = Command::new("softhsm2-util")
+        .args(["--delete-token", "--token", label])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let o = output_within_child(child, Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(4), "{first}{rest}");
+    let signed = desk.signed().len() as i64;
+    assert!(signed >= 1 && signed < total, "{signed} of {total} signed");
+    assert!(rest.contains("đã bị rút ra hoặc không trả lời"), "{rest}");
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("Còn {} tài liệu chưa ký", total - signed)),
+        "{out}"
+    );
+    assert_eq!(
+        desk.count(
+            "SELECT COUNT(*) FROM signatures WHERE state = 'unsigned' AND note LIKE '%rút ra%'"
+        ),
+        total - signed
+    );
+    let code: String = desk
+        .db()
+        .query_row(
+            "SELECT s.code FROM signatures g JOIN documents d ON d.id = g.document_id
+               JOIN dossiers s ON s.id = d.dossier_id WHERE g.state = 'unsigned' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let shown = stdout(&desk.run(&["dossier", "show", &code]));
+    assert!(
+        shown.contains("Chữ ký số: chưa ký số (Thiết bị ký"),
+        "{shown}"
+    );
+
+    // Plugged in again (the same key on a token of the same label): the rest is signed.
+    make_token(tokens.path(), label);
+    let mut c = desk.command(&args);
+    c.env("SOFTHSM2_CONF", &conf);
+    let o = crate::harness::output_within(&mut c, Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("Đã ký số {}/{}", total - signed, total - signed)),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(desk.signed().len() as i64, total);
+    assert_eq!(
+        desk.count("SELECT COUNT(*) FROM signatures WHERE state = 'unsigned'"),
+        0
+    );
+    let (_, _, _, copy) = &desk.signed()[0];
+    let o = desk.run(&["verify", copy.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
