@@ -408,6 +408,7 @@ mod tests {
         assert_eq!(s.units_file, d.units_file);
         assert_eq!(s.register, d.register);
         assert_eq!(s.queue, d.queue);
+        assert_eq!(s.sign, d.sign);
         // The commented [[inbox]] example is valid too.
         let inbox: String = text
             .lines()

@@ -458,13 +458,44 @@ pub fn try_run(cli: Cli) -> CliResult {
 
 fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> CliResult {
     let lang = settings.ui_language;
+    // Opened before any OCR: a wrong PIN stops the run before hours of work.
+    let auto = sign::OfficerKey::auto(settings)?;
     let progress = progress::for_stderr(lang);
-    let summary = pipeline::run_batch(settings, inboxes, progress.as_ref())
-        .map_err(|e| batch_error(&e, lang))?;
+    let archived = progress::Archived::new(progress.as_ref());
+    let summary =
+        pipeline::run_batch(settings, inboxes, &archived).map_err(|e| batch_error(&e, lang))?;
+    let signed = match &auto {
+        Some(key) => {
+            let records = crate::records::Records::open_configured(settings)?;
+            let to_stderr = |line: &str| eprintln!("sohoa: {line}");
+            Some(key.sign_new(settings, &records, &archived.codes(), &to_stderr)?)
+        }
+        None => None,
+    };
+    let signing_left = signed
+        .as_ref()
+        .is_some_and(|s| s.outcome() != Outcome::Done);
     if json {
-        print_json(&summary)?;
+        #[derive(serde::Serialize)]
+        struct WithSigning<'a> {
+            #[serde(flatten)]
+            batch: &'a pipeline::BatchSummary,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            signing: Option<&'a sign::SignSummary>,
+        }
+        print_json(&WithSigning {
+            batch: &summary,
+            signing: signed.as_ref(),
+        })?;
     } else {
         outln!("{}", summary.render(lang))?;
+        if let Some(line) = auto
+            .as_ref()
+            .zip(signed.as_ref())
+            .and_then(|(k, s)| k.said(s))
+        {
+            outln!("{line}")?;
+        }
         // On one terminal, the problems are on screen already, above the bar.
         if !progress::problems_shown_live() {
             for f in &summary.failures {
@@ -482,7 +513,7 @@ fn batch(settings: &Settings, inboxes: &[PathBuf], json: bool) -> CliResult {
         }
         report::print_digitization(settings)?;
     }
-    Ok(if summary.failures.is_empty() {
+    Ok(if summary.failures.is_empty() && !signing_left {
         Outcome::Done
     } else {
         Outcome::InputsFailed

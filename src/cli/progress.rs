@@ -123,3 +123,48 @@ impl Progress for Bars {
 pub fn problems_shown_live() -> bool {
     std::io::stderr().is_terminal() && std::io::stdout().is_terminal()
 }
+
+/// Progress passed on to another, noting the dossiers whose documents were
+/// archived (what `[sign] mode = "auto"` signs after a batch).
+pub struct Archived<'a> {
+    inner: &'a dyn Progress,
+    codes: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl<'a> Archived<'a> {
+    pub fn new(inner: &'a dyn Progress) -> Archived<'a> {
+        Archived {
+            inner,
+            codes: Default::default(),
+        }
+    }
+
+    /// The dossier codes, in order.
+    pub fn codes(&self) -> Vec<String> {
+        self.codes
+            .lock()
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Progress for Archived<'_> {
+    fn start(&self, components: u64, files: u64) {
+        self.inner.start(components, files);
+    }
+    fn page_done(&self) {
+        self.inner.page_done();
+    }
+    fn document_done(&self, dossier: &str, name: &str, pages: usize) {
+        if let Ok(mut c) = self.codes.lock() {
+            c.insert(dossier.to_string());
+        }
+        self.inner.document_done(dossier, name, pages);
+    }
+    fn problem(&self, failure: &FailureReport) {
+        self.inner.problem(failure);
+    }
+    fn finish(&self) {
+        self.inner.finish();
+    }
+}

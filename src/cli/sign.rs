@@ -4,11 +4,11 @@
 //! them (or as JSON).
 
 use super::{outln, print_json, print_out, say, CliError, CliResult, ExitCode, Outcome};
-use crate::config::{Settings, SignSettings};
+use crate::config::{Settings, SignMode, SignSettings};
 use crate::format::{count, UiLanguage};
 use crate::records::{Records, SignRole, ToSign};
 use crate::sign::appearance::{Font, DEFAULT_FONT};
-use crate::sign::archive::{Desk, Failure};
+use crate::sign::archive::{Desk, Failure, Recorded};
 use crate::sign::cert::{self, Identity};
 use crate::sign::copy::Copy;
 use crate::sign::keys::{self, Secret};
@@ -325,8 +325,23 @@ struct SignedDoc {
     trusted: bool,
 }
 
+impl SignedDoc {
+    fn new(doc: &ToSign, done: Recorded) -> SignedDoc {
+        SignedDoc {
+            document_id: doc.document_id,
+            dossier: doc.dossier_code.clone(),
+            name: doc.name.clone(),
+            version: doc.version,
+            archive_path: done.archive_path,
+            signed_at: done.signed.time.to_rfc3339(),
+            trusted: done.signed.problems.is_empty(),
+        }
+    }
+}
+
+/// What a signing run did.
 #[derive(serde::Serialize)]
-struct SignSummary {
+pub struct SignSummary {
     signer: Identity,
     signed: Vec<SignedDoc>,
     /// Signed by another run meanwhile.
@@ -335,6 +350,17 @@ struct SignSummary {
     /// Why the run stopped before the end (the token removed), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     stopped: Option<String>,
+}
+
+impl SignSummary {
+    /// Exit 4 when some document is left unsigned.
+    pub fn outcome(&self) -> Outcome {
+        if self.unsigned.is_empty() {
+            Outcome::Done
+        } else {
+            Outcome::InputsFailed
+        }
+    }
 }
 
 /// `sohoa sign`: the officer's signature on the current documents not yet
@@ -374,83 +400,181 @@ pub fn sign(
         )?;
         return Ok(Outcome::Done);
     }
-    let r = ready(settings, &key.apply(settings.sign.clone()))?;
-    let officer = officer
-        .or_else(|| settings.sign.officer.clone())
-        .unwrap_or_else(|| r.who.name.clone());
-    let position = position
-        .or_else(|| settings.sign.position.clone())
-        .or_else(|| r.title.clone())
-        .ok_or_else(|| {
-            CliError::usage(say(
-                lang,
-                "Chưa có chức vụ của người sao để ghi vào khối chữ ký: dùng --position \"…\" hoặc [sign] position trong tệp cấu hình (chứng thư số không ghi chức vụ).",
-                "No position for the signature block: give --position \"…\" or [sign] position (the certificate names none).",
-            ))
-        })?;
-    let copy = Copy::Officer { officer, position };
-    let desk = Desk {
-        records: &records,
-        data_dir: &settings.data_dir,
-        signer: r.signer.as_ref(),
-        font: &r.font,
-        anchors: &r.anchors,
-    };
-    let tell = Tell::new(docs.len() as u64, lang);
-    let mut summary = SignSummary {
-        signer: r.who.clone(),
-        signed: Vec::new(),
-        already_signed: 0,
-        unsigned: Vec::new(),
-        stopped: None,
-    };
-    for doc in &docs {
-        if let Some(why) = &summary.stopped {
-            records.mark_unsigned(doc.document_id, SignRole::Officer, why)?;
-            summary.unsigned.push(not_signed(doc, why));
-            continue;
-        }
-        match desk.sign(doc, &copy) {
-            Ok(Some(done)) => {
-                tell.signed(doc, &done.archive_path);
-                summary.signed.push(SignedDoc {
-                    document_id: doc.document_id,
-                    dossier: doc.dossier_code.clone(),
-                    name: doc.name.clone(),
-                    version: doc.version,
-                    archive_path: done.archive_path,
-                    signed_at: done.signed.time.to_rfc3339(),
-                    trusted: done.signed.problems.is_empty(),
-                });
-            }
-            Ok(None) => {
-                tell.skipped();
-                summary.already_signed += 1;
-            }
-            Err(e) => {
-                let why = failure_text(&e, lang);
-                tell.failed(doc, &why);
-                if e.stops_run() {
-                    summary.stopped = Some(why.clone());
-                }
-                if !matches!(e, Failure::Records(_)) {
-                    records.mark_unsigned(doc.document_id, SignRole::Officer, &why)?;
-                }
-                summary.unsigned.push(not_signed(doc, &why));
-            }
-        }
-    }
+    let key = OfficerKey::open(
+        settings,
+        &key.apply(settings.sign.clone()),
+        officer,
+        position,
+    )?;
+    let to_stderr = |line: &str| eprintln!("sohoa: {line}");
+    let tell = Tell::new(docs.len() as u64, lang, &to_stderr);
+    let summary = key.sign(&records, &settings.data_dir, &docs, &tell)?;
     tell.finish();
     if json {
         print_json(&summary)?;
     } else {
-        print_out(render_summary(&summary, docs.len(), r.anchors.is_empty(), lang).as_bytes())?;
+        print_out(
+            render_summary(&summary, docs.len(), key.ready.anchors.is_empty(), lang).as_bytes(),
+        )?;
     }
-    Ok(if summary.unsigned.is_empty() {
-        Outcome::Done
-    } else {
-        Outcome::InputsFailed
-    })
+    Ok(summary.outcome())
+}
+
+/// The officer's key and block, ready to sign: what `sohoa sign` uses, and
+/// `batch` and `watch` with `[sign] mode = "auto"`.
+pub struct OfficerKey {
+    ready: Ready,
+    copy: Copy,
+    lang: UiLanguage,
+}
+
+impl OfficerKey {
+    /// Opens `key` (asking for its secret at a terminal) and settles the
+    /// block's name (`officer`, `[sign] officer`, the certificate's) and
+    /// position (`position`, `[sign] position`, the certificate's title).
+    fn open(
+        settings: &Settings,
+        key: &SignSettings,
+        officer: Option<String>,
+        position: Option<String>,
+    ) -> Result<OfficerKey, CliError> {
+        let lang = settings.ui_language;
+        let ready = ready(settings, key)?;
+        let officer = officer
+            .or_else(|| settings.sign.officer.clone())
+            .unwrap_or_else(|| ready.who.name.clone());
+        let position = position
+            .or_else(|| settings.sign.position.clone())
+            .or_else(|| ready.title.clone())
+            .ok_or_else(|| {
+                CliError::usage(say(
+                    lang,
+                    "Chưa có chức vụ của người sao để ghi vào khối chữ ký: dùng --position \"…\" hoặc [sign] position trong tệp cấu hình (chứng thư số không ghi chức vụ).",
+                    "No position for the signature block: give --position \"…\" or [sign] position (the certificate names none).",
+                ))
+            })?;
+        Ok(OfficerKey {
+            ready,
+            copy: Copy::Officer { officer, position },
+            lang,
+        })
+    }
+
+    /// The key of `[sign]` when `mode = "auto"`, opened before any work (a
+    /// wrong PIN stops the run before hours of OCR); `None` in manual mode.
+    pub fn auto(settings: &Settings) -> Result<Option<OfficerKey>, CliError> {
+        if settings.sign.mode != SignMode::Auto {
+            return Ok(None);
+        }
+        OfficerKey::open(settings, &settings.sign, None, None).map(Some)
+    }
+
+    /// Signs `docs`, telling each; once the key fails (a token pulled out),
+    /// the rest are marked unsigned with the reason, for a later run.
+    fn sign(
+        &self,
+        records: &Records,
+        data_dir: &Path,
+        docs: &[ToSign],
+        tell: &Tell,
+    ) -> Result<SignSummary, CliError> {
+        let desk = Desk {
+            records,
+            data_dir,
+            signer: self.ready.signer.as_ref(),
+            font: &self.ready.font,
+            anchors: &self.ready.anchors,
+        };
+        let mut summary = SignSummary {
+            signer: self.ready.who.clone(),
+            signed: Vec::new(),
+            already_signed: 0,
+            unsigned: Vec::new(),
+            stopped: None,
+        };
+        for doc in docs {
+            if let Some(why) = &summary.stopped {
+                records.mark_unsigned(doc.document_id, SignRole::Officer, why)?;
+                summary.unsigned.push(not_signed(doc, why));
+                continue;
+            }
+            match desk.sign(doc, &self.copy) {
+                Ok(Some(done)) => {
+                    tell.signed(doc, &done.archive_path);
+                    summary.signed.push(SignedDoc::new(doc, done));
+                }
+                Ok(None) => {
+                    tell.skipped();
+                    summary.already_signed += 1;
+                }
+                Err(e) => {
+                    let why = failure_text(&e, self.lang);
+                    tell.failed(doc, &why);
+                    if e.stops_run() {
+                        summary.stopped = Some(why.clone());
+                    }
+                    if !matches!(e, Failure::Records(_)) {
+                        records.mark_unsigned(doc.document_id, SignRole::Officer, &why)?;
+                    }
+                    summary.unsigned.push(not_signed(doc, &why));
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Auto mode: signs the current documents of `dossiers` not yet signed
+    /// (those this run archived), saying each that could not be signed.
+    pub fn sign_new(
+        &self,
+        settings: &Settings,
+        records: &Records,
+        dossiers: &[String],
+        line: &dyn Fn(&str),
+    ) -> Result<SignSummary, CliError> {
+        let mut docs = Vec::new();
+        for code in dossiers {
+            docs.extend(records.documents_to_sign(Some(code))?);
+        }
+        let tell = Tell::Failures(self.lang, line);
+        self.sign(records, &settings.data_dir, &docs, &tell)
+    }
+
+    /// One line saying what auto mode signed (and what it could not);
+    /// `None` when there was nothing to sign.
+    pub fn said(&self, s: &SignSummary) -> Option<String> {
+        if s.signed.is_empty() && s.unsigned.is_empty() {
+            return None;
+        }
+        let n = |k: usize| count(k as u64, self.lang);
+        let mut line = say(
+            self.lang,
+            &format!(
+                "Đã ký số {} tài liệu mới (người ký: {}).",
+                n(s.signed.len()),
+                s.signer.name
+            ),
+            &format!(
+                "Signed {} new documents (signer: {}).",
+                n(s.signed.len()),
+                s.signer.name
+            ),
+        );
+        if !s.unsigned.is_empty() {
+            line.push_str(&say(
+                self.lang,
+                &format!(
+                    " Còn {} tài liệu chưa ký: chạy sohoa sign --all khi đã khắc phục.",
+                    n(s.unsigned.len())
+                ),
+                &format!(
+                    " {} documents are not signed: run sohoa sign --all once the cause is fixed.",
+                    n(s.unsigned.len())
+                ),
+            ));
+        }
+        Some(line)
+    }
 }
 
 fn not_signed(doc: &ToSign, why: &str) -> NotSigned {
@@ -542,17 +666,21 @@ fn render_summary(s: &SignSummary, asked: usize, no_anchors: bool, lang: UiLangu
     out
 }
 
-/// Progress of a signing run on stderr: a bar on a terminal, else one line
-/// per document (logs of night runs, and what a script watches).
-enum Tell {
+/// Progress of a signing run: a bar on a terminal, else one line per
+/// document through a sink (stderr for night-run logs and scripts, the
+/// watcher's operator lines).
+enum Tell<'a> {
     Bar(ProgressBar, UiLanguage),
-    Lines(UiLanguage),
+    Lines(UiLanguage, &'a dyn Fn(&str)),
+    /// Only the documents that could not be signed (auto mode: one line
+    /// per dossier says the rest).
+    Failures(UiLanguage, &'a dyn Fn(&str)),
 }
 
-impl Tell {
-    fn new(total: u64, lang: UiLanguage) -> Tell {
+impl<'a> Tell<'a> {
+    fn new(total: u64, lang: UiLanguage, sink: &'a dyn Fn(&str)) -> Tell<'a> {
         if !std::io::stderr().is_terminal() {
-            return Tell::Lines(lang);
+            return Tell::Lines(lang, sink);
         }
         let bar = ProgressBar::new(total);
         let label = say(lang, "tài liệu đã ký", "documents signed");
@@ -564,18 +692,25 @@ impl Tell {
         Tell::Bar(bar, lang)
     }
 
+    fn lang(&self) -> UiLanguage {
+        match self {
+            Tell::Bar(_, lang) | Tell::Lines(lang, _) | Tell::Failures(lang, _) => *lang,
+        }
+    }
+
     fn signed(&self, doc: &ToSign, path: &str) {
         match self {
             Tell::Bar(bar, _) => {
                 bar.set_message(format!("{} / {}", doc.dossier_code, doc.name));
                 bar.inc(1);
             }
-            Tell::Lines(lang) => eprintln!(
-                "sohoa: {} {} / {} → {path}",
+            Tell::Lines(lang, sink) => sink(&format!(
+                "{} {} / {} → {path}",
                 say(*lang, "đã ký", "signed"),
                 doc.dossier_code,
                 doc.name
-            ),
+            )),
+            Tell::Failures(..) => {}
         }
     }
 
@@ -586,22 +721,18 @@ impl Tell {
     }
 
     fn failed(&self, doc: &ToSign, why: &str) {
-        let (line, lang) = match self {
-            Tell::Bar(bar, lang) => (Some(bar), *lang),
-            Tell::Lines(lang) => (None, *lang),
-        };
         let text = format!(
-            "sohoa: {} {} / {}: {why}",
-            say(lang, "không ký được", "not signed:"),
+            "{} {} / {}: {why}",
+            say(self.lang(), "không ký được", "not signed:"),
             doc.dossier_code,
             doc.name
         );
-        match line {
-            Some(bar) => {
-                bar.println(text);
+        match self {
+            Tell::Bar(bar, _) => {
+                bar.println(format!("sohoa: {text}"));
                 bar.inc(1);
             }
-            None => eprintln!("{text}"),
+            Tell::Lines(_, sink) | Tell::Failures(_, sink) => sink(&text),
         }
     }
 
@@ -692,15 +823,7 @@ pub fn sao_y(
         return Ok(Outcome::Done);
     };
     if json {
-        print_json(&SignedDoc {
-            document_id: doc.document_id,
-            dossier: doc.dossier_code.clone(),
-            name: doc.name.clone(),
-            version: doc.version,
-            archive_path: done.archive_path,
-            signed_at: done.signed.time.to_rfc3339(),
-            trusted: done.signed.problems.is_empty(),
-        })?;
+        print_json(&SignedDoc::new(&doc, done))?;
     } else {
         outln!(
             "{}",

@@ -52,7 +52,27 @@ pub fn watch(
         let (settings, stop) = (settings.clone(), Arc::clone(&stop));
         std::thread::spawn(move || crate::sync::run_loop(&settings, &stop, &say));
     }
-    watch::run(settings, specs, &stop, &say).map_err(|e| fatal(&e, lang))?;
+    // `[sign] mode = "auto"`: the key is opened (and its PIN asked) before
+    // the first folder; each dossier archived is signed after its line.
+    let auto = super::sign::OfficerKey::auto(settings)?;
+    let records = match &auto {
+        Some(_) => Some(Records::open_configured(settings)?),
+        None => None,
+    };
+    let archived = |code: &str| {
+        let (Some(key), Some(records)) = (&auto, &records) else {
+            return;
+        };
+        match key.sign_new(settings, records, &[code.to_string()], &say) {
+            Ok(s) => {
+                if let Some(line) = key.said(&s) {
+                    say(&line);
+                }
+            }
+            Err(e) => say(&e.to_string()),
+        }
+    };
+    watch::run(settings, specs, &stop, &say, &archived).map_err(|e| fatal(&e, lang))?;
     Ok(Outcome::Done)
 }
 

@@ -98,6 +98,7 @@ pub fn run(
     specs: Vec<InboxSpec>,
     stop: &AtomicBool,
     say: &(dyn Fn(&str) + Sync),
+    archived: &dyn Fn(&str),
 ) -> Result<(), WatchError> {
     if specs.is_empty() {
         return Err(WatchError::NoInbox);
@@ -136,6 +137,7 @@ pub fn run(
         pipeline,
         lang: settings.ui_language,
         say,
+        archived,
         inboxes: Vec::new(),
         queue,
     };
@@ -184,6 +186,9 @@ struct Watcher<'a> {
     pipeline: Pipeline<'a>,
     lang: UiLanguage,
     say: &'a (dyn Fn(&str) + Sync),
+    /// Told each dossier code whose documents were archived, after its line
+    /// (`[sign] mode = "auto"` signs them).
+    archived: &'a dyn Fn(&str),
     inboxes: Vec<Inbox>,
     queue: Option<Queue>,
 }
@@ -659,6 +664,9 @@ impl Watcher<'_> {
             self.finish(t.job, t.moves, t.archived, &t.entry)?;
             self.release(t.item)?;
             (self.say)(&line);
+            if t.archived > 0 {
+                (self.archived)(&t.code);
+            }
             self.clear_resolved(&t.through, &date);
         }
         Ok(left)

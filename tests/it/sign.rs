@@ -555,3 +555,118 @@ fn a_token_signs_a_wrong_pin_is_tried_once_and_a_pulled_token_leaves_the_rest_fo
     let o = desk.run(&["verify", copy.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn auto_mode_signs_what_batch_and_watch_archive_and_a_wrong_password_stops_before_any_ocr() {
+    use crate::harness::{fixtures, import_units, inbox_with};
+    let data = tempfile::tempdir().unwrap();
+    import_units(data.path());
+    let dir = data.path().to_str().unwrap();
+    let config = |name: &str, password: &str| {
+        let path = data.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "[sign]\nmode = \"auto\"\npkcs12 = {:?}\npassword_file = {:?}\ntrust_anchors = [{:?}]\nposition = \"Công chức Văn phòng - Thống kê\"\n",
+                pki_file("officer.p12"),
+                password,
+                pki_file("ca.pem"),
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let good = config("dung.toml", &pki_file("password.txt"));
+    let wrong_file = data.path().join("sai.txt");
+    std::fs::write(&wrong_file, "sai\n").unwrap();
+    let wrong = config("sai.toml", wrong_file.to_str().unwrap());
+    let scan = fixtures()
+        .root
+        .join("good/000.20.18.H44-230405-0013/01-photocopy.jpg");
+    let inbox = inbox_with("000.20.18.H44-230405-0013", &[(&scan, "01-don.jpg")]);
+    let inbox_path = inbox.path().to_str().unwrap();
+    let documents = || {
+        rusqlite::Connection::open(data.path().join("sohoa.db"))
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*), (SELECT COUNT(*) FROM signatures WHERE state = 'signed') FROM documents",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .unwrap()
+    };
+
+    // The key is opened before the scans are read: a wrong password costs no OCR.
+    let o = sohoa(&["--config", &wrong, "batch", inbox_path, "--data-dir", dir]);
+    assert_eq!(o.status.code(), Some(11), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Sai mật khẩu"), "{}", stderr(&o));
+    assert_eq!(documents(), (0, 0));
+
+    let o = sohoa(&[
+        "--config",
+        &good,
+        "batch",
+        inbox_path,
+        "--data-dir",
+        dir,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["documents"], 1, "{summary}");
+    assert_eq!(
+        summary["signing"]["signed"].as_array().unwrap().len(),
+        1,
+        "{summary}"
+    );
+    assert_eq!(documents(), (1, 1));
+
+    // The watcher signs each dossier it archives, and says so.
+    let watched = tempfile::tempdir().unwrap();
+    let log = data.path().join("watch.log");
+    let child = command()
+        .args(["--config", &good, "watch", watched.path().to_str().unwrap()])
+        .args(["--settle", "0.5", "--data-dir", dir])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let child = crate::harness::Killed::new(child);
+    let folder = watched.path().join("000.00.18.H44-230402-0001");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(&scan, folder.join("01-to-khai.jpg")).unwrap();
+    let start = std::time::Instant::now();
+    let said = "Đã ký số 1 tài liệu mới (người ký: Nguyễn Thị Hồng Nhung).";
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains(said)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(documents(), (2, 2));
+    let child = child.into_child();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let o = output_within_child(child, Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(0));
+    let signed: String = rusqlite::Connection::open(data.path().join("sohoa.db"))
+        .unwrap()
+        .query_row(
+            "SELECT g.archive_path FROM signatures g JOIN documents d ON d.id = g.document_id
+               JOIN dossiers s ON s.id = d.dossier_id WHERE s.code = '000.00.18.H44-230402-0001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let o = sohoa(&[
+        "--config",
+        &good,
+        "verify",
+        data.path().join(signed).to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
