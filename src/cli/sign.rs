@@ -12,7 +12,7 @@ use crate::sign::archive::{Desk, Failure, Recorded};
 use crate::sign::cert::{self, Identity};
 use crate::sign::copy::Copy;
 use crate::sign::keys::{self, Secret};
-use crate::sign::verify::{self, Checked, Problem};
+use crate::sign::verify::{self, Checked};
 use crate::sign::{text, SignError, Signer};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -140,49 +140,13 @@ fn describe(r: &FileResult, lang: UiLanguage) -> String {
         } else {
             s.problems
                 .iter()
-                .map(|p| problem(p, lang))
+                .map(|p| text::problem(p, lang))
                 .collect::<Vec<_>>()
                 .join("; ")
         };
         out.push_str(&format!("  {}: {who}{when}: {state}\n", s.field));
     }
     out
-}
-
-/// What a problem means, in the operator's words.
-pub fn problem(p: &Problem, lang: UiLanguage) -> String {
-    match (p, lang) {
-        (Problem::Malformed(d), UiLanguage::Vi) => format!("không đọc được chữ ký ({d})"),
-        (Problem::Malformed(d), UiLanguage::En) => format!("the signature cannot be read ({d})"),
-        (Problem::Altered, UiLanguage::Vi) => {
-            "nội dung tệp đã bị thay đổi sau khi ký".into()
-        }
-        (Problem::Altered, UiLanguage::En) => "the signed content was changed".into(),
-        (Problem::BadSignature, UiLanguage::Vi) => {
-            "giá trị chữ ký không khớp với chứng thư số của người ký".into()
-        }
-        (Problem::BadSignature, UiLanguage::En) => {
-            "the signature value does not match the signer's certificate".into()
-        }
-        (Problem::Untrusted(d), UiLanguage::Vi) => format!(
-            "chứng thư số không thuộc tổ chức chứng thực được tin cậy; thêm chứng thư gốc vào [sign] trust_anchors ({d})"
-        ),
-        (Problem::Untrusted(d), UiLanguage::En) => format!(
-            "the certificate does not chain to a trusted authority; add its root to [sign] trust_anchors ({d})"
-        ),
-        (Problem::Certificate(d), UiLanguage::Vi) => {
-            format!("chứng thư số không dùng được để ký vào lúc ký ({d})")
-        }
-        (Problem::Certificate(d), UiLanguage::En) => {
-            format!("the certificate could not sign at the signing time ({d})")
-        }
-        (Problem::ChangedAfterSigning, UiLanguage::Vi) => {
-            "tệp có thêm nội dung sau chữ ký cuối cùng mà không chữ ký nào bảo đảm".into()
-        }
-        (Problem::ChangedAfterSigning, UiLanguage::En) => {
-            "the file has content after its last signature that no signature covers".into()
-        }
-    }
 }
 
 /// The key options of `sign` and `sao-y`; each given one replaces its `[sign]` setting.
@@ -379,7 +343,10 @@ pub fn sign(
     if dossiers.is_empty() {
         docs = records.documents_to_sign(None)?;
     }
-    for code in dossiers {
+    let mut codes: Vec<&String> = dossiers.iter().collect();
+    codes.sort();
+    codes.dedup();
+    for code in codes {
         if !records.dossier_known(code)? {
             return Err(CliError::not_found(say(
                 lang,

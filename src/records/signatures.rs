@@ -228,6 +228,7 @@ impl Records {
         })?;
         rows.iter()
             .map(|r| {
+                // The column's CHECK allows only these two.
                 let role = match r.get::<String>(0)?.as_str() {
                     "sao_y" => SignRole::SaoY,
                     _ => SignRole::Officer,

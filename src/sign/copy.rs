@@ -101,26 +101,28 @@ pub fn make(
             time,
         },
     )?;
-    let self_check = |detail: String| SignError::SelfCheck {
+    let self_check = |problems: Vec<verify::Problem>| SignError::SelfCheck {
         path: shown.to_string(),
-        detail,
+        problems,
     };
-    let checked = verify::verify(&bytes, anchors).map_err(self_check)?;
-    let last = checked
-        .last()
-        .ok_or_else(|| self_check("no signature is found in it".into()))?;
-    let wrong: Vec<String> = checked
+    let checked = verify::verify(&bytes, anchors)
+        .map_err(|e| self_check(vec![verify::Problem::Malformed(e)]))?;
+    let last = checked.last().ok_or_else(|| {
+        self_check(vec![verify::Problem::Malformed(
+            "no signature is found in it".into(),
+        )])
+    })?;
+    let mut wrong: Vec<verify::Problem> = checked
         .iter()
         .flat_map(|c| &c.problems)
         .filter(|p| !matches!(p, verify::Problem::Untrusted(_)))
-        .map(|p| format!("{p:?}"))
+        .cloned()
         .collect();
-    if !wrong.is_empty() || !last.whole_file {
-        return Err(self_check(if wrong.is_empty() {
-            "the last signature does not cover the whole file".into()
-        } else {
-            wrong.join("; ")
-        }));
+    if !last.whole_file && !wrong.contains(&verify::Problem::ChangedAfterSigning) {
+        wrong.push(verify::Problem::ChangedAfterSigning);
+    }
+    if !wrong.is_empty() {
+        return Err(self_check(wrong));
     }
     Ok(Signed {
         problems: last.problems.clone(),

@@ -131,8 +131,11 @@ pub enum SignError {
     #[error("{path} is not the file recorded (its SHA-256 differs); it was changed or replaced outside sohoa")]
     ArchiveChanged { path: String },
     /// The signed file did not pass the check made right after signing.
-    #[error("the signed copy of {path} does not verify: {detail}")]
-    SelfCheck { path: String, detail: String },
+    #[error("the signed copy of {path} does not verify: {}", text::problems(.problems))]
+    SelfCheck {
+        path: String,
+        problems: Vec<verify::Problem>,
+    },
 }
 
 impl SignError {

@@ -4,6 +4,7 @@
 
 use super::cert::CertError;
 use super::token::listed;
+use super::verify::Problem;
 use super::SignError;
 use crate::format::UiLanguage;
 
@@ -114,9 +115,58 @@ fn vietnamese(e: &SignError) -> String {
         E::ArchiveChanged { path } => format!(
             "Tệp {path} trong kho lưu trữ không còn đúng như khi được ghi nhận (mã SHA-256 khác): tệp đã bị sửa hoặc thay ngoài sohoa. Không ký; hãy báo cán bộ CNTT kiểm tra."
         ),
-        E::SelfCheck { path, detail } => format!(
-            "Bản đã ký của {path} không qua được kiểm tra sau khi ký ({detail}); không lưu bản này."
+        E::SelfCheck { path, problems } => format!(
+            "Bản đã ký của {path} không qua được kiểm tra sau khi ký ({}); không lưu bản này. Hãy báo cán bộ CNTT.",
+            problems
+                .iter()
+                .map(|p| problem(p, UiLanguage::Vi))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
+    }
+}
+
+/// Problems in English, for the error's own text.
+pub fn problems(ps: &[Problem]) -> String {
+    ps.iter()
+        .map(|p| problem(p, UiLanguage::En))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What a problem means, in the operator's words.
+pub fn problem(p: &Problem, lang: UiLanguage) -> String {
+    match (p, lang) {
+        (Problem::Malformed(d), UiLanguage::Vi) => format!("không đọc được chữ ký ({d})"),
+        (Problem::Malformed(d), UiLanguage::En) => format!("the signature cannot be read ({d})"),
+        (Problem::Altered, UiLanguage::Vi) => {
+            "nội dung tệp đã bị thay đổi sau khi ký".into()
+        }
+        (Problem::Altered, UiLanguage::En) => "the signed content was changed".into(),
+        (Problem::BadSignature, UiLanguage::Vi) => {
+            "giá trị chữ ký không khớp với chứng thư số của người ký".into()
+        }
+        (Problem::BadSignature, UiLanguage::En) => {
+            "the signature value does not match the signer's certificate".into()
+        }
+        (Problem::Untrusted(d), UiLanguage::Vi) => format!(
+            "chứng thư số không thuộc tổ chức chứng thực được tin cậy; thêm chứng thư gốc vào [sign] trust_anchors ({d})"
+        ),
+        (Problem::Untrusted(d), UiLanguage::En) => format!(
+            "the certificate does not chain to a trusted authority; add its root to [sign] trust_anchors ({d})"
+        ),
+        (Problem::Certificate(d), UiLanguage::Vi) => {
+            format!("chứng thư số không dùng được để ký vào lúc ký ({d})")
+        }
+        (Problem::Certificate(d), UiLanguage::En) => {
+            format!("the certificate could not sign at the signing time ({d})")
+        }
+        (Problem::ChangedAfterSigning, UiLanguage::Vi) => {
+            "tệp có thêm nội dung sau chữ ký cuối cùng mà không chữ ký nào bảo đảm".into()
+        }
+        (Problem::ChangedAfterSigning, UiLanguage::En) => {
+            "the file has content after its last signature that no signature covers".into()
+        }
     }
 }
 

@@ -237,7 +237,8 @@ fn a_key_file_signs_every_document_once_and_the_copies_verify() {
 
     // One dossier, then all: the name and position come from the certificate.
     let code = "000.00.18.H44-230402-0001";
-    let mut args = vec!["sign", "--dossier", code];
+    // Named twice: signed once.
+    let mut args = vec!["sign", "--dossier", code, "--dossier", code];
     args.extend_from_slice(&key);
     let o = desk.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -268,6 +269,11 @@ fn a_key_file_signs_every_document_once_and_the_copies_verify() {
 
     let signed = desk.signed();
     assert_eq!(signed.len() as i64, total);
+    let stray: Vec<PathBuf> = crate::pdfa::archive_pdfs(desk.data.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with("-2.pdf"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
     for (_, _, unsigned, copy) in &signed {
         let before = std::fs::read(unsigned).unwrap();
         let after = std::fs::read(copy).unwrap();
