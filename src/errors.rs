@@ -133,6 +133,9 @@ error_codes! {
     HashMismatch = "E_HASH_MISMATCH", true, Some(422);
     /// The upload is not a readable PDF with the pages its record lists.
     BadPdf = "E_BAD_PDF", false, Some(422);
+    /// A signed upload whose signature does not verify (altered, not the
+    /// signer's, or not from a trusted authority).
+    BadSignature = "E_BAD_SIGNATURE", false, Some(422);
     /// A dossier of a unit the station may not write.
     OtherUnit = "E_OTHER_UNIT", false, Some(403);
     /// The server has this version of the document with other content.

@@ -118,6 +118,7 @@ fn vi(code: ErrorCode) -> (&'static str, &'static str) {
             "Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
         ),
         BadPdf => ("Tệp gửi lên không phải tệp PDF lưu trữ đọc được", "Máy chủ không lưu tệp này; hãy báo cho bộ phận CNTT kèm tệp này."),
+        BadSignature => ("Chữ ký số trên tệp gửi lên không hợp lệ", "Máy chủ không lưu tệp này; hãy kiểm tra bằng sohoa verify và ký lại bản sao."),
         OtherUnit => ("Hồ sơ thuộc đơn vị mà trạm không được gửi", "Hãy chuyển hồ sơ cho đúng đơn vị."),
         VersionConflict => (
             "Máy chủ đã có phiên bản này của tài liệu với nội dung khác",
@@ -182,6 +183,7 @@ fn en(code: ErrorCode) -> (&'static str, &'static str) {
             "Not stored; the station will send it again.",
         ),
         BadPdf => ("The upload is not a readable archive PDF", "Not stored; send this file to IT."),
+        BadSignature => ("The upload's digital signature is not valid", "Not stored; check it with sohoa verify and sign the copy again."),
         OtherUnit => ("The dossier belongs to a unit this station may not send for", "Pass the dossier on to its unit."),
         VersionConflict => (
             "The server already has this version of the document with other content",

@@ -44,9 +44,9 @@ pub fn run(
         );
     });
     result.map_err(|e| match e {
-        serve::ServeError::Listen { .. } | serve::ServeError::Tls(_) => {
-            CliError::usage(e.to_string())
-        }
+        serve::ServeError::Listen { .. }
+        | serve::ServeError::Tls(_)
+        | serve::ServeError::Anchors(_) => CliError::usage(e.to_string()),
         _ => CliError::data_dir(e),
     })?;
     Ok(Outcome::Done)

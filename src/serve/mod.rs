@@ -59,6 +59,8 @@ struct App {
     resumable: resumable::Uploads,
     /// Turns for scans of many rows (reports, metrics).
     scans: Scans,
+    /// The certificate authorities a signed upload must chain to (`[sign] trust_anchors`).
+    anchors: Arc<Vec<Vec<u8>>>,
 }
 
 /// Scans of many rows (reports, metrics) take turns, and rest after each for
@@ -549,6 +551,9 @@ pub enum ServeError {
     },
     #[error("cannot read the TLS certificate or key: {0}")]
     Tls(std::io::Error),
+    /// `[sign] trust_anchors` cannot be read.
+    #[error("cannot read the trust anchors ([sign] trust_anchors): {0}")]
+    Anchors(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -563,6 +568,8 @@ pub fn serve(
     tls: Option<Tls>,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServeError> {
+    let anchors = crate::sign::verify::read_anchors(&settings.sign.trust_anchors)
+        .map_err(ServeError::Anchors)?;
     let records = Records::open_configured(&settings)?;
     // Uploads cut short by a kill of this server leave temporary files behind.
     let swept = crate::store::sweep_orphan_temps(&settings.data_dir.join("archive"));
@@ -588,6 +595,7 @@ pub fn serve(
         uploads,
         resumable,
         scans,
+        anchors: Arc::new(anchors),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

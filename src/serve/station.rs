@@ -159,6 +159,7 @@ async fn commit(app: Shared, caller: Caller, req: Request) -> Result<Response, A
             e.code,
             ErrorCode::HashMismatch
                 | ErrorCode::BadPdf
+                | ErrorCode::BadSignature
                 | ErrorCode::OtherUnit
                 | ErrorCode::VersionConflict
                 | ErrorCode::BadUpload
@@ -299,12 +300,65 @@ async fn accept(
             lang,
         ));
     }
+    // A signed copy is taken only if its signatures verify.
+    let (file, anchors) = (pdf.path.clone(), app.anchors.clone());
+    let problems = tokio::task::spawn_blocking(move || signature_problems(&file, &anchors))
+        .await
+        .map_err(|e| ApiError::internal(e, lang))?;
+    if let Some(problems) = problems {
+        return Err(refuse(
+            ErrorCode::BadSignature,
+            format!(
+                "Chữ ký số trên tệp gửi lên không hợp lệ ({}). Máy chủ không lưu tệp này.",
+                problems
+                    .iter()
+                    .map(|p| crate::sign::text::problem(p, UiLanguage::Vi))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            format!(
+                "The upload's digital signature is not valid ({}). Not stored.",
+                crate::sign::text::problems(&problems)
+            ),
+            lang,
+        ));
+    }
 
     let (id, duplicate) = blocking(app, move |r, app| {
         file_and_record(r, app, &caller, &rec, pdf)
     })
     .await?;
     Ok(reply(id, duplicate))
+}
+
+/// What is wrong with the signatures of a signed upload; `None` when it is
+/// unsigned or every signature verifies. Without trust anchors on the server
+/// (`[sign] trust_anchors`) a signature is only checked to be intact and the
+/// signer's; with them, it must also chain to one.
+fn signature_problems(
+    file: &std::path::Path,
+    anchors: &[Vec<u8>],
+) -> Option<Vec<crate::sign::verify::Problem>> {
+    use crate::sign::verify::{self, Problem};
+    // The upload is within `max_upload_mib`, and already checked as a PDF.
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => return Some(vec![Problem::Malformed(e.to_string())]),
+    };
+    // Only a file with a signature dictionary is a signed copy.
+    if !bytes.windows(10).any(|w| w == b"/ByteRange") {
+        return None;
+    }
+    let checked = match verify::verify(&bytes, anchors) {
+        Ok(c) => c,
+        Err(e) => return Some(vec![Problem::Malformed(e)]),
+    };
+    let problems: Vec<Problem> = checked
+        .into_iter()
+        .flat_map(|c| c.problems)
+        .filter(|p| !anchors.is_empty() || !matches!(p, Problem::Untrusted(_)))
+        .collect();
+    (!problems.is_empty()).then_some(problems)
 }
 
 /// The upload as the server records it: the dossier's unit and receipt date

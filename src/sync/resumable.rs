@@ -184,7 +184,7 @@ pub(super) fn send(
                         last_error = message;
                         step = Step::Ask;
                     }
-                    Some(ErrorCode::HashMismatch | ErrorCode::BadPdf) => {
+                    Some(ErrorCode::HashMismatch | ErrorCode::BadPdf | ErrorCode::BadSignature) => {
                         // The server removed the upload: the next try starts again.
                         records.outbox_upload(due.id, None, 0)?;
                         return Ok(classify(status, (code, message)));

@@ -676,3 +676,92 @@ fn auto_mode_signs_what_batch_and_watch_archive_and_a_wrong_password_stops_befor
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn the_server_takes_a_signed_copy_and_refuses_one_whose_signature_is_broken() {
+    use crate::harness::{post_document, upload_record, Server};
+    let desk = Desk::new();
+    let code = "000.00.18.H44-230402-0001";
+    let (p12, password) = (pki_file("officer.p12"), pki_file("password.txt"));
+    let o = desk.run(&[
+        "sign",
+        "--dossier",
+        code,
+        "--pkcs12",
+        &p12,
+        "--password-file",
+        &password,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let signed = desk.signed();
+    let one_page = signed
+        .iter()
+        .map(|(_, _, _, copy)| copy)
+        .find(|c| c.to_string_lossy().ends_with("/01-thang.ky.pdf"))
+        .unwrap();
+    let good = std::fs::read(one_page).unwrap();
+    // A changed digit of the signature value (the end of the CMS, before the
+    // zeros that pad /Contents): the signature no longer verifies.
+    let mut broken = good.clone();
+    let start = good.windows(10).rposition(|w| w == b"/Contents<").unwrap() + 10;
+    let end = start + good[start..].iter().position(|&b| b == b'>').unwrap();
+    let last = start + good[start..end].iter().rposition(|&b| b != b'0').unwrap();
+    let at = last - 20;
+    broken[at] = if broken[at] == b'0' { b'1' } else { b'0' };
+
+    let server_data = tempfile::tempdir().unwrap();
+    let config = server_data.path().join("sohoa.toml");
+    std::fs::write(
+        &config,
+        format!("[sign]\ntrust_anchors = [{:?}]\n", pki_file("ca.pem")),
+    )
+    .unwrap();
+    let global = [
+        "--data-dir",
+        server_data.path().to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let mut args = global.to_vec();
+    args.extend(["station", "add", "huyen", "--unit", "000.00.18.H44"]);
+    let o = sohoa(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let token = stdout(&o).lines().last().unwrap().to_string();
+    let client = reqwest::blocking::Client::new();
+    let server = Server::start(&global, &[], "http", &client);
+
+    let unit = "000.00.18.H44";
+    let (status, body) = post_document(
+        &client,
+        &server.base,
+        &token,
+        &upload_record(code, unit, "01-thang", 1, &good),
+        &good,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post_document(
+        &client,
+        &server.base,
+        &token,
+        &upload_record(code, unit, "02-sua", 1, &broken),
+        &broken,
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("E_BAD_SIGNATURE")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Chữ ký số trên tệp gửi lên không hợp lệ"),
+        "{body}"
+    );
+    // Nothing of it was kept.
+    let names: Vec<String> = crate::pdfa::archive_pdfs(server_data.path())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["01-thang.pdf"], "{names:?}");
+}
