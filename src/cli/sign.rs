@@ -357,14 +357,18 @@ pub fn sign(
         docs.extend(records.documents_to_sign(Some(code))?);
     }
     if docs.is_empty() {
-        outln!(
-            "{}",
-            say(
-                lang,
-                "Không có tài liệu nào cần ký số: mọi tài liệu hiện hành đã được ký.",
-                "Nothing to sign: every current document is signed."
-            )
-        )?;
+        if json {
+            print_json(&serde_json::json!({"signed": [], "already_signed": 0, "unsigned": []}))?;
+        } else {
+            outln!(
+                "{}",
+                say(
+                    lang,
+                    "Không có tài liệu nào cần ký số: mọi tài liệu hiện hành đã được ký.",
+                    "Nothing to sign: every current document is signed."
+                )
+            )?;
+        }
         return Ok(Outcome::Done);
     }
     let key = OfficerKey::open(

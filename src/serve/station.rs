@@ -340,15 +340,18 @@ fn signature_problems(
     anchors: &[Vec<u8>],
 ) -> Option<Vec<crate::sign::verify::Problem>> {
     use crate::sign::verify::{self, Problem};
-    // The upload is within `max_upload_mib`, and already checked as a PDF.
+    // Only a file with a signature dictionary is a signed copy; an unsigned
+    // upload (the most) is read in pieces, never held whole.
+    match holds(file, b"/ByteRange") {
+        Ok(false) => return None,
+        Ok(true) => {}
+        Err(e) => return Some(vec![Problem::Malformed(e.to_string())]),
+    }
+    // A signed one is within `max_upload_mib`, and already checked as a PDF.
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => return Some(vec![Problem::Malformed(e.to_string())]),
     };
-    // Only a file with a signature dictionary is a signed copy.
-    if !bytes.windows(10).any(|w| w == b"/ByteRange") {
-        return None;
-    }
     let checked = match verify::verify(&bytes, anchors) {
         Ok(c) => c,
         Err(e) => return Some(vec![Problem::Malformed(e)]),
@@ -359,6 +362,27 @@ fn signature_problems(
         .filter(|p| !anchors.is_empty() || !matches!(p, Problem::Untrusted(_)))
         .collect();
     (!problems.is_empty()).then_some(problems)
+}
+
+/// Whether the file holds `needle`, read 1 MiB at a time.
+fn holds(file: &std::path::Path, needle: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let mut buf = vec![0u8; (1 << 20) + needle.len()];
+    // The last bytes of the previous piece stay in front, for a needle across two.
+    let mut kept = 0;
+    loop {
+        let n = f.read(&mut buf[kept..])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let filled = kept + n;
+        if buf[..filled].windows(needle.len()).any(|w| w == needle) {
+            return Ok(true);
+        }
+        kept = (needle.len() - 1).min(filled);
+        buf.copy_within(filled - kept..filled, 0);
+    }
 }
 
 /// The upload as the server records it: the dossier's unit and receipt date
@@ -727,4 +751,21 @@ pub(super) async fn register(
     })
     .await?;
     Ok(Json(page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_signature_dictionary_is_found_across_the_pieces_of_a_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.pdf");
+        for at in [0, (1 << 20) - 5, 1 << 20, (3 << 20) + 7] {
+            let mut bytes = vec![b' '; 4 << 20];
+            bytes[at..at + 10].copy_from_slice(b"/ByteRange");
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(super::holds(&path, b"/ByteRange").unwrap(), "at {at}");
+        }
+        std::fs::write(&path, vec![b' '; 3 << 20]).unwrap();
+        assert!(!super::holds(&path, b"/ByteRange").unwrap());
+    }
 }

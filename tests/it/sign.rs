@@ -338,6 +338,9 @@ fn a_key_file_signs_every_document_once_and_the_copies_verify() {
         "{}",
         stdout(&o)
     );
+    let o = desk.run(&["sign", "--all", "--json"]);
+    let nothing: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(nothing["signed"], serde_json::json!([]));
     assert_eq!(desk.count("SELECT COUNT(*) FROM signatures"), total);
 
     // The record: dossier show names the signer and the check.
