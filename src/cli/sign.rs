@@ -206,6 +206,19 @@ struct Ready {
     title: Option<String>,
 }
 
+impl Ready {
+    /// What signs one document with this key, into `data_dir`'s archive.
+    fn desk<'a>(&'a self, records: &'a Records, data_dir: &'a Path) -> Desk<'a> {
+        Desk {
+            records,
+            data_dir,
+            signer: self.signer.as_ref(),
+            font: &self.font,
+            anchors: &self.anchors,
+        }
+    }
+}
+
 fn ready(settings: &Settings, key: &SignSettings) -> Result<Ready, CliError> {
     let lang = settings.ui_language;
     let font = Font::load(Path::new(DEFAULT_FONT))
@@ -449,13 +462,7 @@ impl OfficerKey {
         docs: &[ToSign],
         tell: &Tell,
     ) -> Result<SignSummary, CliError> {
-        let desk = Desk {
-            records,
-            data_dir,
-            signer: self.ready.signer.as_ref(),
-            font: &self.ready.font,
-            anchors: &self.ready.anchors,
-        };
+        let desk = self.ready.desk(records, data_dir);
         let mut summary = SignSummary {
             signer: self.ready.who.clone(),
             signed: Vec::new(),
@@ -760,13 +767,7 @@ pub fn sao_y(
             ))
         })?;
     let r = ready(settings, &key.apply(settings.sign.clone()))?;
-    let desk = Desk {
-        records: &records,
-        data_dir: &settings.data_dir,
-        signer: r.signer.as_ref(),
-        font: &r.font,
-        anchors: &r.anchors,
-    };
+    let desk = r.desk(&records, &settings.data_dir);
     let copy = Copy::SaoY { agency };
     let done = desk.sign(&source, &copy).map_err(|e| {
         let why = failure_text(&e, lang);
