@@ -95,6 +95,18 @@ pub struct Upload {
     pub ocr_languages: String,
     pub mean_confidence: Option<f32>,
     pub pages: Vec<UploadPage>,
+    /// Set when the PDF part is the officer's signed form of the document:
+    /// its size and SHA-256. `bytes` and `sha256` above are then those of the
+    /// unsigned document, the signed file's first `bytes` bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<UploadSigned>,
+}
+
+/// The signed form sent in place of the unsigned PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadSigned {
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 impl Upload {
@@ -141,6 +153,7 @@ impl Upload {
                     ocr_seconds: p.ocr_seconds,
                 })
                 .collect(),
+            signed: None,
         }
     }
 

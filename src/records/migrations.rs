@@ -18,6 +18,7 @@ const SQLITE: &[(u32, &str)] = &[
     (9, include_str!("sql/sqlite/0009_register_note.sql")),
     (10, include_str!("sql/sqlite/0010_blank_documents.sql")),
     (11, include_str!("sql/sqlite/0011_signatures.sql")),
+    (12, include_str!("sql/sqlite/0012_signed_sync.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -32,6 +33,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (9, include_str!("sql/postgres/0009_register_note.sql")),
     (10, include_str!("sql/postgres/0010_blank_documents.sql")),
     (11, include_str!("sql/postgres/0011_signatures.sql")),
+    (12, include_str!("sql/postgres/0012_signed_sync.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

@@ -18,7 +18,9 @@ pub use queue::QueueItem;
 pub use register::{Cell, Counts, GroupKey, ImportCounts, MissingDossier, Selection};
 pub use signatures::{NewSignature, SignRole, SignatureView, ToSign};
 pub use stations::{Station, StationLine};
-pub use sync::{Due, OutboxSummary, Partial, Refused, RegisterCursor, Stored, UploadRecord};
+pub use sync::{
+    Due, OutboxSummary, Partial, Refused, RegisterCursor, SignedForm, Stored, UploadRecord,
+};
 
 use crate::codes::DossierCode;
 use crate::intake::DocKind;

@@ -15,6 +15,19 @@ use serde::{Deserialize, Serialize};
 pub struct UploadRecord {
     pub dossier: DossierCode,
     pub document: NewDocument,
+    /// The officer's signed form of the document, sent in place of its
+    /// unsigned file (whose bytes are its prefix).
+    pub signed: Option<SignedForm>,
+}
+
+/// A document's signed form as it is sent: its file (on the station,
+/// relative to the data directory; empty on the server until it is filed),
+/// size and SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedForm {
+    pub archive_path: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// A waiting document whose turn has come.
@@ -83,16 +96,28 @@ impl Records {
     // ---- station side ----
 
     /// Adds the documents recorded since the last pass to the outbox; returns how many.
+    /// A document sent before the officer signed it goes back in line, for
+    /// its signed form.
     pub fn enqueue_outbox(&self) -> Result<u64, RecordsError> {
         Ok(self.db.run(|e| {
-            e.execute(
+            let new = e.execute(
                 "INSERT INTO outbox (document_id, queued_at)
                  SELECT d.id, d.created_at FROM documents d
                   WHERE d.id > (SELECT COALESCE(MAX(document_id), 0) FROM outbox)
                     AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.document_id = d.id)
                   ORDER BY d.id",
                 &[],
-            )
+            )?;
+            let signed = e.execute(
+                "UPDATE outbox SET state = 'waiting', attempts = 0, next_try_at = NULL, last_error = NULL
+                  WHERE state = 'sent'
+                    AND EXISTS (SELECT 1 FROM signatures g
+                                 WHERE g.document_id = outbox.document_id AND g.role = 'officer'
+                                   AND g.state = 'signed'
+                                   AND (outbox.sent_sha256 IS NULL OR g.sha256 <> outbox.sent_sha256))",
+                &[],
+            )?;
+            Ok(new + signed)
         })?)
     }
 
@@ -102,7 +127,10 @@ impl Records {
     pub fn outbox_due(&self, now: &str, limit: u32) -> Result<Vec<Due>, RecordsError> {
         let rows = self.db.run(|e| {
             e.query(
-                "SELECT o.document_id, o.attempts, d.bytes, o.upload_url, o.upload_offset
+                "SELECT o.document_id, o.attempts,
+                        COALESCE((SELECT g.bytes FROM signatures g WHERE g.document_id = d.id
+                                     AND g.role = 'officer' AND g.state = 'signed'), d.bytes),
+                        o.upload_url, o.upload_offset
                    FROM outbox o JOIN documents d ON d.id = o.document_id
                   WHERE o.state = 'waiting' AND (o.next_try_at IS NULL OR o.next_try_at <= $1)
                   ORDER BY d.bytes, o.document_id LIMIT $2",
@@ -215,17 +243,37 @@ impl Records {
                 mean_confidence: d.get(13)?,
                 pages,
             };
-            Ok(Some(UploadRecord { dossier, document }))
+            let signed = e
+                .query_opt(
+                    "SELECT archive_path, bytes, sha256 FROM signatures
+                      WHERE document_id = $1 AND role = 'officer' AND state = 'signed'",
+                    vals![id],
+                )?
+                .map(|g| -> Result<SignedForm, super::DbError> {
+                    Ok(SignedForm {
+                        archive_path: g.get(0)?,
+                        bytes: g.get(1)?,
+                        sha256: g.get(2)?,
+                    })
+                })
+                .transpose()?;
+            Ok(Some(UploadRecord {
+                dossier,
+                document,
+                signed,
+            }))
         })?)
     }
 
-    /// The server acknowledged the document.
-    pub fn outbox_sent(&self, id: i64, server_id: i64) -> Result<(), RecordsError> {
+    /// The server acknowledged the document, sent as the file `sha256` (its
+    /// unsigned or its signed form).
+    pub fn outbox_sent(&self, id: i64, server_id: i64, sha256: &str) -> Result<(), RecordsError> {
         self.outbox_update(
             "UPDATE outbox SET state = 'sent', sent_at = $2, server_document_id = $3, attempts = attempts + 1,
-                    last_error = NULL, next_try_at = NULL, upload_url = NULL, upload_offset = NULL
+                    last_error = NULL, next_try_at = NULL, upload_url = NULL, upload_offset = NULL,
+                    sent_sha256 = $4
               WHERE document_id = $1",
-            vals![id, now(), server_id],
+            vals![id, now(), server_id, sha256],
         )
     }
 

@@ -388,8 +388,8 @@ fn sync_scenario(r: &mut Records) {
     assert!(s.last_error.unwrap().contains("không kết nối được"));
     assert!(s.waiting_since.is_some());
     assert_eq!(r.outbox_retry_refused().unwrap(), 1);
-    r.outbox_sent(d1, 77).unwrap();
-    r.outbox_sent(d2, 78).unwrap();
+    r.outbox_sent(d1, 77, "pdf-1").unwrap();
+    r.outbox_sent(d2, 78, "pdf-2").unwrap();
     let s = r.outbox_summary().unwrap();
     assert_eq!((s.waiting, s.sent, s.refused.len()), (0, 2, 0));
     assert_eq!((s.waiting_bytes, s.partial), (0, None));
@@ -686,6 +686,10 @@ fn sign_scenario(r: &mut Records) {
         .unwrap();
     assert!(r.dossier_known(&code.code).unwrap());
     assert!(!r.dossier_known("000.00.18.H44-230314-9999").unwrap());
+    // Sent to the server before it was signed.
+    assert_eq!(r.enqueue_outbox().unwrap(), 2);
+    r.outbox_sent(don, 7, "pdf-s1").unwrap();
+    assert_eq!(r.upload_record(don).unwrap().unwrap().signed, None);
     let todo = r.documents_to_sign(Some(&code.code)).unwrap();
     assert_eq!(
         todo.iter().map(|t| t.document_id).collect::<Vec<_>>(),
@@ -758,6 +762,25 @@ fn sign_scenario(r: &mut Records) {
         r.signed_path(don, SignRole::Officer).unwrap().as_deref(),
         Some("archive/01-don.v1.ky.pdf")
     );
+    // Signed after it was sent: back in line, to send its signed form.
+    assert_eq!(r.enqueue_outbox().unwrap(), 1);
+    let signed = crate::records::SignedForm {
+        archive_path: "archive/01-don.v1.ky.pdf".into(),
+        bytes: 130_000,
+        sha256: "sig-archive/01-don.v1.ky.pdf".into(),
+    };
+    assert_eq!(
+        r.upload_record(don).unwrap().unwrap().signed.as_ref(),
+        Some(&signed)
+    );
+    let due: Vec<_> = r.outbox_due("2100-01-01T00:00:00Z", 10).unwrap();
+    assert_eq!(
+        due.iter().map(|d| (d.id, d.bytes)).collect::<Vec<_>>(),
+        vec![(don, 130_000), (qd, 130_000)],
+        "the signed forms' sizes"
+    );
+    r.outbox_sent(don, 7, &signed.sha256).unwrap();
+    assert_eq!(r.enqueue_outbox().unwrap(), 0, "its signed form was sent");
     assert_eq!(r.signed_path(don, SignRole::SaoY).unwrap(), None);
     assert!(r.archive_path_recorded("archive/01-don.v1.ky.pdf").unwrap());
     assert!(!r.archive_path_recorded("archive/other.pdf").unwrap());

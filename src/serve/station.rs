@@ -17,7 +17,7 @@ use crate::api::{Commit, RegisterPage, Upload, UploadReply};
 use crate::codes::DossierCode;
 use crate::errors::ErrorCode;
 use crate::format::UiLanguage;
-use crate::records::{RegisterCursor, Stored, UploadRecord};
+use crate::records::{NewSignature, RegisterCursor, SignRole, SignedForm, Stored, UploadRecord};
 use crate::store::{archive_rel_path, place_new, refuse_name, temp_path};
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::StatusCode;
@@ -236,7 +236,14 @@ async fn commit_upload(
 /// (410), so that a made-up upload id cannot tell which codes exist.
 async fn already(app: &Shared, caller: Caller, rec: UploadRecord) -> Result<Response, ApiError> {
     blocking(app, move |r, app| match known(r, app, &caller, &rec) {
-        Ok(Some((id, _))) => Ok(reply(id, true)),
+        // A signed form is held only once its signature is.
+        Ok(Some((id, _))) => match &rec.signed {
+            None => Ok(reply(id, true)),
+            Some(s) => match held_signed(r, id, &s.sha256, &rec, app.settings.ui_language)? {
+                Some((id, _)) => Ok(reply(id, true)),
+                None => Err(super::resumable::gone(app.settings.ui_language)),
+            },
+        },
         Ok(None) => Err(super::resumable::gone(app.settings.ui_language)),
         Err(e) if e.code == ErrorCode::OtherUnit => {
             Err(super::resumable::gone(app.settings.ui_language))
@@ -263,17 +270,21 @@ async fn accept(
     pdf: Incoming,
 ) -> Result<Response, ApiError> {
     let lang = app.settings.ui_language;
-    // The bytes are what the station recorded.
-    if pdf.sha256 != rec.document.sha256 || pdf.bytes != rec.document.bytes {
+    // The bytes are what the station recorded (its signed form, if it sent that).
+    let (sha256, bytes) = match &rec.signed {
+        Some(s) => (&s.sha256, s.bytes),
+        None => (&rec.document.sha256, rec.document.bytes),
+    };
+    if &pdf.sha256 != sha256 || pdf.bytes != bytes {
         return Err(refuse(
             ErrorCode::HashMismatch,
             format!(
                 "Tệp PDF nhận được ({} byte, SHA-256 {}) không khớp với bản ghi ({} byte, SHA-256 {}): tệp đã bị hỏng khi truyền hoặc đã bị sửa. Máy chủ không lưu tệp này; trạm sẽ gửi lại.",
-                pdf.bytes, short(&pdf.sha256), rec.document.bytes, short(&rec.document.sha256)
+                pdf.bytes, short(&pdf.sha256), bytes, short(sha256)
             ),
             format!(
                 "The PDF received ({} bytes, SHA-256 {}) does not match its record ({} bytes, SHA-256 {}): damaged in transit or altered. Not stored; the station will send it again.",
-                pdf.bytes, short(&pdf.sha256), rec.document.bytes, short(&rec.document.sha256)
+                pdf.bytes, short(&pdf.sha256), bytes, short(sha256)
             ),
             lang,
         ));
@@ -300,68 +311,128 @@ async fn accept(
             lang,
         ));
     }
-    // A signed copy is taken only if its signatures verify.
-    let (file, anchors) = (pdf.path.clone(), app.anchors.clone());
-    let problems = tokio::task::spawn_blocking(move || signature_problems(&file, &anchors))
+    // A signed copy is taken only if its signatures verify; a signed form,
+    // only if the document it was made from is its prefix.
+    let (file, anchors, prefix) = (
+        pdf.path.clone(),
+        app.anchors.clone(),
+        rec.signed
+            .is_some()
+            .then(|| (rec.document.bytes, rec.document.sha256.clone())),
+    );
+    let signing = tokio::task::spawn_blocking(move || check_signatures(&file, &anchors, prefix))
         .await
-        .map_err(|e| ApiError::internal(e, lang))?;
-    if let Some(problems) = problems {
-        return Err(refuse(
-            ErrorCode::BadSignature,
-            format!(
-                "Chữ ký số trên tệp gửi lên không hợp lệ ({}). Máy chủ không lưu tệp này.",
-                problems
-                    .iter()
-                    .map(|p| crate::sign::text::problem(p, UiLanguage::Vi))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            format!(
-                "The upload's digital signature is not valid ({}). Not stored.",
-                crate::sign::text::problems(&problems)
-            ),
-            lang,
-        ));
-    }
+        .map_err(|e| ApiError::internal(e, lang))?
+        .map_err(|why| why.refusal(lang))?;
 
-    let (id, duplicate) = blocking(app, move |r, app| {
-        file_and_record(r, app, &caller, &rec, pdf)
+    let (id, duplicate) = blocking(app, move |r, app| match (&signing, &rec.signed) {
+        (Some(signing), Some(form)) => file_signed_form(r, app, &caller, &rec, form, pdf, signing),
+        _ => file_and_record(r, app, &caller, &rec, pdf),
     })
     .await?;
     Ok(reply(id, duplicate))
 }
 
-/// What is wrong with the signatures of a signed upload; `None` when it is
-/// unsigned or every signature verifies. Without trust anchors on the server
-/// (`[sign] trust_anchors`) a signature is only checked to be intact and the
+/// A signed form that verified: who signed it and when, as the server records it.
+struct Signing {
+    /// The unsigned document: the signed file's first bytes.
+    unsigned: Vec<u8>,
+    signer: crate::sign::cert::Identity,
+    signed_at: String,
+    /// All the check found (a signer not chained to any anchor, when the
+    /// server has none).
+    problems: Vec<crate::sign::verify::Problem>,
+}
+
+/// Why a signed upload is refused.
+enum SignatureRefusal {
+    Problems(Vec<crate::sign::verify::Problem>),
+    /// Sent as a signed form without any signature.
+    Unsigned,
+    /// The signed form's first bytes are not the document its record describes.
+    NotItsPrefix,
+}
+
+impl SignatureRefusal {
+    fn refusal(self, lang: UiLanguage) -> ApiError {
+        let (vi, en) = match self {
+            SignatureRefusal::Problems(problems) => (
+                format!(
+                    "Chữ ký số trên tệp gửi lên không hợp lệ ({}). Máy chủ không lưu tệp này.",
+                    problems
+                        .iter()
+                        .map(|p| crate::sign::text::problem(p, UiLanguage::Vi))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                format!(
+                    "The upload's digital signature is not valid ({}). Not stored.",
+                    crate::sign::text::problems(&problems)
+                ),
+            ),
+            SignatureRefusal::Unsigned => (
+                "Tệp gửi lên là bản đã ký số theo bản ghi nhưng không có chữ ký số nào. Máy chủ không lưu tệp này.".into(),
+                "The upload is sent as a signed form but holds no signature. Not stored.".into(),
+            ),
+            SignatureRefusal::NotItsPrefix => (
+                "Phần chưa ký của tệp đã ký số không phải là tài liệu mà bản ghi mô tả (kích thước hoặc SHA-256 khác). Máy chủ không lưu tệp này.".into(),
+                "The signed file's unsigned part is not the document its record describes (other size or SHA-256). Not stored.".into(),
+            ),
+        };
+        refuse(ErrorCode::BadSignature, vi, en, lang)
+    }
+}
+
+/// Checks the signatures of an upload. `prefix` (size, SHA-256) is set for
+/// a signed form: it must be signed and begin with that document. `Ok(None)`:
+/// an unsigned upload. Without trust anchors on the server (`[sign]
+/// trust_anchors`) a signature is only checked to be intact and the
 /// signer's; with them, it must also chain to one.
-fn signature_problems(
+fn check_signatures(
     file: &std::path::Path,
     anchors: &[Vec<u8>],
-) -> Option<Vec<crate::sign::verify::Problem>> {
+    prefix: Option<(u64, String)>,
+) -> Result<Option<Signing>, SignatureRefusal> {
     use crate::sign::verify::{self, Problem};
+    let malformed = |e: String| SignatureRefusal::Problems(vec![Problem::Malformed(e)]);
     // Only a file with a signature dictionary is a signed copy; an unsigned
     // upload (the most) is read in pieces, never held whole.
     match holds(file, b"/ByteRange") {
-        Ok(false) => return None,
+        Ok(false) if prefix.is_some() => return Err(SignatureRefusal::Unsigned),
+        Ok(false) => return Ok(None),
         Ok(true) => {}
-        Err(e) => return Some(vec![Problem::Malformed(e.to_string())]),
+        Err(e) => return Err(malformed(e.to_string())),
     }
     // A signed one is within `max_upload_mib`, and already checked as a PDF.
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => return Some(vec![Problem::Malformed(e.to_string())]),
-    };
-    let checked = match verify::verify(&bytes, anchors) {
-        Ok(c) => c,
-        Err(e) => return Some(vec![Problem::Malformed(e)]),
-    };
-    let problems: Vec<Problem> = checked
-        .into_iter()
-        .flat_map(|c| c.problems)
+    let mut bytes = std::fs::read(file).map_err(|e| malformed(e.to_string()))?;
+    let checked = verify::verify(&bytes, anchors).map_err(malformed)?;
+    let problems: Vec<Problem> = checked.iter().flat_map(|c| c.problems.clone()).collect();
+    let refused: Vec<Problem> = problems
+        .iter()
         .filter(|p| !anchors.is_empty() || !matches!(p, Problem::Untrusted(_)))
+        .cloned()
         .collect();
-    (!problems.is_empty()).then_some(problems)
+    if !refused.is_empty() {
+        return Err(SignatureRefusal::Problems(refused));
+    }
+    let Some((len, sha256)) = prefix else {
+        return Ok(None);
+    };
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len >= bytes.len() || crate::store::sha256_hex(&bytes[..len]) != sha256 {
+        return Err(SignatureRefusal::NotItsPrefix);
+    }
+    // The first signature is the officer's, made on the unsigned document.
+    let first = checked.first().ok_or(SignatureRefusal::Unsigned)?;
+    let signer = first.signer.clone().ok_or(SignatureRefusal::Unsigned)?;
+    let signed_at = first.signed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    bytes.truncate(len);
+    Ok(Some(Signing {
+        unsigned: bytes,
+        signer,
+        signed_at,
+        problems,
+    }))
 }
 
 /// Whether the file holds `needle`, read 1 MiB at a time.
@@ -438,9 +509,25 @@ fn checked_record(
     if !caller.sees(&dossier.unit) {
         return Err(other_unit(caller, code, lang));
     }
+    if let Some(signed) = &up.signed {
+        if signed.bytes <= up.bytes {
+            return Err(bad(
+                &format!(
+                    "bản đã ký ({} byte) không dài hơn tài liệu chưa ký ({} byte) / the signed form is not longer than the unsigned document",
+                    signed.bytes, up.bytes
+                ),
+                lang,
+            ));
+        }
+    }
     Ok(UploadRecord {
         dossier,
         document: up.document(),
+        signed: up.signed.as_ref().map(|s| SignedForm {
+            archive_path: String::new(),
+            bytes: s.bytes,
+            sha256: s.sha256.to_ascii_lowercase(),
+        }),
     })
 }
 
@@ -578,6 +665,126 @@ fn file_and_record(
         // at worst, never a record without its file).
         Err(e) => Err(db(e)),
     }
+}
+
+/// On the blocking pool: files a signed form. When the server does not hold
+/// the document it was made from, that document is filed first (its unsigned
+/// bytes, the signed file's prefix); a document already held gets the signed
+/// form beside it, as its signed form and not as a version conflict.
+fn file_signed_form(
+    r: &crate::records::Records,
+    app: &super::App,
+    caller: &Caller,
+    rec: &UploadRecord,
+    signed: &SignedForm,
+    pdf: Incoming,
+    signing: &Signing,
+) -> Result<(i64, bool), ApiError> {
+    let lang = app.settings.ui_language;
+    let db = |e| ApiError::records(e, lang);
+    let data_dir = &app.settings.data_dir;
+    let written = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "archive write");
+        let crate::store::StoreError::Write { source, .. } = &e;
+        store_failed(source, lang)
+    };
+    let relative = |p: &std::path::Path| {
+        p.strip_prefix(data_dir)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let id = match known(r, app, caller, rec)? {
+        Some((id, _)) => id,
+        None => {
+            let rel = archive_rel_path(
+                &rec.dossier,
+                rec.document.kind,
+                &rec.document.name,
+                rec.document.version,
+            );
+            let placed =
+                crate::store::write_new(&data_dir.join(rel), &signing.unsigned).map_err(written)?;
+            match r.record_upload(rec, &relative(&placed), caller.station.id) {
+                Ok(id) => id,
+                // Another upload of this document was recorded first.
+                Err(e) if e.is_unique_violation() => {
+                    let _ = std::fs::remove_file(&placed);
+                    known(r, app, caller, rec)?
+                        .ok_or_else(|| conflict(rec, lang))?
+                        .0
+                }
+                Err(e) => return Err(db(e)),
+            }
+        }
+    };
+    if let Some(done) = held_signed(r, id, &signed.sha256, rec, lang)? {
+        return Ok(done);
+    }
+    let (doc_rel, _) = r
+        .document_path(id)
+        .map_err(db)?
+        .ok_or_else(|| conflict(rec, lang))?;
+    let target = data_dir.join(crate::sign::copy::signed_path(&doc_rel, SignRole::Officer));
+    let placed = crate::store::place_new(&pdf.path, &target).map_err(written)?;
+    let form = NewSignature {
+        document_id: id,
+        role: SignRole::Officer,
+        archive_path: relative(&placed),
+        bytes: signed.bytes,
+        sha256: signed.sha256.clone(),
+        signer: signing.signer.clone(),
+        officer: None,
+        position: None,
+        agency: None,
+        signed_at: signing.signed_at.clone(),
+        problems: signing.problems.clone(),
+    };
+    match r.record_signature(&form) {
+        Ok(true) => Ok((id, false)),
+        // Another upload recorded a signed form first: this copy is removed.
+        Ok(false) => {
+            let _ = std::fs::remove_file(&placed);
+            held_signed(r, id, &signed.sha256, rec, lang)?.ok_or_else(|| conflict(rec, lang))
+        }
+        // The file stays: an orphan at worst, never a record without its file.
+        Err(e) => Err(db(e)),
+    }
+}
+
+/// Whether document `id` already has the officer's signed form `sha256`:
+/// its id (a repeat), a refusal when it has another, `None` when it has none.
+fn held_signed(
+    r: &crate::records::Records,
+    id: i64,
+    sha256: &str,
+    rec: &UploadRecord,
+    lang: UiLanguage,
+) -> Result<Option<(i64, bool)>, ApiError> {
+    let views = r
+        .signatures_of(id)
+        .map_err(|e| ApiError::records(e, lang))?;
+    let Some(held) = views
+        .iter()
+        .find(|v| v.role == SignRole::Officer && v.state == "signed")
+    else {
+        return Ok(None);
+    };
+    if held.sha256.as_deref() == Some(sha256) {
+        return Ok(Some((id, true)));
+    }
+    Err(refuse(
+        ErrorCode::VersionConflict,
+        format!(
+            "Máy chủ đã có một bản ký số khác của phiên bản {} tài liệu {} (hồ sơ {}). Hãy kiểm tra xem tài liệu có được ký ở hai nơi không.",
+            rec.document.version, rec.document.name, rec.dossier.code
+        ),
+        format!(
+            "The server already has another signed form of version {} of {} (dossier {}). Check whether it was signed in two places.",
+            rec.document.version, rec.document.name, rec.dossier.code
+        ),
+        lang,
+    ))
 }
 
 /// Another unit's existing dossier is refused; the same PDF of the same

@@ -88,7 +88,7 @@ impl Desk<'_> {
         drop(unsigned);
         let target = self
             .data_dir
-            .join(copy::signed_path(&doc.archive_path, copy));
+            .join(copy::signed_path(&doc.archive_path, role(copy)));
         let written = store::write_new(&target, &signed.bytes)?;
         let id = store::file_id(&written);
         let archive_path = written

@@ -10,6 +10,7 @@ use super::appearance::{layout, Font};
 use super::cert::{check_signing, Identity};
 use super::pdf::{self, Corner, SignatureInfo, Visible};
 use super::{verify, SignError, Signer};
+use crate::records::SignRole;
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// The reason of the officer's signature (`/Reason`) and the block's last line.
@@ -134,10 +135,10 @@ pub fn make(
 
 /// Where a signed copy of `archive_path` goes, beside it: `X.pdf` becomes
 /// `X.ky.pdf` (the officer's) or `X.sao-y.pdf`.
-pub fn signed_path(archive_path: &str, copy: &Copy) -> String {
+pub fn signed_path(archive_path: &str, role: SignRole) -> String {
     let stem = archive_path.strip_suffix(".pdf").unwrap_or(archive_path);
-    match copy {
-        Copy::Officer { .. } => format!("{stem}.ky.pdf"),
-        Copy::SaoY { .. } => format!("{}.sao-y.pdf", stem.strip_suffix(".ky").unwrap_or(stem)),
+    match role {
+        SignRole::Officer => format!("{stem}.ky.pdf"),
+        SignRole::SaoY => format!("{}.sao-y.pdf", stem.strip_suffix(".ky").unwrap_or(stem)),
     }
 }

@@ -8,6 +8,7 @@ use super::pdf::{self, Corner, SignatureInfo, Visible};
 use super::test_pki::{self, PASSWORD};
 use super::{cms, Algorithm, SignError, Signer};
 use crate::package::tests::run;
+use crate::records::SignRole;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::process::Command;
@@ -678,11 +679,11 @@ fn the_officer_and_sao_y_copies_carry_their_texts_and_verify() {
         ["SAO Y", "UBND xã Cao Quảng", "2026-12-02T15:04:05+07:00"]
     );
     assert_eq!(
-        signed_path("archive/H44/tp/01-don.v1.pdf", &officer),
+        signed_path("archive/H44/tp/01-don.v1.pdf", SignRole::Officer),
         "archive/H44/tp/01-don.v1.ky.pdf"
     );
     assert_eq!(
-        signed_path("archive/H44/tp/01-don.v1.ky.pdf", &sao_y),
+        signed_path("archive/H44/tp/01-don.v1.ky.pdf", SignRole::SaoY),
         "archive/H44/tp/01-don.v1.sao-y.pdf"
     );
 

@@ -283,13 +283,13 @@ pub fn pass(
                 continue;
             }
             let (id, attempts) = (d.id, d.attempts);
-            let (sent, label) = push(records, data_dir, client, &d)?;
+            let (sent, label, sha256) = push(records, data_dir, client, &d)?;
             if let Some(r) = client.link_rate() {
                 records.sync_set(LINK_RATE, &format!("{r:.0}"))?;
             }
             match sent {
                 Sent::Ok(reply) => {
-                    records.outbox_sent(id, reply.id)?;
+                    records.outbox_sent(id, reply.id, &sha256)?;
                     on_sent(&label);
                     p.sent += 1;
                     p.bytes_sent += d.bytes;
@@ -363,23 +363,31 @@ pub fn last_contact(records: &Records) -> Result<(Option<String>, Option<String>
     ))
 }
 
-/// Sends one document; also returns "code / name" for progress lines.
+/// Sends one document; also returns "code / name" for progress lines, and
+/// the SHA-256 of the file sent (the signed form's, if it has one).
 fn push(
     records: &Records,
     data_dir: &Path,
     client: &Client,
     due: &Due,
-) -> Result<(Sent, String), RecordsError> {
+) -> Result<(Sent, String, String), RecordsError> {
     let Some(rec) = records.upload_record(due.id)? else {
         return Ok((
             Sent::Refused(format!("document {} not found", due.id)),
             String::new(),
+            String::new(),
         ));
     };
     let label = format!("{} / {}", rec.dossier.code, rec.document.name);
+    let sha256 = rec
+        .signed
+        .as_ref()
+        .map_or(&rec.document.sha256, |s| &s.sha256)
+        .clone();
     Ok((
         resumable::send(client, records, due, &rec, data_dir)?,
         label,
+        sha256,
     ))
 }
 

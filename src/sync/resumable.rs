@@ -71,17 +71,28 @@ pub(super) fn send(
     data_dir: &Path,
 ) -> Result<Sent, RecordsError> {
     let lang = client.lang;
-    let rel = rec.document.archive_path.as_str();
+    // The officer's signed form goes in place of the unsigned file.
+    let (rel, want) = match &rec.signed {
+        Some(s) => (s.archive_path.as_str(), (&s.sha256, s.bytes)),
+        None => (
+            rec.document.archive_path.as_str(),
+            (&rec.document.sha256, rec.document.bytes),
+        ),
+    };
     let file = data_dir.join(rel);
     // What goes out is what was recorded: a file changed or lost since is not sent.
     let (sha256, len) = match crate::store::sha256_file(&file) {
         Ok(v) => v,
         Err(e) => return Ok(Sent::Refused(text::local_unreadable(lang, rel, &e))),
     };
-    if sha256 != rec.document.sha256 || len != rec.document.bytes {
+    if (&sha256, len) != want {
         return Ok(Sent::Refused(text::local_changed(lang, rel)));
     }
-    let record = Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+    let mut record = Upload::from_record(&rec.dossier.code, &rec.dossier.unit, &rec.document);
+    record.signed = rec.signed.as_ref().map(|s| crate::api::UploadSigned {
+        bytes: s.bytes,
+        sha256: s.sha256.clone(),
+    });
     let name = Path::new(rel)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -768,3 +768,207 @@ fn the_server_takes_a_signed_copy_and_refuses_one_whose_signature_is_broken() {
         .collect();
     assert_eq!(names, ["01-thang.pdf"], "{names:?}");
 }
+
+#[test]
+fn sync_sends_signed_forms_and_the_server_keeps_them_with_the_documents_it_holds() {
+    use crate::harness::{post_document, upload_record, Server};
+    let desk = Desk::new();
+    let codes: Vec<String> = {
+        let db = desk.db();
+        let mut st = db
+            .prepare("SELECT code FROM dossiers WHERE unit_code = '000.00.18.H44' ORDER BY code")
+            .unwrap();
+        let codes = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        codes
+    };
+    assert!(codes.len() >= 2, "{codes:?}");
+    let (p12, password) = (pki_file("officer.p12"), pki_file("password.txt"));
+    let sign = |code: &str| {
+        let o = desk.run(&[
+            "sign",
+            "--dossier",
+            code,
+            "--pkcs12",
+            &p12,
+            "--password-file",
+            &password,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+
+    let server_data = tempfile::tempdir().unwrap();
+    let server_config = server_data.path().join("sohoa.toml");
+    std::fs::write(
+        &server_config,
+        format!("[sign]\ntrust_anchors = [{:?}]\n", pki_file("ca.pem")),
+    )
+    .unwrap();
+    let global = [
+        "--data-dir",
+        server_data.path().to_str().unwrap(),
+        "--config",
+        server_config.to_str().unwrap(),
+    ];
+    let mut args = global.to_vec();
+    args.extend(["station", "add", "xa", "--unit", "000.00.18.H44"]);
+    let o = sohoa(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let token = stdout(&o).lines().last().unwrap().to_string();
+    let client = reqwest::blocking::Client::new();
+    let server = Server::start(&global, &[], "http", &client);
+    std::fs::write(
+        &desk.config,
+        format!(
+            "[sign]\ntrust_anchors = [{:?}]\n[sync]\nserver = \"{}\"\ntoken = \"{token}\"\n",
+            pki_file("ca.pem"),
+            server.base
+        ),
+    )
+    .unwrap();
+    let server_db = || rusqlite::Connection::open(server_data.path().join("sohoa.db")).unwrap();
+    // (code, document name, unsigned SHA-256, signed SHA-256, signer) of the server's documents.
+    type Held = (String, String, String, Option<String>, Option<String>);
+    let held = || -> Vec<Held> {
+        let db = server_db();
+        let mut st = db
+            .prepare(
+                "SELECT s.code, d.name, d.sha256, g.sha256, g.signer_name FROM documents d
+                   JOIN dossiers s ON s.id = d.dossier_id
+                   LEFT JOIN signatures g ON g.document_id = d.id AND g.role = 'officer'
+                  ORDER BY s.code, d.name",
+            )
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    };
+    // The station's unit is 000.00.18.H44: the good run's dossier of
+    // 000.20.18.H44 is refused as another unit's, and nothing else.
+    let sync = || {
+        let o = desk.run(&["sync", "--json"]);
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(out["waiting"], 0, "{out}");
+        for r in out["refused"].as_array().unwrap() {
+            assert!(
+                r["dossier_code"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("000.20.18.H44")
+                    && r["error"].as_str().unwrap().starts_with("[E_OTHER_UNIT]"),
+                "{out}"
+            );
+        }
+    };
+
+    // The first dossier signed before the station's first sync: the server
+    // gets each document once, keeps the unsigned bytes and the signed form.
+    sign(&codes[0]);
+    sync();
+    let total = desk.count(
+        "SELECT COUNT(*) FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+          WHERE d.current = 1 AND s.unit_code = '000.00.18.H44'",
+    ) as usize;
+    let on_server = held();
+    assert_eq!(on_server.len(), total, "{on_server:?}");
+    let station_signed = desk.signed();
+    let sha = |p: &Path| sohoa::store::sha256_hex(&std::fs::read(p).unwrap());
+    for (_, code, unsigned, signed) in &station_signed {
+        let row = on_server
+            .iter()
+            .find(|r| &r.0 == code && unsigned.to_string_lossy().contains(&format!("/{}.", r.1)))
+            .unwrap_or_else(|| panic!("{code} {unsigned:?} not on the server: {on_server:?}"));
+        assert_eq!(row.2, sha(unsigned), "the unsigned bytes");
+        assert_eq!(
+            row.3.as_deref(),
+            Some(sha(signed).as_str()),
+            "the signed form"
+        );
+        assert_eq!(
+            row.4.as_deref(),
+            Some("Nguyễn Thị Hồng Nhung"),
+            "the signer, from the certificate"
+        );
+    }
+    assert!(on_server
+        .iter()
+        .filter(|r| r.0 != codes[0])
+        .all(|r| r.3.is_none()));
+    // Both files are on the server's disk, and its signed one verifies there.
+    let server_pdfs = crate::pdfa::archive_pdfs(server_data.path());
+    let server_signed: Vec<&PathBuf> = server_pdfs
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".ky.pdf"))
+        .collect();
+    assert_eq!(server_signed.len(), station_signed.len(), "{server_pdfs:?}");
+    let mut args = vec!["verify"];
+    args.extend(server_signed.iter().map(|p| p.to_str().unwrap()));
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+
+    // The second dossier signed after it was sent: its signed forms follow,
+    // each taken as the signed form of the document the server holds.
+    sign(&codes[1]);
+    sync();
+    let after = held();
+    assert_eq!(
+        after.len(),
+        total,
+        "no new document, no conflict: {after:?}"
+    );
+    let signed_now = desk.signed();
+    assert!(signed_now.len() > station_signed.len());
+    for (_, code, unsigned, signed) in &signed_now {
+        assert!(
+            after.iter().any(|r| &r.0 == code
+                && r.2 == sha(unsigned)
+                && r.3.as_deref() == Some(sha(signed).as_str())),
+            "{code} {signed:?}: {after:?}"
+        );
+    }
+    // Nothing more to send.
+    sync();
+    assert_eq!(held(), after);
+
+    // A hostile station: a "signed form" whose unsigned part is another
+    // file, and an unsigned file sent as a signed form, are refused.
+    let (_, code, unsigned, signed) = &signed_now[0];
+    let signed_bytes = std::fs::read(signed).unwrap();
+    let unsigned_bytes = std::fs::read(unsigned).unwrap();
+    let unit = "000.00.18.H44";
+    let mut wrong_prefix = upload_record(code, unit, "99-khac", 1, &unsigned_bytes);
+    wrong_prefix["sha256"] = sohoa::store::sha256_hex(b"another file").into();
+    wrong_prefix["signed"] = serde_json::json!({
+        "bytes": signed_bytes.len(), "sha256": sohoa::store::sha256_hex(&signed_bytes)
+    });
+    let mut not_signed = upload_record(code, unit, "98-khac", 1, &unsigned_bytes);
+    not_signed["bytes"] = 1000.into();
+    not_signed["signed"] = serde_json::json!({
+        "bytes": unsigned_bytes.len(), "sha256": sohoa::store::sha256_hex(&unsigned_bytes)
+    });
+    for (record, pdf, said) in [
+        (
+            &wrong_prefix,
+            &signed_bytes,
+            "Phần chưa ký của tệp đã ký số không phải",
+        ),
+        (&not_signed, &unsigned_bytes, "không có chữ ký số nào"),
+    ] {
+        let (status, body) = post_document(&client, &server.base, &token, record, pdf);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (422, Some("E_BAD_SIGNATURE")),
+            "{body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(said), "{body}");
+    }
+    assert_eq!(held(), after, "nothing of them was kept");
+}
