@@ -15,6 +15,8 @@ form of older tools) for the RSA officer; ca.pem is the trust anchor.
   future       valid from 30 days from now
   no-signing   keyEncipherment only (not for signatures)
   agency       the agency's certificate for SAO Y copies
+  tsa          a time-stamping authority (extendedKeyUsage timeStamping, critical), for
+               scripts/test_tsa.py
 
 Uses the `cryptography` package of the project venv (scripts/requirements-test.txt)
 and the openssl command.
@@ -27,7 +29,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
@@ -103,6 +105,7 @@ def main():
         ("future", "rsa", name("Phạm Thị Sau"), NOW + 30 * DAY, NOW + 365 * DAY, True),
         ("no-signing", "rsa", name("Hoàng Văn Mã"), SINCE, NOW + 365 * DAY, False),
         ("agency", "rsa", name("UBND xã Cao Quảng"), SINCE, NOW + 365 * DAY, True),
+        ("tsa", "rsa", name("Dịch vụ cấp dấu thời gian thử nghiệm"), SINCE, NOW + 365 * DAY, True),
     ]
     for stem, kind, subject, start, end, signing in leaves:
         key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa"
@@ -113,8 +116,12 @@ def main():
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(usage(signing), critical=True)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    ca_key.public_key()), critical=False)
-                .sign(ca_key, hashes.SHA256()))
+                    ca_key.public_key()), critical=False))
+        if stem == "tsa":
+            # RFC 3161 2.3: the TSA's certificate has this one purpose, critical.
+            cert = cert.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                                      critical=True)
+        cert = cert.sign(ca_key, hashes.SHA256())
         write(out, stem, key, cert)
         p12(out, stem, password)
     p12(out, "officer", password, "-legacy", suffix="-legacy")

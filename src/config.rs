@@ -38,6 +38,7 @@ pub struct Settings {
     pub serve: ServeSettings,
     pub sync: SyncSettings,
     pub sign: SignSettings,
+    pub report: ReportSettings,
     /// Inboxes for `sohoa watch` (`[[inbox]]` tables).
     #[serde(rename = "inbox", skip_serializing_if = "Vec::is_empty")]
     pub inboxes: Vec<InboxSettings>,
@@ -226,6 +227,10 @@ pub struct SignSettings {
     /// ... and a file holding the PIN (else `SOHOA_SIGN_PIN`, else asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pin_file: Option<PathBuf>,
+    /// An RFC 3161 time-stamping authority (`http://…` or `https://…`): each
+    /// signature carries its token (PAdES B-T); none: B-B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsa_url: Option<String>,
 }
 
 /// When documents are signed.
@@ -237,6 +242,15 @@ pub enum SignMode {
     Manual,
     /// As each new document is archived (`batch`, `watch`).
     Auto,
+}
+
+/// `[report]`: how reports count.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Count as digitized only copies carrying the officer's valid digital
+    /// signature (Circular 01/2023/TT-VPCP, Art. 8.1); `--signed-only` too.
+    pub signed_only: bool,
 }
 
 /// `[register]`: how `sohoa register import` reads one-stop exports.
@@ -286,6 +300,7 @@ impl Default for Settings {
             serve: ServeSettings::default(),
             sync: SyncSettings::default(),
             sign: SignSettings::default(),
+            report: ReportSettings::default(),
             inboxes: Vec::new(),
         }
     }

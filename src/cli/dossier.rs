@@ -20,7 +20,8 @@ pub fn show(settings: &Settings, code: &str, json: bool) -> CliResult {
         super::print_json(&view)?;
     } else {
         let tree = super::report::tree_or_warn(settings, &records).unwrap_or_default();
-        print_out(render(&view, &tree, lang).as_bytes())?;
+        let signed_only = settings.report.signed_only;
+        print_out(render(&view, &tree, signed_only, lang).as_bytes())?;
     }
     Ok(Outcome::Done)
 }
@@ -109,14 +110,21 @@ fn register_lines(r: &RegisterView, lang: UiLanguage) -> String {
     out
 }
 
-/// Whether the dossier counts as digitized (766 §4.2), and if not what it lacks.
-fn verdict(v: &DossierView, lang: UiLanguage) -> String {
-    // As the records count it (`has_component`, `has_result`).
-    let current = |kind: &str| {
+/// Whether the dossier counts as digitized (766 §4.2; with `signed_only`,
+/// by its signed copies), and if not what it lacks.
+fn verdict(v: &DossierView, signed_only: bool, lang: UiLanguage) -> String {
+    // As the records count it (`refresh_dossier`).
+    let current = |kind: &str, signed: bool| {
         v.documents.iter().any(|d| {
             d.current
                 && d.kind == kind
                 && crate::rules::counts_as_digitized(d.pages.iter().map(|p| p.blank))
+                && (!signed
+                    || d.signatures.iter().any(|s| {
+                        s.role == SignRole::Officer
+                            && s.state == "signed"
+                            && s.check_valid == Some(true)
+                    }))
         })
     };
     let d = MissingDossier {
@@ -125,26 +133,45 @@ fn verdict(v: &DossierView, lang: UiLanguage) -> String {
         received_on: v.received_on.clone().unwrap_or_default(),
         procedure_code: None,
         procedure_name: None,
-        has_component: current("thanh_phan"),
-        has_result: current("ket_qua"),
+        has_component: current("thanh_phan", false),
+        has_result: current("ket_qua", false),
+        signed_component: current("thanh_phan", true),
+        signed_result: current("ket_qua", true),
         paper_result: v.register.as_ref().and_then(|r| r.paper_result),
         resolved_on: v.register.as_ref().and_then(|r| r.resolved_on.clone()),
     };
     // As the report counts it (`Counts::add`).
-    let done = d.has_component && (d.has_result || d.paper_result != Some(true));
+    let (component, result) = d.counted(signed_only);
+    let done = component && (result || d.paper_result != Some(true));
     match (done, lang) {
-        (true, UiLanguage::Vi) => "đạt (đã số hóa theo QĐ 766/QĐ-TTg)".into(),
-        (true, UiLanguage::En) => "digitized (Decision 766/QĐ-TTg)".into(),
+        (true, UiLanguage::Vi) => format!(
+            "đạt (đã số hóa theo QĐ 766/QĐ-TTg{})",
+            if signed_only {
+                ", bản sao đã ký số"
+            } else {
+                ""
+            }
+        ),
+        (true, UiLanguage::En) => format!(
+            "digitized (Decision 766/QĐ-TTg{})",
+            if signed_only { ", signed copies" } else { "" }
+        ),
         (false, UiLanguage::Vi) => {
-            format!("chưa đạt – {}", crate::report::missing::lacking(&d, lang))
+            format!(
+                "chưa đạt – {}",
+                crate::report::missing::lacking(&d, signed_only, lang)
+            )
         }
         (false, UiLanguage::En) => {
-            format!("not yet – {}", crate::report::missing::lacking(&d, lang))
+            format!(
+                "not yet – {}",
+                crate::report::missing::lacking(&d, signed_only, lang)
+            )
         }
     }
 }
 
-fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
+fn render(v: &DossierView, tree: &UnitTree, signed_only: bool, lang: UiLanguage) -> String {
     let vi = lang == UiLanguage::Vi;
     let mut out = String::new();
     out.push_str(&format!(
@@ -188,7 +215,7 @@ fn render(v: &DossierView, tree: &UnitTree, lang: UiLanguage) -> String {
     out.push_str(&format!(
         "  {}: {}\n",
         if vi { "Kết luận" } else { "Verdict" },
-        verdict(v, lang)
+        verdict(v, signed_only, lang)
     ));
     out.push_str(&format!(
         "  {} ({}):\n",

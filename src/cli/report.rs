@@ -42,6 +42,10 @@ pub struct PeriodArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Count as digitized only copies carrying the officer's valid digital
+    /// signature (as `[report] signed_only = true`).
+    #[arg(long)]
+    pub signed_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,6 +199,7 @@ fn request(
         level: args.level.as_deref().and_then(Level::parse),
         by,
         unit: args.unit.clone(),
+        signed_only: args.signed_only || settings.report.signed_only,
         lang,
     })
 }
@@ -252,7 +257,7 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: ListFormat) -> Cl
     let lang = settings.ui_language;
     let (records, tree) = open_with_tree(settings)?;
     let req = request(settings, args, By::Unit, &tree)?;
-    let sel = report::selection(&req.period, req.unit.as_deref(), &tree);
+    let sel = report::selection(&req, &tree);
     let mut rows = records.missing(&sel)?;
     if let Some(level) = req.level {
         rows.retain(|d| {
@@ -263,7 +268,7 @@ pub fn missing(settings: &Settings, args: &PeriodArgs, format: ListFormat) -> Cl
                 .is_some_and(|i| tree.unit(i).level == level)
         });
     }
-    let m = report::missing_report(&req.period, &rows, &tree, lang);
+    let m = report::missing_report(&req.period, &rows, &tree, req.signed_only, lang);
     let bytes = match format {
         ListFormat::Text => m.to_text().into_bytes(),
         ListFormat::Csv => m.to_csv(),
@@ -577,6 +582,7 @@ pub fn print_digitization(settings: &Settings) -> Result<(), CliError> {
         level: None,
         by: By::Level,
         unit: None,
+        signed_only: settings.report.signed_only,
         lang: settings.ui_language,
     };
     if let Ok(r) = report::make(&records, &tree, &req) {

@@ -12,8 +12,9 @@ use crate::sign::archive::{Desk, Failure, Recorded};
 use crate::sign::cert::{self, Identity};
 use crate::sign::copy::Copy;
 use crate::sign::keys::{self, Secret};
+use crate::sign::tsa::Tsa;
 use crate::sign::verify::{self, Checked};
-use crate::sign::{text, SignError, Signer};
+use crate::sign::{text, SignError, Signer, Signing};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -145,6 +146,17 @@ fn describe(r: &FileResult, lang: UiLanguage) -> String {
                 .join("; ")
         };
         out.push_str(&format!("  {}: {who}{when}: {state}\n", s.field));
+        if let Some(t) = &s.time_stamp {
+            let at = crate::sign::copy::vietnam_time(t.at);
+            let by = t.authority.as_ref().map_or("?", |a| a.name.as_str());
+            out.push_str(&match vi {
+                true => format!(
+                    "    dấu thời gian: {} (+07:00), do {by} cấp\n",
+                    at.format("%d/%m/%Y %H:%M:%S")
+                ),
+                false => format!("    time-stamp: {}, by {by}\n", at.to_rfc3339()),
+            });
+        }
     }
     out
 }
@@ -200,6 +212,7 @@ impl KeyArgs {
 /// signatures, nothing is signed). A token is logged in to once, here.
 struct Ready {
     signer: Box<dyn Signer>,
+    tsa: Option<Tsa>,
     font: Font,
     anchors: Vec<Vec<u8>>,
     who: Identity,
@@ -212,7 +225,10 @@ impl Ready {
         Desk {
             records,
             data_dir,
-            signer: self.signer.as_ref(),
+            signing: Signing {
+                signer: self.signer.as_ref(),
+                tsa: self.tsa.as_ref(),
+            },
             font: &self.font,
             anchors: &self.anchors,
         }
@@ -237,9 +253,14 @@ fn ready(settings: &Settings, key: &SignSettings) -> Result<Ready, CliError> {
     let leaf = signer.chain().first().cloned().unwrap_or_default();
     let who = cert::check_signing(&leaf, chrono::Utc::now())
         .map_err(|e| key_error(&SignError::Certificate(e), lang))?;
+    let tsa = match &settings.sign.tsa_url {
+        Some(url) => Some(Tsa::new(url).map_err(|e| key_error(&e, lang))?),
+        None => None,
+    };
     Ok(Ready {
         title: cert::title(&leaf),
         signer,
+        tsa,
         font,
         anchors,
         who,

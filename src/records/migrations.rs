@@ -19,6 +19,7 @@ const SQLITE: &[(u32, &str)] = &[
     (10, include_str!("sql/sqlite/0010_blank_documents.sql")),
     (11, include_str!("sql/sqlite/0011_signatures.sql")),
     (12, include_str!("sql/sqlite/0012_signed_sync.sql")),
+    (13, include_str!("sql/sqlite/0013_signed_report.sql")),
 ];
 
 const POSTGRES: &[(u32, &str)] = &[
@@ -34,6 +35,7 @@ const POSTGRES: &[(u32, &str)] = &[
     (10, include_str!("sql/postgres/0010_blank_documents.sql")),
     (11, include_str!("sql/postgres/0011_signatures.sql")),
     (12, include_str!("sql/postgres/0012_signed_sync.sql")),
+    (13, include_str!("sql/postgres/0013_signed_report.sql")),
 ];
 
 /// Applies what is missing, all in one transaction: workers starting together

@@ -432,29 +432,55 @@ fn insert_document_in(e: &mut db::Exec, doc: &NewDocument) -> Result<i64, DbErro
             vals![id, &f.path, &f.sha256, f.bytes],
         )?;
     }
-    // Whether the dossier now has a digitized component (result): a current
-    // one with a page that is not blank (`rules::counts_as_digitized`). Found
-    // again from all its documents, as this version may replace the only one.
-    let column = match doc.kind {
-        DocKind::ThanhPhan => "has_component",
-        DocKind::KetQua => "has_result",
-    };
-    e.execute(
-        &format!(
-            "UPDATE dossiers SET {column} = CASE WHEN EXISTS(
-                 SELECT 1 FROM documents x JOIN pages p ON p.document_id = x.id
-                  WHERE x.dossier_id = $1 AND x.kind = $2 AND x.current = 1 AND p.blank = 0)
-               THEN 1 ELSE 0 END
-             WHERE id = $1"
-        ),
-        vals![doc.dossier_id, doc.kind.as_str()],
-    )?;
+    refresh_dossier(e, doc.dossier_id)?;
     e.execute(
             "UPDATE failures SET resolved = 1
               WHERE dossier_code = (SELECT code FROM dossiers WHERE id = $1) AND kind = $2 AND name = $3",
             vals![doc.dossier_id, doc.kind.as_str(), &doc.name],
         )?;
     Ok(id)
+}
+
+/// A current document of `x` that counts as a digitized copy: a page of it is
+/// not blank (`rules::counts_as_digitized`).
+const DIGITIZED: &str =
+    "x.current = 1 AND EXISTS(SELECT 1 FROM pages p WHERE p.document_id = x.id AND p.blank = 0)";
+/// … carrying the officer's signature, found valid by its last check.
+const SIGNED: &str = "EXISTS(SELECT 1 FROM signatures g WHERE g.document_id = x.id
+    AND g.role = 'officer' AND g.state = 'signed' AND g.check_valid = 1)";
+
+/// Finds again what reports count a dossier by (`report_flags`) from all its
+/// documents: a new version may replace the only digitized one, a signature
+/// may be the last one missing. Run after every new document or signature.
+pub(crate) fn refresh_dossier(e: &mut db::Exec, dossier_id: i64) -> Result<(), DbError> {
+    let any = |kind: &str, signed: bool| {
+        let and_signed = if signed {
+            format!(" AND {SIGNED}")
+        } else {
+            String::new()
+        };
+        format!(
+            "CASE WHEN EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = $1 AND x.kind = '{kind}'
+                 AND {DIGITIZED}{and_signed}) THEN 1 ELSE 0 END"
+        )
+    };
+    let all_signed = format!(
+        "CASE WHEN EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = $1 AND x.kind = 'thanh_phan' AND {DIGITIZED})
+              AND NOT EXISTS(SELECT 1 FROM documents x WHERE x.dossier_id = $1 AND {DIGITIZED} AND NOT {SIGNED})
+         THEN 1 ELSE 0 END"
+    );
+    e.execute(
+        &format!(
+            "UPDATE dossiers SET has_component = {}, has_result = {}, signed_component = {}, signed_result = {},
+                 all_signed = {all_signed} WHERE id = $1",
+            any("thanh_phan", false),
+            any("ket_qua", false),
+            any("thanh_phan", true),
+            any("ket_qua", true),
+        ),
+        vals![dossier_id],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

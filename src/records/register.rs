@@ -41,6 +41,10 @@ pub struct Counts {
     pub paid_online: u64,
     /// … found in an imported register (the rest are known from scans only).
     pub in_register: u64,
+    /// … with a digitized component, signed or not (whatever `signed_only` says).
+    pub signable: u64,
+    /// … of those, every digitized document carries the officer's valid signature.
+    pub signed: u64,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -55,6 +59,8 @@ impl std::ops::AddAssign for Counts {
         self.with_fee += o.with_fee;
         self.paid_online += o.paid_online;
         self.in_register += o.in_register;
+        self.signable += o.signable;
+        self.signed += o.signed;
     }
 }
 
@@ -75,6 +81,9 @@ pub struct Selection {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub units: Option<Vec<String>>,
+    /// Count as digitized only copies carrying the officer's valid signature
+    /// (`[report] signed_only`, as Circular 01/2023 intends).
+    pub signed_only: bool,
 }
 
 /// Counts of the dossiers of one unit code, within one stretch between unit
@@ -100,17 +109,38 @@ pub struct MissingDossier {
     pub procedure_name: Option<String>,
     pub has_component: bool,
     pub has_result: bool,
+    /// Whether the component (result) carries the officer's valid signature.
+    pub signed_component: bool,
+    pub signed_result: bool,
     pub paper_result: Option<bool>,
     pub resolved_on: Option<String>,
 }
 
+impl MissingDossier {
+    /// (a component, a result) as reports count them: any digitized one, or
+    /// with `signed_only` one carrying the officer's valid signature.
+    pub fn counted(&self, signed_only: bool) -> (bool, bool) {
+        match signed_only {
+            true => (self.signed_component, self.signed_result),
+            false => (self.has_component, self.has_result),
+        }
+    }
+}
+
 impl Counts {
-    /// Counts one dossier described by its `report_flags` (migration 0003). The definitions of the indicators live here
-    /// (and, for the list of dossiers not digitized, in `Records::missing`).
-    fn add(&mut self, f: i64) {
+    /// Counts one dossier described by its `report_flags` (migrations 0003 and
+    /// 0013); with `signed_only` its components and result count only when
+    /// signed. The definitions of the indicators live here (and, for the list
+    /// of dossiers not digitized, in `Records::missing`).
+    fn add(&mut self, f: i64, signed_only: bool) {
         let bit = |b: u32| f & (1 << b) != 0;
-        let (component, result, paper, resolved) = (bit(0), bit(1), bit(2), bit(3));
+        let (any_component, any_result, paper, resolved) = (bit(0), bit(1), bit(2), bit(3));
         let (eligible, online, fee, paid, registered) = (bit(4), bit(5), bit(6), bit(7), bit(8));
+        let (signed_component, signed_result, all_signed) = (bit(9), bit(10), bit(11));
+        let (component, result) = match signed_only {
+            true => (signed_component, signed_result),
+            false => (any_component, any_result),
+        };
         self.received += 1;
         self.with_component += u64::from(component);
         self.digitized += u64::from(component && (result || !paper));
@@ -121,6 +151,8 @@ impl Counts {
         self.with_fee += u64::from(fee);
         self.paid_online += u64::from(fee && paid);
         self.in_register += u64::from(registered);
+        self.signable += u64::from(any_component);
+        self.signed += u64::from(any_component && all_signed);
     }
 }
 
@@ -156,6 +188,7 @@ struct Fold {
     keys: HashMap<String, usize>,
     cells: HashMap<(usize, usize, usize), Counts>,
     breakpoints: Vec<String>,
+    signed_only: bool,
 }
 
 impl Fold {
@@ -171,6 +204,7 @@ impl Fold {
     }
 
     fn row(&mut self, unit: &str, received: &str, key: Option<&str>, by_month: bool, flags: i64) {
+        let signed_only = self.signed_only;
         let unit = Self::intern(&mut self.units, unit);
         // ISO dates compare as text.
         let segment = self
@@ -186,7 +220,7 @@ impl Fold {
         self.cells
             .entry((unit, key, segment))
             .or_default()
-            .add(flags);
+            .add(flags, signed_only);
     }
 
     fn cells(self, names: &HashMap<String, String>) -> Vec<Cell> {
@@ -481,6 +515,7 @@ impl Records {
         let by_month = key == GroupKey::Month;
         let mut fold = Fold {
             breakpoints: breakpoints.iter().map(|d| d.to_string()).collect(),
+            signed_only: sel.signed_only,
             ..Fold::default()
         };
         match self.db.sqlite_conn() {
@@ -544,14 +579,19 @@ impl Records {
         Ok(self.db.run(|e| e.value(&sql, &args))?)
     }
 
-    /// Dossiers of the selection not yet digitized (766 §4.2), oldest first.
+    /// Dossiers of the selection not yet digitized (766 §4.2), oldest first;
+    /// with `signed_only`, those whose copies are not signed too.
     pub fn missing(&self, sel: &Selection) -> Result<Vec<MissingDossier>, RecordsError> {
         let (filter, args) = sel.clause();
+        let (component, result) = match sel.signed_only {
+            true => ("signed_component", "signed_result"),
+            false => ("has_component", "has_result"),
+        };
         let sql = format!(
             "SELECT code, unit_code, received_on, procedure_code, procedure_name, has_component, has_result,
-                    paper_result, resolved_on
+                    signed_component, signed_result, paper_result, resolved_on
              FROM dossiers
-             WHERE {filter} AND NOT (has_component = 1 AND (paper_result IS DISTINCT FROM 1 OR has_result = 1))
+             WHERE {filter} AND NOT ({component} = 1 AND (paper_result IS DISTINCT FROM 1 OR {result} = 1))
              ORDER BY received_on, code"
         );
         let rows = self.db.run(|e| e.query(&sql, &args))?;
@@ -565,8 +605,10 @@ impl Records {
                     procedure_name: r.get(4)?,
                     has_component: r.get(5)?,
                     has_result: r.get(6)?,
-                    paper_result: r.get(7)?,
-                    resolved_on: r.get(8)?,
+                    signed_component: r.get(7)?,
+                    signed_result: r.get(8)?,
+                    paper_result: r.get(9)?,
+                    resolved_on: r.get(10)?,
                 })
             })
             .collect()

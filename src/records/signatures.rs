@@ -175,8 +175,8 @@ impl Records {
     pub fn record_signature(&self, s: &NewSignature) -> Result<bool, RecordsError> {
         let problems = serde_json::to_string(&s.problems).unwrap_or_else(|_| "[]".into());
         let at = now();
-        let n = self.db.run(|e| {
-            e.execute(
+        let n = self.db.transaction(|e| {
+            let n = e.execute(
                 "INSERT INTO signatures (document_id, role, state, archive_path, bytes, sha256, signer_name,
                     signer_subject, signer_serial, signer_issuer, officer, position, agency, signed_at,
                     check_valid, check_problems, checked_at, created_at)
@@ -195,7 +195,15 @@ impl Records {
                     s.officer.clone(), s.position.clone(), s.agency.clone(), &s.signed_at,
                     s.problems.is_empty(), &problems, &at
                 ],
-            )
+            )?;
+            if n > 0 {
+                let dossier: i64 = e.value(
+                    "SELECT dossier_id FROM documents WHERE id = $1",
+                    vals![s.document_id],
+                )?;
+                super::refresh_dossier(e, dossier)?;
+            }
+            Ok(n)
         })?;
         Ok(n > 0)
     }

@@ -187,7 +187,7 @@ fn scenario(r: &mut Records) {
     let sel = Selection {
         from: Some(day("2023-01-01")),
         to: Some(day("2023-12-31")),
-        units: None,
+        ..Selection::default()
     };
     let cells = r
         .report_cells(&sel, &[day("2025-07-01")], GroupKey::Procedure)
@@ -820,6 +820,134 @@ fn sign_scenario(r: &mut Records) {
     // Marking a signed document unsigned changes nothing.
     r.mark_unsigned(don, SignRole::Officer, "x").unwrap();
     assert_eq!(r.signatures_of(don).unwrap()[0].state, "signed");
+}
+
+/// What reports count of signatures: `signed_component`, `signed_result` and
+/// `all_signed`, kept by every new document and signature.
+fn signed_report_scenario(r: &mut Records) {
+    use crate::sign::verify::Problem;
+    let total = |r: &Records, signed_only: bool| {
+        let sel = Selection {
+            signed_only,
+            ..Selection::default()
+        };
+        let mut all = Counts::default();
+        for c in r.report_cells(&sel, &[], GroupKey::None).unwrap() {
+            all += c.counts;
+        }
+        all
+    };
+    let signer = crate::sign::cert::Identity {
+        name: "Lê Văn Đức".into(),
+        subject: "CN=Lê Văn Đức, C=VN".into(),
+        serial: "0C".into(),
+        issuer: "CN=CA thử".into(),
+        not_before: chrono::Utc::now(),
+        not_after: chrono::Utc::now(),
+    };
+    let sign = |r: &Records, doc: i64, problems: Vec<Problem>| {
+        assert!(r
+            .record_signature(&NewSignature {
+                document_id: doc,
+                role: SignRole::Officer,
+                archive_path: format!("archive/{doc}.ky.pdf"),
+                bytes: 1,
+                sha256: format!("sig-{doc}"),
+                signer: signer.clone(),
+                officer: None,
+                position: None,
+                agency: None,
+                signed_at: "2026-12-04T09:15:00+07:00".into(),
+                problems,
+            })
+            .unwrap());
+    };
+    let code = DossierCode::parse("000.00.18.H44-230314-0041").unwrap();
+    let id = r.ensure_dossier(&code).unwrap();
+    let don = r
+        .insert_document(&document(id, DocKind::ThanhPhan, "01-don", 1, "r1"))
+        .unwrap();
+    let qd = r
+        .insert_document(&document(id, DocKind::KetQua, "qd", 1, "r2"))
+        .unwrap();
+    // A second dossier whose only copy's signature failed its check.
+    let other = DossierCode::parse("000.00.18.H44-230314-0042").unwrap();
+    let other_id = r.ensure_dossier(&other).unwrap();
+    let bad = r
+        .insert_document(&document(other_id, DocKind::ThanhPhan, "02-giay", 1, "r3"))
+        .unwrap();
+    sign(
+        r,
+        bad,
+        vec![Problem::Untrusted("không có gốc tin cậy".into())],
+    );
+
+    let c = total(r, false);
+    assert_eq!(
+        (c.with_component, c.digitized, c.signable, c.signed),
+        (2, 2, 2, 0)
+    );
+    let c = total(r, true);
+    assert_eq!(
+        (c.with_component, c.digitized, c.signable, c.signed),
+        (0, 0, 2, 0)
+    );
+
+    // The component signed: it counts when only signed copies do; the dossier
+    // is not all signed while its result is not.
+    sign(r, don, vec![]);
+    let c = total(r, true);
+    assert_eq!((c.with_component, c.digitized, c.signed), (1, 1, 0));
+    let missing = |signed_only: bool| -> Vec<String> {
+        let sel = Selection {
+            signed_only,
+            ..Selection::default()
+        };
+        r.missing(&sel)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.code)
+            .collect()
+    };
+    assert_eq!(missing(true), vec![other.code.clone()]);
+    let m = &r
+        .missing(&Selection {
+            signed_only: true,
+            ..Selection::default()
+        })
+        .unwrap()[0];
+    assert_eq!(
+        (
+            m.has_component,
+            m.signed_component,
+            m.counted(true),
+            m.counted(false)
+        ),
+        (true, false, (false, false), (true, false))
+    );
+    assert!(missing(false).is_empty());
+
+    sign(r, qd, vec![]);
+    let c = total(r, false);
+    assert_eq!((c.signable, c.signed), (2, 1));
+
+    // A new version of the component needs its own signature.
+    r.insert_document(&document(id, DocKind::ThanhPhan, "01-don", 2, "r4"))
+        .unwrap();
+    let c = total(r, true);
+    assert_eq!((c.with_component, c.signable, c.signed), (0, 2, 0));
+    assert_eq!(missing(true), vec![code.code.clone(), other.code.clone()]);
+}
+
+#[test]
+fn signed_copies_in_reports_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    signed_report_scenario(&mut Records::open(&dir.path().join("sohoa.db")).unwrap());
+}
+
+#[test]
+fn signed_copies_in_reports_postgres() {
+    signed_report_scenario(&mut postgres_records());
 }
 
 #[test]

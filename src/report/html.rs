@@ -553,6 +553,7 @@ mod tests {
                 level: None,
                 by,
                 unit: None,
+                signed_only: false,
                 lang,
             };
             build(&req, cells, &tree, 0)

@@ -2,7 +2,7 @@
 //! digitized (766 §4.2), per unit in tree order, oldest first, with what each
 //! still lacks, so operators can close the gap.
 
-use super::{unit_label, unknown_label, Period};
+use super::{signed_note, unit_label, unknown_label, Period};
 use crate::format::{count, date, UiLanguage};
 use crate::records::MissingDossier;
 use crate::units::UnitTree;
@@ -39,33 +39,65 @@ pub struct MissingReport {
     pub lang: UiLanguage,
 }
 
-/// What a dossier still lacks to count as digitized (766 §4.2), as a clause.
-pub fn lacking(d: &MissingDossier, lang: UiLanguage) -> String {
+/// What a dossier still lacks to count as digitized (766 §4.2), as a clause;
+/// with `signed_only` an unsigned copy counts as none, and the clause says
+/// which copies are there but unsigned.
+pub fn lacking(d: &MissingDossier, signed_only: bool, lang: UiLanguage) -> String {
     let vi = lang == UiLanguage::Vi;
-    let needs_result = d.paper_result == Some(true) && !d.has_result;
+    let (component, result) = d.counted(signed_only);
+    let needs_result = d.paper_result == Some(true) && !result;
     let unresolved = d.resolved_on.is_none();
     // An unresolved dossier's result is not due yet: only its components are asked for.
     let needs_result_now = needs_result && !unresolved;
-    match (d.has_component, needs_result_now, vi) {
-        (false, true, true) => "chưa có thành phần hồ sơ và kết quả số hóa".into(),
-        (false, true, false) => "no digitized component or result".into(),
-        (false, false, true) => "chưa có thành phần hồ sơ số hóa".into(),
-        (false, false, false) => "no digitized component".into(),
-        (true, _, true) if unresolved => {
-            "chưa có kết quả số hóa (thủ tục trả kết quả giấy; hồ sơ chưa trả kết quả)".into()
-        }
-        (true, _, true) => "chưa có kết quả số hóa (thủ tục trả kết quả giấy)".into(),
+    let signed = match (signed_only, vi) {
+        (false, _) => "",
+        (true, true) => " đã ký số",
+        (true, false) => " signed",
+    };
+    let mut clause: String = match (component, needs_result_now, vi) {
+        (false, true, true) => format!("chưa có thành phần hồ sơ và kết quả số hóa{signed}"),
+        (false, true, false) => format!("no{signed} digitized component or result"),
+        (false, false, true) => format!("chưa có thành phần hồ sơ số hóa{signed}"),
+        (false, false, false) => format!("no{signed} digitized component"),
+        (true, _, true) if unresolved => format!(
+            "chưa có kết quả số hóa{signed} (thủ tục trả kết quả giấy; hồ sơ chưa trả kết quả)"
+        ),
+        (true, _, true) => format!("chưa có kết quả số hóa{signed} (thủ tục trả kết quả giấy)"),
         (true, _, false) if unresolved => {
-            "no digitized result (paper result; not yet returned)".into()
+            format!("no{signed} digitized result (paper result; not yet returned)")
         }
-        (true, _, false) => "no digitized result (paper result)".into(),
+        (true, _, false) => format!("no{signed} digitized result (paper result)"),
+    };
+    let unsigned_component = !component && d.has_component;
+    let unsigned_result = needs_result && d.has_result;
+    if signed_only && (unsigned_component || unsigned_result) {
+        let what = match (unsigned_component, unsigned_result, vi) {
+            (true, true, true) => "thành phần hồ sơ và kết quả",
+            (true, false, true) => "thành phần hồ sơ",
+            (false, _, true) => "kết quả",
+            (true, true, false) => "the component and the result",
+            (true, false, false) => "the component",
+            (false, _, false) => "the result",
+        };
+        clause += &match vi {
+            true => format!(
+                "; {what} đã số hóa nhưng chưa ký số: sohoa sign --dossier {}",
+                d.code
+            ),
+            false => format!(
+                "; {what} digitized but not signed: sohoa sign --dossier {}",
+                d.code
+            ),
+        };
     }
+    clause
 }
 
 pub fn missing_report(
     period: &Period,
     rows: &[MissingDossier],
     tree: &UnitTree,
+    signed_only: bool,
     lang: UiLanguage,
 ) -> MissingReport {
     // Tree order (depth first) for units; unknown codes after them.
@@ -110,13 +142,21 @@ pub fn missing_report(
             received_on: d.received_on.clone(),
             procedure_code: d.procedure_code.clone(),
             procedure_name: d.procedure_name.clone(),
-            lacking: lacking(d, lang),
+            lacking: lacking(d, signed_only, lang),
         });
     }
     groups.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let title = match lang {
-        UiLanguage::Vi => format!("Hồ sơ chưa số hóa, {}", period.heading(lang)),
-        UiLanguage::En => format!("Dossiers not yet digitized, {}", period.heading(lang)),
+        UiLanguage::Vi => format!(
+            "Hồ sơ chưa số hóa{}, {}",
+            signed_note(signed_only, lang),
+            period.heading(lang)
+        ),
+        UiLanguage::En => format!(
+            "Dossiers not yet digitized{}, {}",
+            signed_note(signed_only, lang),
+            period.heading(lang)
+        ),
     };
     MissingReport {
         title,

@@ -37,15 +37,29 @@ pub enum Indicator {
     TrucTuyen,
     /// Tỷ lệ thanh toán trực tuyến: paid online / dossiers with a fee.
     ThanhToanTrucTuyen,
+    /// Đã ký số (Circular 01/2023/TT-VPCP, Art. 8.1): dossiers whose every
+    /// digitized document carries the officer's valid signature / dossiers
+    /// with a digitized component.
+    KySo,
 }
 
-pub const INDICATORS: [Indicator; 5] = [
+pub const INDICATORS: [Indicator; 6] = [
     Indicator::SoHoaHoSo,
     Indicator::SoHoaThanhPhan,
     Indicator::SoHoaKetQua,
     Indicator::TrucTuyen,
     Indicator::ThanhToanTrucTuyen,
+    Indicator::KySo,
 ];
+
+/// Said after a title when only signed copies count (`[report] signed_only`).
+pub fn signed_note(signed_only: bool, lang: UiLanguage) -> &'static str {
+    match (signed_only, lang) {
+        (false, _) => "",
+        (true, UiLanguage::Vi) => " (chỉ tính bản sao đã ký số)",
+        (true, UiLanguage::En) => " (signed copies only)",
+    }
+}
 
 impl Indicator {
     /// (numerator, denominator).
@@ -56,6 +70,7 @@ impl Indicator {
             Indicator::SoHoaKetQua => (c.resolved_digitized, c.resolved),
             Indicator::TrucTuyen => (c.online, c.eligible_online),
             Indicator::ThanhToanTrucTuyen => (c.paid_online, c.with_fee),
+            Indicator::KySo => (c.signed, c.signable),
         }
     }
 
@@ -67,11 +82,13 @@ impl Indicator {
             (Indicator::SoHoaKetQua, UiLanguage::Vi) => "số hóa kết quả",
             (Indicator::TrucTuyen, UiLanguage::Vi) => "nộp trực tuyến",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "thanh toán trực tuyến",
+            (Indicator::KySo, UiLanguage::Vi) => "đã ký số",
             (Indicator::SoHoaHoSo, UiLanguage::En) => "digitized",
             (Indicator::SoHoaThanhPhan, UiLanguage::En) => "components digitized at reception",
             (Indicator::SoHoaKetQua, UiLanguage::En) => "results digitized",
             (Indicator::TrucTuyen, UiLanguage::En) => "submitted online",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "paid online",
+            (Indicator::KySo, UiLanguage::En) => "digitally signed",
         }
     }
 
@@ -83,11 +100,13 @@ impl Indicator {
             (Indicator::SoHoaKetQua, UiLanguage::Vi) => "Số hóa kết quả",
             (Indicator::TrucTuyen, UiLanguage::Vi) => "Nộp trực tuyến",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "Thanh toán trực tuyến",
+            (Indicator::KySo, UiLanguage::Vi) => "Đã ký số",
             (Indicator::SoHoaHoSo, UiLanguage::En) => "Dossiers digitized",
             (Indicator::SoHoaThanhPhan, UiLanguage::En) => "Components digitized at reception",
             (Indicator::SoHoaKetQua, UiLanguage::En) => "Results digitized",
             (Indicator::TrucTuyen, UiLanguage::En) => "Online submission",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "Online payment",
+            (Indicator::KySo, UiLanguage::En) => "Digitally signed",
         }
     }
 
@@ -99,12 +118,22 @@ impl Indicator {
             (Indicator::SoHoaKetQua, UiLanguage::Vi) => "hồ sơ đã trả kết quả có kết quả đã số hóa hoặc không có kết quả giấy / hồ sơ đã trả kết quả",
             (Indicator::TrucTuyen, UiLanguage::Vi) => "hồ sơ nộp trực tuyến / hồ sơ của thủ tục đủ điều kiện DVC toàn trình",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::Vi) => "hồ sơ thanh toán trực tuyến / hồ sơ có phí",
+            (Indicator::KySo, UiLanguage::Vi) => "hồ sơ có mọi bản số hóa (thành phần hồ sơ và kết quả) mang chữ ký số hợp lệ của người số hóa / hồ sơ có ít nhất một thành phần đã số hóa (Điều 8, Thông tư 01/2023/TT-VPCP)",
             (Indicator::SoHoaHoSo, UiLanguage::En) => "dossiers with a digitized component and, where the procedure returns a paper result, a digitized result / dossiers received (indicator 4.2, Decision 766/QĐ-TTg)",
             (Indicator::SoHoaThanhPhan, UiLanguage::En) => "dossiers with a digitized component / dossiers received",
             (Indicator::SoHoaKetQua, UiLanguage::En) => "resolved dossiers with a digitized result or no paper result / resolved dossiers",
             (Indicator::TrucTuyen, UiLanguage::En) => "dossiers submitted online / dossiers of procedures eligible for full online service",
             (Indicator::ThanhToanTrucTuyen, UiLanguage::En) => "dossiers paid online / dossiers with a fee",
+            (Indicator::KySo, UiLanguage::En) => "dossiers whose every digitized copy (components and result) carries the digitizing officer's valid signature / dossiers with a digitized component (Art. 8, Circular 01/2023/TT-VPCP)",
         }
+    }
+
+    /// Whether `[report] signed_only` changes what it counts.
+    pub fn counts_copies(self) -> bool {
+        matches!(
+            self,
+            Indicator::SoHoaHoSo | Indicator::SoHoaThanhPhan | Indicator::SoHoaKetQua
+        )
     }
 }
 
@@ -164,6 +193,8 @@ pub struct Report {
     /// Operator-facing warnings (unknown units, dossiers without a receipt date, …).
     pub warnings: Vec<String>,
     pub definitions: Vec<(Indicator, String)>,
+    /// Only copies carrying the officer's valid signature count as digitized.
+    pub signed_only: bool,
     #[serde(skip)]
     pub lang: UiLanguage,
 }
@@ -209,6 +240,8 @@ pub struct Request {
     pub by: By,
     /// Only this unit and the units under it.
     pub unit: Option<String>,
+    /// Count as digitized only signed copies (`[report] signed_only`).
+    pub signed_only: bool,
     pub lang: UiLanguage,
 }
 
@@ -220,7 +253,7 @@ pub fn make(records: &Records, tree: &UnitTree, req: &Request) -> Result<Report,
         By::Month => GroupKey::Month,
         By::Level | By::Unit => GroupKey::None,
     };
-    let sel = selection(&req.period, req.unit.as_deref(), tree);
+    let sel = selection(req, tree);
     let cells = records.report_cells(&sel, &tree.breakpoints(), key)?;
     let without = records.dossiers_without_receipt_date(sel.units.as_deref())?;
     Ok(build(req, &cells, tree, without))
@@ -234,7 +267,7 @@ pub fn make_with_charts(
     tree: &UnitTree,
     req: &Request,
 ) -> Result<[Report; 3], RecordsError> {
-    let sel = selection(&req.period, req.unit.as_deref(), tree);
+    let sel = selection(req, tree);
     let bps = tree.breakpoints();
     let cells = records.report_cells(&sel, &bps, GroupKey::Month)?;
     let without = records.dossiers_without_receipt_date(sel.units.as_deref())?;
@@ -246,12 +279,13 @@ pub fn make_with_charts(
     Ok([main, with(By::Unit), with(By::Month)])
 }
 
-/// The dossiers of a period, optionally of one unit and those under it.
-pub fn selection(period: &Period, unit: Option<&str>, tree: &UnitTree) -> Selection {
+/// The dossiers of a request's period, optionally of one unit and those under it.
+pub fn selection(req: &Request, tree: &UnitTree) -> Selection {
     Selection {
-        from: period.from,
-        to: period.to,
-        units: unit.map(|u| tree.subtree_codes(u)),
+        from: req.period.from,
+        to: req.period.to,
+        units: req.unit.as_deref().map(|u| tree.subtree_codes(u)),
+        signed_only: req.signed_only,
     }
 }
 
@@ -451,21 +485,25 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
             )
         });
     }
+    let only = signed_note(req.signed_only, lang);
     let title = match (lang, req.level) {
         (UiLanguage::Vi, None) => {
-            format!("Báo cáo số hóa hồ sơ TTHC, {}", req.period.heading(lang))
+            format!(
+                "Báo cáo số hóa hồ sơ TTHC{only}, {}",
+                req.period.heading(lang)
+            )
         }
         (UiLanguage::Vi, Some(l)) => format!(
-            "Báo cáo số hóa hồ sơ TTHC – {}, {}",
+            "Báo cáo số hóa hồ sơ TTHC{only} – {}, {}",
             l.label(lang).to_lowercase(),
             req.period.heading(lang)
         ),
         (UiLanguage::En, None) => format!(
-            "Digitization of administrative dossiers, {}",
+            "Digitization of administrative dossiers{only}, {}",
             req.period.heading(lang)
         ),
         (UiLanguage::En, Some(l)) => format!(
-            "Digitization of administrative dossiers – {}, {}",
+            "Digitization of administrative dossiers{only} – {}, {}",
             l.label(lang).to_lowercase(),
             req.period.heading(lang)
         ),
@@ -489,8 +527,18 @@ pub fn build(req: &Request, cells: &[Cell], tree: &UnitTree, without_date: u64) 
         warnings,
         definitions: INDICATORS
             .iter()
-            .map(|&i| (i, i.definition(lang).to_string()))
+            .map(|&i| {
+                let mut d = i.definition(lang).to_string();
+                if req.signed_only && i.counts_copies() {
+                    d += match lang {
+                        UiLanguage::Vi => "; chỉ tính bản số hóa mang chữ ký số hợp lệ của người số hóa ([report] signed_only)",
+                        UiLanguage::En => "; only copies carrying the digitizing officer's valid signature count ([report] signed_only)",
+                    };
+                }
+                (i, d)
+            })
             .collect(),
+        signed_only: req.signed_only,
         lang,
     }
 }

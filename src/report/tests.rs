@@ -50,6 +50,7 @@ fn request(by: By, level: Option<Level>) -> Request {
         level,
         by,
         unit: None,
+        signed_only: false,
         lang: UiLanguage::Vi,
     }
 }

@@ -483,6 +483,7 @@ async fn reports(
         level,
         by,
         unit: Some(unit),
+        signed_only: app.settings.report.signed_only,
         lang,
     };
     let made = app

@@ -409,7 +409,7 @@ fn check_signatures(
     let problems: Vec<Problem> = checked.iter().flat_map(|c| c.problems.clone()).collect();
     let refused: Vec<Problem> = problems
         .iter()
-        .filter(|p| !anchors.is_empty() || !matches!(p, Problem::Untrusted(_)))
+        .filter(|p| !anchors.is_empty() || !p.is_untrusted())
         .cloned()
         .collect();
     if !refused.is_empty() {

@@ -5,7 +5,7 @@
 
 use super::appearance::Font;
 use super::copy::{self, Copy};
-use super::{SignError, Signer};
+use super::{SignError, Signing};
 use crate::records::{NewSignature, Records, RecordsError, SignRole, ToSign};
 use crate::store::{self, StoreError};
 use std::path::Path;
@@ -17,7 +17,8 @@ use thiserror::Error;
 pub struct Desk<'a> {
     pub records: &'a Records,
     pub data_dir: &'a Path,
-    pub signer: &'a dyn Signer,
+    /// The key, and the time-stamping authority of B-T signatures.
+    pub signing: Signing<'a>,
     pub font: &'a Font,
     pub anchors: &'a [Vec<u8>],
 }
@@ -80,7 +81,7 @@ impl Desk<'_> {
             &unsigned,
             &doc.archive_path,
             copy,
-            self.signer,
+            self.signing,
             self.font,
             self.anchors,
             chrono::Utc::now(),

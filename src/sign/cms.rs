@@ -1,11 +1,11 @@
 //! The CMS `SignedData` a PAdES signature holds (ETSI EN 319 142-1 baseline
-//! B-B, CAdES detached): over the SHA-256 digest of the signed bytes, signed
+//! B-B, CAdES detached; B-T with a time-stamp token): over the SHA-256 digest of the signed bytes, signed
 //! attributes `content-type`, `message-digest` and `signing-certificate-v2`,
 //! and no `signing-time` (PAdES puts the claimed time in the signature
 //! dictionary's `/M`); the signer identified by issuer and serial number,
 //! and the chain included.
 
-use super::{Algorithm, SignError, Signer};
+use super::{tsa, Algorithm, SignError, Signing};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -50,8 +50,10 @@ struct IssuerSerial {
 }
 
 /// A DER `ContentInfo` holding the detached `SignedData` over `digest` (the
-/// SHA-256 of the bytes a PDF signature's `/ByteRange` covers).
-pub fn signed_data(signer: &dyn Signer, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+/// SHA-256 of the bytes a PDF signature's `/ByteRange` covers); with a TSA,
+/// its time-stamp token over the signature value as an unsigned attribute.
+pub fn signed_data(signing: Signing, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+    let signer = signing.signer;
     let chain = signer.chain();
     let leaf_der = chain
         .first()
@@ -85,6 +87,16 @@ pub fn signed_data(signer: &dyn Signer, digest: &[u8; 32]) -> Result<Vec<u8>, Si
     // The signature is over the DER of the attributes as a SET OF (RFC 5652, 5.4).
     let to_sign: [u8; 32] = Sha256::digest(signed_attrs.to_der()?).into();
     let signature = signer.sign_digest(&to_sign)?;
+    let unsigned_attrs = match signing.tsa {
+        Some(t) => {
+            let token = t.stamp(&signature)?;
+            Some(SetOfVec::try_from(vec![attr(
+                tsa::ID_SIGNATURE_TIME_STAMP_TOKEN,
+                Any::from_der(&token)?,
+            )?])?)
+        }
+        None => None,
+    };
 
     let signature_algorithm = match signer.algorithm() {
         Algorithm::RsaSha256 => AlgorithmIdentifierOwned {
@@ -110,7 +122,7 @@ pub fn signed_data(signer: &dyn Signer, digest: &[u8; 32]) -> Result<Vec<u8>, Si
         signed_attrs: Some(signed_attrs),
         signature_algorithm,
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let certificates = chain
         .iter()

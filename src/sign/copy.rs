@@ -9,7 +9,7 @@
 use super::appearance::{layout, Font};
 use super::cert::{check_signing, Identity};
 use super::pdf::{self, Corner, SignatureInfo, Visible};
-use super::{verify, SignError, Signer};
+use super::{verify, SignError, Signing};
 use crate::records::SignRole;
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -62,20 +62,22 @@ pub fn block_lines(copy: &Copy, time: DateTime<FixedOffset>) -> Vec<String> {
     }
 }
 
-/// Signs `unsigned` (named `shown` in errors) as `copy`, at `at`, with the
-/// block's text in `font`; then verifies the result against `anchors`. The
+/// Signs `unsigned` (named `shown` in errors) as `copy`, at `at` (time-stamped
+/// when `signing` has a TSA), with the block's text in `font`; then verifies
+/// the result against `anchors`. The
 /// certificate is checked first: expired, not yet valid or not for
 /// signatures, nothing is signed.
 pub fn make(
     unsigned: &[u8],
     shown: &str,
     copy: &Copy,
-    signer: &dyn Signer,
+    signing: Signing,
     font: &Font,
     anchors: &[Vec<u8>],
     at: DateTime<Utc>,
 ) -> Result<Signed, SignError> {
-    let certificate = signer
+    let certificate = signing
+        .signer
         .chain()
         .first()
         .ok_or_else(|| SignError::Signing("the key has no certificate".into()))?;
@@ -90,7 +92,7 @@ pub fn make(
     let bytes = pdf::sign(
         unsigned,
         shown,
-        signer,
+        signing,
         &Visible {
             block: &block,
             corner,
@@ -116,7 +118,7 @@ pub fn make(
     let mut wrong: Vec<verify::Problem> = checked
         .iter()
         .flat_map(|c| &c.problems)
-        .filter(|p| !matches!(p, verify::Problem::Untrusted(_)))
+        .filter(|p| !p.is_untrusted())
         .cloned()
         .collect();
     if !last.whole_file && !wrong.contains(&verify::Problem::ChangedAfterSigning) {

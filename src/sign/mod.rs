@@ -7,7 +7,8 @@
 //! before anything is signed with it; [`keys`] opens the key of a file or
 //! the one `[sign]` names; [`appearance`] lays out the visible block's text
 //! with its font subset; [`pdf`] writes the signature as an incremental
-//! update; [`verify`] checks the signatures of a file; [`copy`] makes the
+//! update; [`tsa`] asks a time-stamping authority for a token (B-T);
+//! [`verify`] checks the signatures of a file; [`copy`] makes the
 //! officer's and the SAO Y copies and checks them; [`archive`] signs a
 //! recorded document's file and records the signed form; [`text`] says a
 //! signing error in the operator's language.
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod pdf;
 pub mod text;
 pub mod token;
+pub mod tsa;
 pub mod verify;
 
 use thiserror::Error;
@@ -33,6 +35,21 @@ pub enum Algorithm {
     RsaSha256,
     /// ECDSA on P-256 with SHA-256 (DER-encoded signature value).
     EcdsaP256Sha256,
+}
+
+/// What signs: the key, and the time-stamping authority whose token makes
+/// the signature PAdES B-T (`[sign] tsa_url`; B-B without one).
+#[derive(Clone, Copy)]
+pub struct Signing<'a> {
+    pub signer: &'a dyn Signer,
+    pub tsa: Option<&'a tsa::Tsa>,
+}
+
+impl<'a> Signing<'a> {
+    /// The key alone: PAdES B-B.
+    pub fn key(signer: &'a dyn Signer) -> Signing<'a> {
+        Signing { signer, tsa: None }
+    }
 }
 
 /// A private key and its certificate chain.
@@ -130,6 +147,10 @@ pub enum SignError {
     /// The archive file to sign is not the one recorded (its SHA-256 differs).
     #[error("{path} is not the file recorded (its SHA-256 differs); it was changed or replaced outside sohoa")]
     ArchiveChanged { path: String },
+    /// The time-stamping authority gave no usable token (unreachable,
+    /// refused, or a reply that is not over this signature).
+    #[error("no time-stamp from {url}: {detail}")]
+    TimeStamp { url: String, detail: String },
     /// The signed file did not pass the check made right after signing.
     #[error("the signed copy of {path} does not verify: {}", text::problems(.problems))]
     SelfCheck {
@@ -150,6 +171,7 @@ impl SignError {
                 | SignError::TokenRemoved { .. }
                 | SignError::Token(_)
                 | SignError::Signing(_)
+                | SignError::TimeStamp { .. }
         )
     }
 }

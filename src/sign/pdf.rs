@@ -11,7 +11,7 @@
 //! UTF-16BE.
 
 use super::appearance::{self, Block};
-use super::{cms, SignError, Signer};
+use super::{cms, SignError, Signing};
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
@@ -47,12 +47,12 @@ pub struct Visible<'a> {
     pub inset: f32,
 }
 
-/// Signs `unsigned` with `signer`: returns the signed file, `unsigned`
+/// Signs `unsigned` with `signing`: returns the signed file, `unsigned`
 /// followed by the update. `shown` names the file in errors.
 pub fn sign(
     unsigned: &[u8],
     shown: &str,
-    signer: &dyn Signer,
+    signing: Signing,
     visible: &Visible,
     info: &SignatureInfo,
 ) -> Result<Vec<u8>, SignError> {
@@ -67,7 +67,7 @@ pub fn sign(
         h.update(&out[contents.end..]);
         h.finalize().into()
     };
-    let der = cms::signed_data(signer, &digest)?;
+    let der = cms::signed_data(signing, &digest)?;
     let room = contents.len() - 2;
     if der.len() * 2 > room {
         return Err(SignError::Encode(format!(

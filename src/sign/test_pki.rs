@@ -38,3 +38,43 @@ pub fn cert_der(stem: &str) -> Vec<u8> {
         .decode(b64)
         .unwrap()
 }
+
+/// The test time-stamping authority of `scripts/test_tsa.py` on loopback,
+/// stopped when dropped.
+pub struct TestTsa {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl TestTsa {
+    /// Answers with tokens of the test PKI's `tsa` certificate; `refuse`:
+    /// with HTTP 503 to everything, as a TSA that is down.
+    pub fn start(refuse: bool) -> TestTsa {
+        use std::io::BufRead;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut cmd = std::process::Command::new(root.join(".venv/bin/python"));
+        cmd.arg(root.join("scripts/test_tsa.py")).arg(dir());
+        if refuse {
+            cmd.arg("--refuse");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start scripts/test_tsa.py");
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+            .read_line(&mut port)
+            .expect("the test TSA's port");
+        TestTsa {
+            child,
+            url: format!("http://127.0.0.1:{}/tsa", port.trim()),
+        }
+    }
+}
+
+impl Drop for TestTsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -6,7 +6,7 @@ use super::cert::{check_signing, identity, CertError};
 use super::keys::FileSigner;
 use super::pdf::{self, Corner, SignatureInfo, Visible};
 use super::test_pki::{self, PASSWORD};
-use super::{cms, Algorithm, SignError, Signer};
+use super::{cms, Algorithm, SignError, Signer, Signing};
 use crate::package::tests::run;
 use crate::records::SignRole;
 use chrono::Utc;
@@ -18,7 +18,7 @@ use std::process::Command;
 fn sign_and_verify(p12: &str, data: &[u8]) -> (bool, String) {
     let signer = FileSigner::open_pkcs12(&test_pki::file(p12), PASSWORD).unwrap();
     let digest: [u8; 32] = Sha256::digest(data).into();
-    let der = cms::signed_data(&signer, &digest).unwrap();
+    let der = cms::signed_data(Signing::key(&signer), &digest).unwrap();
     verify(&der, data)
 }
 
@@ -89,7 +89,7 @@ fn ecdsa_keys_and_legacy_files_sign_too() {
 fn a_signature_does_not_verify_over_other_bytes() {
     let signer = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
     let digest: [u8; 32] = Sha256::digest(b"the signed bytes").into();
-    let der = cms::signed_data(&signer, &digest).unwrap();
+    let der = cms::signed_data(Signing::key(&signer), &digest).unwrap();
     assert!(verify(&der, b"the signed bytes").0);
     assert!(!verify(&der, b"the signed bytez").0);
 }
@@ -278,7 +278,7 @@ fn sign_with(unsigned: &[u8], p12: &str, lines: &[String], corner: Corner) -> Ve
         corner,
         inset: 8.0,
     };
-    pdf::sign(unsigned, "test.pdf", &signer, &visible, &info).unwrap()
+    pdf::sign(unsigned, "test.pdf", Signing::key(&signer), &visible, &info).unwrap()
 }
 
 /// The first word `pdftotext -bbox` gives of `path`: its text, xMin, yMin, xMax.
@@ -471,7 +471,13 @@ fn what_is_not_a_pdf_is_refused_with_the_reason() {
         corner: Corner::TopLeft,
         inset: 8.0,
     };
-    match pdf::sign(b"%PDF-1.7\nnot really", "a.pdf", &signer, &visible, &info) {
+    match pdf::sign(
+        b"%PDF-1.7\nnot really",
+        "a.pdf",
+        Signing::key(&signer),
+        &visible,
+        &info,
+    ) {
         Err(SignError::Pdf { path, detail }) => {
             assert_eq!(path, "a.pdf");
             assert!(detail.contains("not a readable PDF"), "{detail}");
@@ -691,14 +697,32 @@ fn the_officer_and_sao_y_copies_carry_their_texts_and_verify() {
     let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
     let key = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
     let now = Utc::now();
-    let first = make(unsigned, "a.pdf", &officer, &key, &font, &anchors(), now).unwrap();
+    let first = make(
+        unsigned,
+        "a.pdf",
+        &officer,
+        Signing::key(&key),
+        &font,
+        &anchors(),
+        now,
+    )
+    .unwrap();
     assert!(first.bytes.starts_with(unsigned));
     assert_eq!(first.problems, vec![]);
     assert_eq!(first.signer.name, "Nguyễn Thị Hồng Nhung");
     assert_eq!(first.time, vietnam_time(now));
     assert_eq!(first.time.offset().local_minus_utc(), 7 * 3600);
     // No trust anchor: signed, and the check says only that the chain is not known.
-    let untrusted = make(unsigned, "a.pdf", &officer, &key, &font, &[], now).unwrap();
+    let untrusted = make(
+        unsigned,
+        "a.pdf",
+        &officer,
+        Signing::key(&key),
+        &font,
+        &[],
+        now,
+    )
+    .unwrap();
     assert!(matches!(
         untrusted.problems.as_slice(),
         [super::verify::Problem::Untrusted(_)]
@@ -708,7 +732,7 @@ fn the_officer_and_sao_y_copies_carry_their_texts_and_verify() {
         &first.bytes,
         "a.ky.pdf",
         &sao_y,
-        &agency,
+        Signing::key(&agency),
         &font,
         &anchors(),
         now,
@@ -726,11 +750,100 @@ fn the_officer_and_sao_y_copies_carry_their_texts_and_verify() {
             unsigned,
             "a.pdf",
             &officer,
-            &expired,
+            Signing::key(&expired),
             &font,
             &anchors(),
             now
         ),
         Err(SignError::Certificate(CertError::Expired { .. }))
     ));
+}
+
+#[test]
+fn a_time_stamped_signature_is_b_t_and_its_token_is_checked() {
+    use super::copy::{make, Copy};
+    use super::tsa::Tsa;
+    use super::verify::Problem;
+    let server = test_pki::TestTsa::start(false);
+    let tsa = Tsa::new(&server.url).unwrap();
+    let (unsigned, _) = archive_copy();
+    let font = Font::load(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let key = FileSigner::open_pkcs12(&test_pki::file("officer.p12"), PASSWORD).unwrap();
+    let officer = Copy::Officer {
+        officer: "Nguyễn Thị Hồng Nhung".into(),
+        position: "Công chức".into(),
+    };
+    let signing = Signing {
+        signer: &key,
+        tsa: Some(&tsa),
+    };
+    let now = Utc::now();
+    let signed = make(unsigned, "a.pdf", &officer, signing, &font, &anchors(), now).unwrap();
+    assert_eq!(signed.problems, vec![]);
+    let checked = super::verify::verify(&signed.bytes, &anchors()).unwrap();
+    assert!(checked[0].valid(), "{checked:?}");
+    let stamp = checked[0].time_stamp.as_ref().expect("a time-stamp");
+    assert!((stamp.at - now).num_seconds().abs() < 120, "{stamp:?}");
+    assert_eq!(
+        stamp.authority.as_ref().unwrap().name,
+        "Dịch vụ cấp dấu thời gian thử nghiệm"
+    );
+
+    // pyHanko checks the token too (the TSA's root is the test CA).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b-t.pdf");
+    std::fs::write(&path, &signed.bytes).unwrap();
+    let v = pyhanko(path.to_str().unwrap());
+    let s = &v["signatures"][0];
+    assert_eq!(s["timestamp_valid"], true, "{v}");
+    assert_eq!(s["bottom_line"], true, "{v}");
+    assert_eq!(v["file_ok"], true, "{v}");
+
+    // Without trust anchors, only trust is unknown, the time-stamp's too.
+    let checked = super::verify::verify(&signed.bytes, &[]).unwrap();
+    assert!(checked[0].problems.iter().all(Problem::is_untrusted));
+    assert!(checked[0]
+        .problems
+        .iter()
+        .any(|p| matches!(p, Problem::TimeStamp(_))));
+
+    // The token's time changed (it is outside the signed bytes): the token's
+    // own signature finds it, the document signature still holds.
+    let time_hex: String = stamp
+        .at
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+        .bytes()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let at = signed
+        .bytes
+        .windows(time_hex.len())
+        .position(|w| w == time_hex.as_bytes())
+        .expect("the token's time in /Contents");
+    let mut altered = signed.bytes.clone();
+    altered[at + 1] = if altered[at + 1] == b'2' { b'3' } else { b'2' };
+    let checked = super::verify::verify(&altered, &anchors()).unwrap();
+    assert_eq!(
+        checked[0].problems,
+        vec![Problem::TimeStamp(Box::new(Problem::Altered))],
+        "{checked:?}"
+    );
+    assert!(checked[0].time_stamp.is_none());
+
+    // A TSA that is down signs nothing, and stops the run.
+    let down = test_pki::TestTsa::start(true);
+    let tsa = Tsa::new(&down.url).unwrap();
+    let signing = Signing {
+        signer: &key,
+        tsa: Some(&tsa),
+    };
+    match make(unsigned, "a.pdf", &officer, signing, &font, &anchors(), now) {
+        Err(e @ SignError::TimeStamp { .. }) => {
+            assert!(e.stops_run());
+            assert!(e.to_string().contains("503"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(Tsa::new("ftp://tsa.example/").is_err());
 }

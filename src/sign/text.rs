@@ -115,6 +115,9 @@ fn vietnamese(e: &SignError) -> String {
         E::ArchiveChanged { path } => format!(
             "Tệp {path} trong kho lưu trữ không còn đúng như khi được ghi nhận (mã SHA-256 khác): tệp đã bị sửa hoặc thay ngoài sohoa. Không ký; hãy báo cán bộ CNTT kiểm tra."
         ),
+        E::TimeStamp { url, detail } => format!(
+            "Không lấy được dấu thời gian từ máy chủ cấp dấu thời gian {url} ({detail}). Các tài liệu còn lại chưa được ký; hãy kiểm tra kết nối mạng hoặc địa chỉ [sign] tsa_url rồi chạy lại sohoa sign."
+        ),
         E::SelfCheck { path, problems } => format!(
             "Bản đã ký của {path} không qua được kiểm tra sau khi ký ({}); không lưu bản này. Hãy báo cán bộ CNTT.",
             problems
@@ -166,6 +169,12 @@ pub fn problem(p: &Problem, lang: UiLanguage) -> String {
         }
         (Problem::ChangedAfterSigning, UiLanguage::En) => {
             "the file has content after its last signature that no signature covers".into()
+        }
+        (Problem::TimeStamp(p), UiLanguage::Vi) => {
+            format!("dấu thời gian của chữ ký không hợp lệ: {}", problem(p, lang))
+        }
+        (Problem::TimeStamp(p), UiLanguage::En) => {
+            format!("the signature's time-stamp does not hold: {}", problem(p, lang))
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::super::test_pki;
 use super::super::tests::verify;
-use super::super::{cms, Algorithm, SignError, Signer};
+use super::super::{cms, Algorithm, SignError, Signer, Signing};
 use super::{load, TokenSigner};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ fn open(token: &str, key: Option<&str>, pin: &str) -> Result<TokenSigner, SignEr
 
 fn sign_and_verify(signer: &TokenSigner, data: &[u8]) -> (bool, String) {
     let digest: [u8; 32] = Sha256::digest(data).into();
-    let der = cms::signed_data(signer, &digest).unwrap();
+    let der = cms::signed_data(Signing::key(signer), &digest).unwrap();
     verify(&der, data)
 }
 
@@ -104,7 +104,7 @@ fn the_rsa_key_of_a_token_signs_what_openssl_verifies() {
     assert!(ok, "{printed}");
     assert!(printed.contains("sha256WithRSAEncryption"), "{printed}");
     let digest: [u8; 32] = Sha256::digest(data.as_bytes()).into();
-    let der = cms::signed_data(&signer, &digest).unwrap();
+    let der = cms::signed_data(Signing::key(&signer), &digest).unwrap();
     assert!(!verify(&der, b"other bytes").0);
 }
 

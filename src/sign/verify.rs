@@ -6,6 +6,7 @@
 //! after the last signature.
 
 use super::cert::{self, CertError, Identity};
+use super::tsa;
 use chrono::{DateTime, FixedOffset, Utc};
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -36,6 +37,9 @@ pub struct Checked {
     pub signed_at: Option<DateTime<FixedOffset>>,
     /// Whether the signed bytes run to the end of the file.
     pub whole_file: bool,
+    /// The signature's time-stamp (PAdES B-T), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_stamp: Option<TimeStamp>,
     /// Empty when the signature is valid.
     pub problems: Vec<Problem>,
 }
@@ -44,6 +48,14 @@ impl Checked {
     pub fn valid(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// A signature's time-stamp: the time a time-stamping authority certifies
+/// the signature existed at, and who the authority is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TimeStamp {
+    pub at: DateTime<Utc>,
+    pub authority: Option<Identity>,
 }
 
 /// What is wrong with a signature.
@@ -63,6 +75,21 @@ pub enum Problem {
     Certificate(String),
     /// Bytes after the last signature that no signature covers.
     ChangedAfterSigning,
+    /// The signature's time-stamp token does not hold: what is wrong with it.
+    TimeStamp(Box<Problem>),
+}
+
+impl Problem {
+    /// Whether it says only that no trust anchor vouches for a certificate
+    /// (the signer's or the time-stamping authority's): all a check without
+    /// trust anchors can find wrong with a sound signature.
+    pub fn is_untrusted(&self) -> bool {
+        match self {
+            Problem::Untrusted(_) => true,
+            Problem::TimeStamp(p) => p.is_untrusted(),
+            _ => false,
+        }
+    }
 }
 
 /// Trust anchors: DER certificates read from PEM files (`[sign] trust_anchors`).
@@ -138,6 +165,7 @@ fn check_one(
         signer: None,
         signed_at,
         whole_file: false,
+        time_stamp: None,
         problems: Vec::new(),
     };
     let ranges = match byte_range(file, dict) {
@@ -163,7 +191,10 @@ fn check_one(
         .signed_at
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
     match check_cms(contents, &digest, at, anchors, &mut checked.problems) {
-        Ok(who) => checked.signer = Some(who),
+        Ok((who, stamp)) => {
+            checked.signer = Some(who);
+            checked.time_stamp = stamp;
+        }
         Err(e) => checked.problems.push(Problem::Malformed(e)),
     }
     (end, checked)
@@ -206,14 +237,16 @@ fn byte_range(
 }
 
 /// Checks the CMS of `contents` over `digest`, pushing what is wrong into
-/// `problems`; returns the signer. An error is a CMS that cannot be read.
+/// `problems`; returns the signer and the time-stamp. The certificate is
+/// checked at the time-stamp's time when it holds, else at `at` (the claimed
+/// time). An error is a CMS that cannot be read.
 fn check_cms(
     contents: &[u8],
     digest: &[u8; 32],
     at: DateTime<Utc>,
     anchors: &[Vec<u8>],
     problems: &mut Vec<Problem>,
-) -> Result<Identity, String> {
+) -> Result<(Identity, Option<TimeStamp>), String> {
     // The value is padded with zeros to the room kept for it.
     let mut reader = der::SliceReader::new(contents).map_err(|e| e.to_string())?;
     let info = ContentInfo::decode(&mut reader).map_err(|e| format!("its CMS: {e}"))?;
@@ -224,6 +257,85 @@ fn check_cms(
         .content
         .decode_as()
         .map_err(|e| format!("its SignedData: {e}"))?;
+    let signer_info = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or("its SignedData has no signer")?;
+    let token = signer_info
+        .unsigned_attrs
+        .iter()
+        .flat_map(|attrs| attrs.iter())
+        .find(|a| a.oid == tsa::ID_SIGNATURE_TIME_STAMP_TOKEN)
+        .and_then(|a| a.values.iter().next());
+    let stamp = token.map(|t| check_time_stamp(t, signer_info.signature.as_bytes(), anchors));
+    let at = match &stamp {
+        Some(Ok(s)) => s.at,
+        _ => at,
+    };
+    let who = check_signer(&signed, digest, at, anchors, AnyUsage, problems)?;
+    let stamp = match stamp {
+        Some(Ok(s)) => Some(s),
+        Some(Err(p)) => {
+            problems.push(Problem::TimeStamp(Box::new(p)));
+            None
+        }
+        None => None,
+    };
+    Ok((who, stamp))
+}
+
+/// `id-kp-timeStamping` (RFC 3161, 2.3): the only purpose a TSA's certificate may have.
+const TIME_STAMPING: webpki::KeyUsage =
+    webpki::KeyUsage::required(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08]);
+
+/// A time-stamp token over `signature`: over that value, signed by a
+/// time-stamping certificate that chains to `anchors` at the token's time.
+/// An error is the first thing found wrong.
+fn check_time_stamp(
+    token: &der::Any,
+    signature: &[u8],
+    anchors: &[Vec<u8>],
+) -> Result<TimeStamp, Problem> {
+    let der = token
+        .to_der()
+        .map_err(|e| Problem::Malformed(e.to_string()))?;
+    let read = tsa::read_token(&der).map_err(Problem::Malformed)?;
+    if !read.covers(signature) {
+        return Err(Problem::Altered);
+    }
+    let digest: [u8; 32] = Sha256::digest(&read.content).into();
+    let mut problems = Vec::new();
+    let authority = check_signer(
+        &read.signed,
+        &digest,
+        read.time,
+        anchors,
+        TIME_STAMPING,
+        &mut problems,
+    )
+    .map_err(Problem::Malformed)?;
+    match problems.into_iter().next() {
+        Some(p) => Err(p),
+        None => Ok(TimeStamp {
+            at: read.time,
+            authority: Some(authority),
+        }),
+    }
+}
+
+/// Checks the signer of `signed` over `digest` (the SHA-256 of the content
+/// it signs), its certificate at `at` for `usage`, pushing what is wrong
+/// into `problems`; returns the signer.
+fn check_signer(
+    signed: &SignedData,
+    digest: &[u8; 32],
+    at: DateTime<Utc>,
+    anchors: &[Vec<u8>],
+    usage: impl webpki::ExtendedKeyUsageValidator,
+    problems: &mut Vec<Problem>,
+) -> Result<Identity, String> {
     let signer_info = signed
         .signer_infos
         .0
@@ -295,7 +407,7 @@ fn check_cms(
         }
         Err(e) => return Err(e.to_string()),
     }
-    if let Err(e) = chain_to_anchor(&leaf_der, &certs, at, anchors) {
+    if let Err(e) = chain_to_anchor(&leaf_der, &certs, at, anchors, usage) {
         problems.push(Problem::Untrusted(e));
     }
     Ok(who)
@@ -339,6 +451,7 @@ fn chain_to_anchor(
     carried: &[Vec<u8>],
     at: DateTime<Utc>,
     anchors: &[Vec<u8>],
+    usage: impl webpki::ExtendedKeyUsageValidator,
 ) -> Result<(), String> {
     if anchors.is_empty() {
         return Err("no trust anchors are configured ([sign] trust_anchors)".into());
@@ -366,7 +479,7 @@ fn chain_to_anchor(
             &trust,
             &intermediates,
             time,
-            AnyUsage,
+            usage,
             None,
             None,
         )

@@ -1167,15 +1167,15 @@ fn reports_by_field_level_tinh_and_missing_as_csv() {
         [
             // rows 0003, 0007, 0003 (230502): the first digitized; none has a paper
             // result, so every resolved one counts; DVC: 0003, 0007; fee: all, 2 paid.
-            "Chứng thực: số hóa 1/3 hồ sơ, đạt 33,33%; số hóa thành phần khi tiếp nhận 1/3 hồ sơ, đạt 33,33%; số hóa kết quả 3/3 hồ sơ, đạt 100,00%; nộp trực tuyến 1/2 hồ sơ, đạt 50,00%; thanh toán trực tuyến 2/3 hồ sơ, đạt 66,67%.",
+            "Chứng thực: số hóa 1/3 hồ sơ, đạt 33,33%; số hóa thành phần khi tiếp nhận 1/3 hồ sơ, đạt 33,33%; số hóa kết quả 3/3 hồ sơ, đạt 100,00%; nộp trực tuyến 1/2 hồ sơ, đạt 50,00%; thanh toán trực tuyến 2/3 hồ sơ, đạt 66,67%; đã ký số 0/1 hồ sơ, đạt 0,00%.",
             // rows 0005 (complete), 0002, 0001 (component only); all resolved with a
             // paper result; all DVC, two online; no fee.
-            "Hộ tịch: số hóa 1/3 hồ sơ, đạt 33,33%; số hóa thành phần khi tiếp nhận 2/3 hồ sơ, đạt 66,67%; số hóa kết quả 1/3 hồ sơ, đạt 33,33%; nộp trực tuyến 2/3 hồ sơ, đạt 66,67%; thanh toán trực tuyến 0/0 hồ sơ, không áp dụng.",
+            "Hộ tịch: số hóa 1/3 hồ sơ, đạt 33,33%; số hóa thành phần khi tiếp nhận 2/3 hồ sơ, đạt 66,67%; số hóa kết quả 1/3 hồ sơ, đạt 33,33%; nộp trực tuyến 2/3 hồ sơ, đạt 66,67%; thanh toán trực tuyến 0/0 hồ sơ, không áp dụng; đã ký số 0/2 hồ sơ, đạt 0,00%.",
             // row 0011: not resolved, online, fee not paid online.
-            "Thành lập và hoạt động của hộ kinh doanh: số hóa 0/1 hồ sơ, đạt 0,00%; số hóa thành phần khi tiếp nhận 0/1 hồ sơ, đạt 0,00%; số hóa kết quả 0/0 hồ sơ, không áp dụng; nộp trực tuyến 1/1 hồ sơ, đạt 100,00%; thanh toán trực tuyến 0/1 hồ sơ, đạt 0,00%.",
+            "Thành lập và hoạt động của hộ kinh doanh: số hóa 0/1 hồ sơ, đạt 0,00%; số hóa thành phần khi tiếp nhận 0/1 hồ sơ, đạt 0,00%; số hóa kết quả 0/0 hồ sơ, không áp dụng; nộp trực tuyến 1/1 hồ sơ, đạt 100,00%; thanh toán trực tuyến 0/1 hồ sơ, đạt 0,00%; đã ký số 0/0 hồ sơ, không áp dụng.",
             // row 0027: resolved with a paper result, not DVC, fee not paid online.
-            "Đất đai: số hóa 0/1 hồ sơ, đạt 0,00%; số hóa thành phần khi tiếp nhận 0/1 hồ sơ, đạt 0,00%; số hóa kết quả 0/1 hồ sơ, đạt 0,00%; nộp trực tuyến 0/0 hồ sơ, không áp dụng; thanh toán trực tuyến 0/1 hồ sơ, đạt 0,00%.",
-            "Tổng cộng: số hóa 2/8 hồ sơ, đạt 25,00%; số hóa thành phần khi tiếp nhận 3/8 hồ sơ, đạt 37,50%; số hóa kết quả 4/7 hồ sơ, đạt 57,14%; nộp trực tuyến 4/6 hồ sơ, đạt 66,67%; thanh toán trực tuyến 2/5 hồ sơ, đạt 40,00%.",
+            "Đất đai: số hóa 0/1 hồ sơ, đạt 0,00%; số hóa thành phần khi tiếp nhận 0/1 hồ sơ, đạt 0,00%; số hóa kết quả 0/1 hồ sơ, đạt 0,00%; nộp trực tuyến 0/0 hồ sơ, không áp dụng; thanh toán trực tuyến 0/1 hồ sơ, đạt 0,00%; đã ký số 0/0 hồ sơ, không áp dụng.",
+            "Tổng cộng: số hóa 2/8 hồ sơ, đạt 25,00%; số hóa thành phần khi tiếp nhận 3/8 hồ sơ, đạt 37,50%; số hóa kết quả 4/7 hồ sơ, đạt 57,14%; nộp trực tuyến 4/6 hồ sơ, đạt 66,67%; thanh toán trực tuyến 2/5 hồ sơ, đạt 40,00%; đã ký số 0/3 hồ sơ, đạt 0,00%.",
         ],
         "{text}"
     );
@@ -1260,7 +1260,7 @@ fn reports_by_field_level_tinh_and_missing_as_csv() {
         "tinh",
     ]);
     assert!(
-        text.contains("\nCấp tỉnh: số hóa 1/1 hồ sơ, đạt 100,00%; số hóa thành phần khi tiếp nhận 1/1 hồ sơ, đạt 100,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 1/1 hồ sơ, đạt 100,00%; thanh toán trực tuyến 1/1 hồ sơ, đạt 100,00%.\n"),
+        text.contains("\nCấp tỉnh: số hóa 1/1 hồ sơ, đạt 100,00%; số hóa thành phần khi tiếp nhận 1/1 hồ sơ, đạt 100,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 1/1 hồ sơ, đạt 100,00%; thanh toán trực tuyến 1/1 hồ sơ, đạt 100,00%; đã ký số 0/1 hồ sơ, đạt 0,00%.\n"),
         "{text}"
     );
     assert!(text.contains("\nTổng cộng: số hóa 1/1 hồ sơ"), "{text}");

@@ -756,8 +756,8 @@ fn register_then_batch_then_report() {
     let o = run(&data, &["report", "--year", "2023"]);
     let text = stdout(&o);
     // huyện: 1 of 2 digitized; xã: the third only (the second lacks its paper result).
-    assert!(text.contains("Cấp huyện: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 1/2 hồ sơ, đạt 50,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 0/0 hồ sơ, không áp dụng; thanh toán trực tuyến 0/2 hồ sơ, đạt 0,00%."), "{text}");
-    assert!(text.contains("Cấp xã: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 2/2 hồ sơ, đạt 100,00%; số hóa kết quả 0/1 hồ sơ, đạt 0,00%; nộp trực tuyến 2/2 hồ sơ, đạt 100,00%; thanh toán trực tuyến 2/2 hồ sơ, đạt 100,00%."), "{text}");
+    assert!(text.contains("Cấp huyện: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 1/2 hồ sơ, đạt 50,00%; số hóa kết quả 1/1 hồ sơ, đạt 100,00%; nộp trực tuyến 0/0 hồ sơ, không áp dụng; thanh toán trực tuyến 0/2 hồ sơ, đạt 0,00%; đã ký số 0/1 hồ sơ, đạt 0,00%."), "{text}");
+    assert!(text.contains("Cấp xã: số hóa 1/2 hồ sơ, đạt 50,00%; số hóa thành phần khi tiếp nhận 2/2 hồ sơ, đạt 100,00%; số hóa kết quả 0/1 hồ sơ, đạt 0,00%; nộp trực tuyến 2/2 hồ sơ, đạt 100,00%; thanh toán trực tuyến 2/2 hồ sơ, đạt 100,00%; đã ký số 0/2 hồ sơ, đạt 0,00%."), "{text}");
     assert!(
         text.contains("Tổng cộng: số hóa 2/4 hồ sơ, đạt 50,00%"),
         "{text}"

@@ -972,3 +972,192 @@ fn sync_sends_signed_forms_and_the_server_keeps_them_with_the_documents_it_holds
     }
     assert_eq!(held(), after, "nothing of them was kept");
 }
+
+/// The test time-stamping authority of `scripts/test_tsa.py` (answering with
+/// `openssl ts -reply`, or `refuse`: HTTP 503), stopped when dropped.
+struct TestTsa {
+    child: std::process::Child,
+    url: String,
+}
+
+impl TestTsa {
+    fn start(refuse: bool) -> TestTsa {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut cmd = Command::new(root.join(".venv/bin/python"));
+        cmd.arg(root.join("scripts/test_tsa.py")).arg(pki());
+        if refuse {
+            cmd.arg("--refuse");
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        TestTsa {
+            child,
+            url: format!("http://127.0.0.1:{}/", port.trim()),
+        }
+    }
+}
+
+impl Drop for TestTsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The total line's indicator `name` of a JSON report: (numerator, denominator).
+fn indicator(report: &Value, name: &str) -> (i64, i64) {
+    let r = report["total"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report}"));
+    (
+        r["numerator"].as_i64().unwrap(),
+        r["denominator"].as_i64().unwrap(),
+    )
+}
+
+#[test]
+fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
+    let desk = Desk::new();
+    let tsa = TestTsa::start(false);
+    let config = |extra: &str| {
+        std::fs::write(
+            &desk.config,
+            format!(
+                "[sign]\ntrust_anchors = [{:?}]\ntsa_url = {:?}\n{extra}",
+                pki_file("ca.pem"),
+                tsa.url
+            ),
+        )
+        .unwrap();
+    };
+    config("");
+    let report = |extra: &[&str]| -> Value {
+        let mut args = vec!["report", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = desk.run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+
+    // Nothing signed: "đã ký số" is 0 of the dossiers with a digitized
+    // component, and counting only signed copies nothing is digitized.
+    let before = report(&[]);
+    let (digitized, received) = indicator(&before, "so_hoa_ho_so");
+    let (_, with_component) = indicator(&before, "ky_so");
+    assert!(digitized >= 2 && with_component >= digitized, "{before}");
+    assert_eq!(indicator(&before, "ky_so").0, 0);
+    assert_eq!(before["signed_only"], false);
+    let only = report(&["--signed-only"]);
+    assert_eq!(indicator(&only, "so_hoa_ho_so"), (0, received), "{only}");
+    assert_eq!(indicator(&only, "ky_so"), (0, with_component));
+    assert!(
+        only["title"]
+            .as_str()
+            .unwrap()
+            .contains("(chỉ tính bản sao đã ký số)"),
+        "{only}"
+    );
+    let o = desk.run(&["report", "missing", "--signed-only"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let code = "000.00.18.H44-230402-0001";
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.contains(code))
+        .unwrap_or_else(|| panic!("{}", stdout(&o)))
+        .to_string();
+    assert!(
+        line.contains("đã số hóa nhưng chưa ký số")
+            && line.contains(&format!("sohoa sign --dossier {code}")),
+        "{line}"
+    );
+
+    // One dossier signed, each signature time-stamped by the TSA.
+    let p12 = pki_file("officer.p12");
+    let password = pki_file("password.txt");
+    let key = [
+        "--pkcs12",
+        p12.as_str(),
+        "--password-file",
+        password.as_str(),
+    ];
+    let mut args = vec!["sign", "--dossier", code];
+    args.extend_from_slice(&key);
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let signed = desk.signed();
+    assert!(signed.len() >= 2, "{}", stdout(&o));
+    let file = signed[0].3.to_str().unwrap().to_string();
+    let o = desk.run(&["verify", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("dấu thời gian: "), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("do Dịch vụ cấp dấu thời gian thử nghiệm cấp"),
+        "{}",
+        stdout(&o)
+    );
+    let o = desk.run(&["verify", "--json", &file]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stamp = &v[0]["signatures"][0]["time_stamp"];
+    assert!(stamp["at"].as_str().is_some(), "{v}");
+    let sig = run_tool("pdfsig", &[&file]);
+    assert!(sig.contains("Signature is Valid."), "{sig}");
+
+    // The reports follow: the dossier is signed, and counts when only
+    // signed copies do; `[report] signed_only` is the same as the flag.
+    let after = report(&[]);
+    assert_eq!(indicator(&after, "ky_so"), (1, with_component), "{after}");
+    assert_eq!(indicator(&after, "so_hoa_ho_so"), (digitized, received));
+    let only = report(&["--signed-only"]);
+    assert_eq!(indicator(&only, "so_hoa_ho_so"), (1, received), "{only}");
+    config("[report]\nsigned_only = true\n");
+    let configured = report(&[]);
+    assert_eq!(configured["signed_only"], true);
+    assert_eq!(indicator(&configured, "so_hoa_ho_so"), (1, received));
+    let o = desk.run(&["report", "--format", "csv"]);
+    let csv = stdout(&o);
+    assert!(csv.contains("Đã ký số – tử số"), "{csv}");
+    let o = desk.run(&["report"]);
+    assert!(stdout(&o).contains("đã ký số 1/"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("chỉ tính bản số hóa mang chữ ký số hợp lệ"),
+        "{}",
+        stdout(&o)
+    );
+    let o = desk.run(&["dossier", "show", code]);
+    assert!(
+        stdout(&o).contains("đạt (đã số hóa theo QĐ 766/QĐ-TTg, bản sao đã ký số)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A TSA that is down: nothing is signed, the documents are left for
+    // the next run with the reason, and the operator is told what to check.
+    let down = TestTsa::start(true);
+    std::fs::write(
+        &desk.config,
+        format!(
+            "[sign]\ntrust_anchors = [{:?}]\ntsa_url = {:?}\n",
+            pki_file("ca.pem"),
+            down.url
+        ),
+    )
+    .unwrap();
+    let before = desk.signed().len();
+    let mut args = vec!["sign", "--all"];
+    args.extend_from_slice(&key);
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Không lấy được dấu thời gian") && stderr(&o).contains("tsa_url"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(desk.signed().len(), before);
+    assert!(desk.count("SELECT COUNT(*) FROM signatures WHERE state = 'unsigned'") > 0);
+}
