@@ -15,6 +15,8 @@ form of older tools) for the RSA officer; ca.pem is the trust anchor.
   future       valid from 30 days from now
   no-signing   keyEncipherment only (not for signatures)
   agency       the agency's certificate for SAO Y copies
+  non-repudiation  keyUsage nonRepudiation only (the usual one of document-signing certificates)
+  officer-p384 ECDSA P-384 (a key sohoa verifies but does not sign with)
   tsa          a time-stamping authority (extendedKeyUsage timeStamping, critical), for
                scripts/test_tsa.py
 
@@ -52,7 +54,8 @@ def name(cn, title=None, uid=None):
 
 
 def usage(signing):
-    return x509.KeyUsage(digital_signature=signing, content_commitment=signing,
+    """signing: True (digitalSignature + nonRepudiation), "nr" (nonRepudiation only), False."""
+    return x509.KeyUsage(digital_signature=signing is True, content_commitment=bool(signing),
                          key_encipherment=not signing, data_encipherment=False,
                          key_agreement=False, key_cert_sign=False, crl_sign=False,
                          encipher_only=False, decipher_only=False)
@@ -105,11 +108,13 @@ def main():
         ("future", "rsa", name("Phạm Thị Sau"), NOW + 30 * DAY, NOW + 365 * DAY, True),
         ("no-signing", "rsa", name("Hoàng Văn Mã"), SINCE, NOW + 365 * DAY, False),
         ("agency", "rsa", name("UBND xã Cao Quảng"), SINCE, NOW + 365 * DAY, True),
+        ("non-repudiation", "rsa", name("Đỗ Thị Ký"), SINCE, NOW + 365 * DAY, "nr"),
+        ("officer-p384", "ec384", name("Vũ Văn Bốn"), SINCE, NOW + 365 * DAY, True),
         ("tsa", "rsa", name("Dịch vụ cấp dấu thời gian thử nghiệm"), SINCE, NOW + 365 * DAY, True),
     ]
     for stem, kind, subject, start, end, signing in leaves:
         key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa"
-               else ec.generate_private_key(ec.SECP256R1()))
+               else ec.generate_private_key(ec.SECP384R1() if kind == "ec384" else ec.SECP256R1()))
         cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(start).not_valid_after(end)

@@ -398,10 +398,10 @@ fn signature_lines(signatures: &[SignatureView], lang: UiLanguage) -> String {
             (Some(true), _, true) => "hợp lệ",
             (Some(true), _, false) => "valid",
             (_, [Problem::Untrusted(_)], true) => {
-                "đúng, nhưng chưa xác minh được chứng thư (chưa có chứng thư gốc tin cậy)"
+                "đúng, nhưng chưa xác minh được chứng thư (chưa có chứng thư gốc tin cậy hoặc chứng thư trung gian)"
             }
             (_, [Problem::Untrusted(_)], false) => {
-                "intact, but the certificate could not be checked (no trust anchor)"
+                "intact, but the certificate could not be checked (no trust anchor or intermediate)"
             }
             (_, _, true) => "không hợp lệ",
             (_, _, false) => "not valid",

@@ -29,6 +29,37 @@ struct FileResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     signatures: Vec<Checked>,
+    /// The file is a signed form the records hold: this check is stored with it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    recorded: bool,
+}
+
+/// Stores the check of each file that is a recorded signed form (a file of
+/// the archive), so that `dossier show` and the reports go by it. Without
+/// records (verify run on files from elsewhere) nothing is stored.
+fn store_checks(settings: &Settings, results: &mut [FileResult]) -> Result<(), CliError> {
+    if settings.database_url.is_none() && !settings.database_path().exists() {
+        return Ok(());
+    }
+    let Ok(data_dir) = settings.data_dir.canonicalize() else {
+        return Ok(());
+    };
+    let records = Records::open_configured(settings)?;
+    for r in results.iter_mut().filter(|r| r.error.is_none()) {
+        let Ok(path) = Path::new(&r.file).canonicalize() else {
+            continue;
+        };
+        let Ok(rel) = path.strip_prefix(&data_dir) else {
+            continue;
+        };
+        let problems: Vec<verify::Problem> = r
+            .signatures
+            .iter()
+            .flat_map(|c| c.problems.iter().cloned())
+            .collect();
+        r.recorded = records.record_check(&rel.to_string_lossy(), &problems)?;
+    }
+    Ok(())
 }
 
 pub fn verify(settings: &Settings, files: &[PathBuf], trust: &[PathBuf], json: bool) -> CliResult {
@@ -44,7 +75,7 @@ pub fn verify(settings: &Settings, files: &[PathBuf], trust: &[PathBuf], json: b
             UiLanguage::En => format!("cannot read the trust anchors: {e}"),
         })
     })?;
-    let results: Vec<FileResult> = files
+    let mut results: Vec<FileResult> = files
         .iter()
         .map(|path| {
             let file = path.display().to_string();
@@ -57,16 +88,19 @@ pub fn verify(settings: &Settings, files: &[PathBuf], trust: &[PathBuf], json: b
                     valid: !signatures.is_empty() && signatures.iter().all(Checked::valid),
                     error: None,
                     signatures,
+                    recorded: false,
                 },
                 Err(e) => FileResult {
                     file,
                     valid: false,
                     error: Some(e),
                     signatures: Vec::new(),
+                    recorded: false,
                 },
             }
         })
         .collect();
+    store_checks(settings, &mut results)?;
     if json {
         println!(
             "{}",
@@ -108,6 +142,12 @@ fn describe(r: &FileResult, lang: UiLanguage) -> String {
         (None, _, false, false) => "NOT VALID".to_string(),
     };
     out.push_str(&format!("{}: {verdict}\n", r.file));
+    if r.recorded {
+        out.push_str(match vi {
+            true => "  (kết quả kiểm tra đã được lưu cùng tài liệu trong hồ sơ)\n",
+            false => "  (the check is stored with the document's record)\n",
+        });
+    }
     for s in &r.signatures {
         let who = s.signer.as_ref().map_or_else(
             || {
@@ -295,7 +335,11 @@ fn key_error(e: &SignError, lang: UiLanguage) -> CliError {
         SignError::NoKey
         | SignError::TwoKeys
         | SignError::NoTokenLabel
-        | SignError::NoSecret { .. } => ExitCode::Usage,
+        | SignError::NoSecret { .. }
+        | SignError::TimeStamp {
+            failure: crate::sign::tsa::TsaFailure::NotHttp,
+            ..
+        } => ExitCode::Usage,
         _ => ExitCode::KeyUnusable,
     };
     CliError::new(exit, text::message(e, lang))
@@ -635,13 +679,32 @@ fn render_summary(s: &SignSummary, asked: usize, no_anchors: bool, lang: UiLangu
         ));
     }
     if !s.unsigned.is_empty() {
-        out.push_str(&say(
-            lang,
-            &format!("Còn {} tài liệu chưa ký:\n", n(s.unsigned.len())),
-            &format!("{} documents are not signed:\n", n(s.unsigned.len())),
-        ));
+        // One cause for all (the key or the time-stamping authority failed): said once.
+        let one_cause = s.unsigned.windows(2).all(|w| w[0].reason == w[1].reason);
+        let cause = if one_cause {
+            s.unsigned[0].reason.as_str()
+        } else {
+            ""
+        };
+        let heading = match (one_cause, lang) {
+            (true, UiLanguage::Vi) => {
+                format!("Còn {} tài liệu chưa ký. {cause}\n", n(s.unsigned.len()))
+            }
+            (true, UiLanguage::En) => format!(
+                "{} documents are not signed. {cause}\n",
+                n(s.unsigned.len())
+            ),
+            (false, UiLanguage::Vi) => format!("Còn {} tài liệu chưa ký:\n", n(s.unsigned.len())),
+            (false, UiLanguage::En) => {
+                format!("{} documents are not signed:\n", n(s.unsigned.len()))
+            }
+        };
+        out.push_str(&heading);
         for u in &s.unsigned {
-            out.push_str(&format!("  {} / {}: {}\n", u.dossier, u.name, u.reason));
+            match one_cause {
+                true => out.push_str(&format!("  {} / {}\n", u.dossier, u.name)),
+                false => out.push_str(&format!("  {} / {}: {}\n", u.dossier, u.name, u.reason)),
+            }
         }
         out.push_str(&say(
             lang,
@@ -658,8 +721,8 @@ fn render_summary(s: &SignSummary, asked: usize, no_anchors: bool, lang: UiLangu
     } else if s.signed.iter().any(|d| !d.trusted) {
         out.push_str(&say(
             lang,
-            "Lưu ý: chứng thư số của người ký không thuộc tổ chức chứng thực nào trong [sign] trust_anchors.\n",
-            "Note: the signer's certificate does not chain to any of [sign] trust_anchors.\n",
+            "Lưu ý: chưa tìm được đường từ chứng thư số của người ký tới chứng thư gốc trong [sign] trust_anchors: chứng thư gốc chưa có ở đó, hoặc thiếu chứng thư trung gian (CA cấp dưới) mà tệp khóa hay thiết bị ký không mang theo. Hãy thêm tệp PEM của cả hai vào [sign] trust_anchors, rồi kiểm tra lại bằng sohoa verify.\n",
+            "Note: no path from the signer's certificate to a root in [sign] trust_anchors: the root is not there, or an intermediate CA certificate the key file or token does not carry is missing. Add both PEM files to [sign] trust_anchors, then check again with sohoa verify.\n",
         ));
     }
     out

@@ -158,7 +158,7 @@ impl Counts {
 
 impl Selection {
     /// `WHERE` clause and its parameters (`$1`, `$2`, …).
-    fn clause(&self) -> (String, Vec<Value>) {
+    pub(super) fn clause(&self) -> (String, Vec<Value>) {
         let mut sql = String::from("received_on IS NOT NULL");
         let mut args: Vec<Value> = Vec::new();
         let next = |args: &mut Vec<Value>, v: String| {

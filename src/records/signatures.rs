@@ -208,6 +208,52 @@ impl Records {
         Ok(n > 0)
     }
 
+    /// Stores a new check of a recorded signed form (`sohoa verify` of a file
+    /// of the archive): `false` when no signed form is recorded at
+    /// `archive_path`. The dossier's report columns follow.
+    pub fn record_check(
+        &self,
+        archive_path: &str,
+        problems: &[Problem],
+    ) -> Result<bool, RecordsError> {
+        let text = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
+        Ok(self.db.transaction(|e| {
+            let row = e.query_opt(
+                "SELECT d.dossier_id FROM signatures g JOIN documents d ON d.id = g.document_id
+                  WHERE g.archive_path = $1 AND g.state = 'signed'",
+                vals![archive_path],
+            )?;
+            let Some(row) = row else {
+                return Ok(false);
+            };
+            e.execute(
+                "UPDATE signatures SET check_valid = $2, check_problems = $3, checked_at = $4
+                  WHERE archive_path = $1",
+                vals![archive_path, problems.is_empty(), &text, now()],
+            )?;
+            super::refresh_dossier(e, row.get(0)?)?;
+            Ok(true)
+        })?)
+    }
+
+    /// Current documents of the selection whose officer's signature is
+    /// recorded but was not found valid by its last check (made without trust
+    /// anchors, say): reports do not count them as signed, and say so.
+    pub fn unverified_signatures(&self, sel: &super::Selection) -> Result<u64, RecordsError> {
+        let (filter, args) = sel.clause();
+        Ok(self.db.run(|e| {
+            e.value(
+                &format!(
+                    "SELECT COUNT(*) FROM signatures g JOIN documents d ON d.id = g.document_id
+                       JOIN dossiers ON dossiers.id = d.dossier_id
+                      WHERE {filter} AND d.current = 1 AND g.role = 'officer' AND g.state = 'signed'
+                        AND g.check_valid IS DISTINCT FROM 1"
+                ),
+                &args,
+            )
+        })?)
+    }
+
     /// Marks a document a run meant to sign and could not (`note` says why),
     /// to be signed by the next run. A signed one is left as it is.
     pub fn mark_unsigned(&self, id: i64, role: SignRole, note: &str) -> Result<(), RecordsError> {

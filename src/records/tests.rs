@@ -931,6 +931,35 @@ fn signed_report_scenario(r: &mut Records) {
     let c = total(r, false);
     assert_eq!((c.signable, c.signed), (2, 1));
 
+    // The other dossier's signature was not found valid: reports say so,
+    // until `sohoa verify` finds it valid and stores that.
+    let all = Selection::default();
+    assert_eq!(r.unverified_signatures(&all).unwrap(), 1);
+    assert!(!r.record_check("archive/unknown.ky.pdf", &[]).unwrap());
+    assert!(r
+        .record_check(&format!("archive/{bad}.ky.pdf"), &[])
+        .unwrap());
+    assert_eq!(r.unverified_signatures(&all).unwrap(), 0);
+    let c = total(r, false);
+    assert_eq!((c.signable, c.signed), (2, 2));
+    let view = &r.signatures_of(bad).unwrap()[0];
+    assert_eq!(
+        (view.check_valid, view.check_problems.len()),
+        (Some(true), 0)
+    );
+    let problem = Problem::Altered;
+    assert!(r
+        .record_check(
+            &format!("archive/{bad}.ky.pdf"),
+            std::slice::from_ref(&problem)
+        )
+        .unwrap());
+    assert_eq!(
+        r.signatures_of(bad).unwrap()[0].check_problems,
+        vec![problem]
+    );
+    assert_eq!(total(r, false).signed, 1);
+
     // A new version of the component needs its own signature.
     r.insert_document(&document(id, DocKind::ThanhPhan, "01-don", 2, "r4"))
         .unwrap();

@@ -256,7 +256,26 @@ pub fn make(records: &Records, tree: &UnitTree, req: &Request) -> Result<Report,
     let sel = selection(req, tree);
     let cells = records.report_cells(&sel, &tree.breakpoints(), key)?;
     let without = records.dossiers_without_receipt_date(sel.units.as_deref())?;
-    Ok(build(req, &cells, tree, without))
+    let mut report = build(req, &cells, tree, without);
+    warn_unverified(&mut report, records.unverified_signatures(&sel)?);
+    Ok(report)
+}
+
+/// Says how many signed copies are not counted as signed because their
+/// signature was not found valid (checked without trust anchors, say).
+fn warn_unverified(report: &mut Report, n: u64) {
+    if n == 0 {
+        return;
+    }
+    let n = crate::format::count(n, report.lang);
+    report.warnings.push(match report.lang {
+        UiLanguage::Vi => format!(
+            "{n} bản sao đã ký số nhưng chữ ký chưa được xác nhận hợp lệ (chẳng hạn khi ký chưa khai báo chứng thư gốc tin cậy [sign] trust_anchors) nên không được tính là đã ký số. Hãy kiểm tra lại: sohoa verify TỆP (tệp .ky.pdf mà sohoa dossier show liệt kê)"
+        ),
+        UiLanguage::En => format!(
+            "{n} signed copies are not counted as signed: their signature was not found valid (for instance, signed before [sign] trust_anchors was set). Check them again: sohoa verify FILE (the .ky.pdf files sohoa dossier show lists)"
+        ),
+    });
 }
 
 /// The report as asked, plus the same period by unit and by month (what the
@@ -274,7 +293,11 @@ pub fn make_with_charts(
     let with = |by: By| build(&Request { by, ..req.clone() }, &cells, tree, without);
     let main = match req.by {
         By::Procedure | By::Field => make(records, tree, req)?,
-        by => with(by),
+        by => {
+            let mut main = with(by);
+            warn_unverified(&mut main, records.unverified_signatures(&sel)?);
+            main
+        }
     };
     Ok([main, with(By::Unit), with(By::Month)])
 }

@@ -31,7 +31,7 @@ pub enum CertError {
     NotYetValid { name: String, from: DateTime<Utc> },
     #[error("the certificate of {name} expired on {until}")]
     Expired { name: String, until: DateTime<Utc> },
-    #[error("the certificate of {name} is not for digital signatures (its key usage lacks digitalSignature)")]
+    #[error("the certificate of {name} is not for digital signatures (its key usage has neither digitalSignature nor nonRepudiation)")]
     NotForSigning { name: String },
 }
 
@@ -75,7 +75,9 @@ pub fn check_signing(der: &[u8], at: DateTime<Utc>) -> Result<Identity, CertErro
         .tbs_certificate()
         .get_extension::<KeyUsage>()
         .map_err(|e| CertError::Parse(e.to_string()))?;
-    if usage.is_some_and(|(_, u)| !u.digital_signature()) {
+    // A document signer's certificate may have either (ETSI EN 319 412-2, 4.3.2:
+    // nonRepudiation alone is the usual one for signing documents).
+    if usage.is_some_and(|(_, u)| !u.digital_signature() && !u.non_repudiation()) {
         return Err(CertError::NotForSigning { name: who.name });
     }
     Ok(who)

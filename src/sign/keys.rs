@@ -57,17 +57,51 @@ impl FileSigner {
     }
 }
 
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const P256: &str = "1.2.840.10045.3.1.7";
+
 fn read_key(pkcs8: &[u8]) -> Result<Key, SignError> {
-    if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(pkcs8) {
-        return Ok(Key::Rsa(rsa::pkcs1v15::SigningKey::new(k)));
+    let unreadable = || SignError::UnsupportedKey("unreadable".into());
+    let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8).map_err(|_| unreadable())?;
+    let algorithm = info.algorithm.oid.to_string();
+    let curve = info
+        .algorithm
+        .parameters
+        .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
+        .map(|o| o.to_string());
+    match (algorithm.as_str(), curve.as_deref()) {
+        (RSA_ENCRYPTION, _) => rsa::PrivateKey::from_pkcs8_der(pkcs8)
+            .map(|k| Key::Rsa(rsa::pkcs1v15::SigningKey::new(k)))
+            .map_err(|_| unreadable()),
+        (EC_PUBLIC_KEY, Some(P256)) => p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8)
+            .map(Key::P256)
+            .map_err(|_| unreadable()),
+        (a, c) => Err(SignError::UnsupportedKey(key_kind(a, c))),
     }
-    if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8) {
-        return Ok(Key::P256(k));
+}
+
+/// A key algorithm sohoa does not sign with, as a user knows it.
+pub(crate) fn key_kind(algorithm: &str, curve: Option<&str>) -> String {
+    match (algorithm, curve) {
+        (EC_PUBLIC_KEY, Some(c)) => format!("ECDSA {}", curve_name(c)),
+        ("1.2.840.113549.1.1.10", _) => "RSA-PSS".into(),
+        ("1.3.101.112", _) => "Ed25519".into(),
+        ("1.3.101.113", _) => "Ed448".into(),
+        (other, _) => other.to_string(),
     }
-    let oid = pkcs8::PrivateKeyInfoRef::try_from(pkcs8)
-        .map(|i| i.algorithm.oid.to_string())
-        .unwrap_or_else(|_| "unreadable".into());
-    Err(SignError::UnsupportedKey(oid))
+}
+
+/// An elliptic curve's name, by its OID.
+pub(crate) fn curve_name(oid: &str) -> String {
+    match oid {
+        P256 => "P-256".into(),
+        "1.3.132.0.34" => "P-384".into(),
+        "1.3.132.0.35" => "P-521".into(),
+        "1.3.132.0.10" => "secp256k1".into(),
+        "1.3.36.3.3.2.8.1.1.7" => "brainpoolP256r1".into(),
+        other => format!("curve {other}"),
+    }
 }
 
 fn key_public_der(key: &Key) -> Result<Vec<u8>, SignError> {

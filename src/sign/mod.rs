@@ -149,8 +149,11 @@ pub enum SignError {
     ArchiveChanged { path: String },
     /// The time-stamping authority gave no usable token (unreachable,
     /// refused, or a reply that is not over this signature).
-    #[error("no time-stamp from {url}: {detail}")]
-    TimeStamp { url: String, detail: String },
+    #[error("no time-stamp from {url} ([sign] tsa_url): {failure}")]
+    TimeStamp {
+        url: String,
+        failure: tsa::TsaFailure,
+    },
     /// The signed file did not pass the check made right after signing.
     #[error("the signed copy of {path} does not verify: {}", text::problems(.problems))]
     SelfCheck {

@@ -212,6 +212,8 @@ fn only_a_certificate_valid_now_and_for_signatures_may_sign() {
     let now = Utc::now();
     assert!(check_signing(&test_pki::cert_der("officer"), now).is_ok());
     assert!(check_signing(&test_pki::cert_der("officer-ec"), now).is_ok());
+    // nonRepudiation alone is the usual usage of a document signer's certificate.
+    assert!(check_signing(&test_pki::cert_der("non-repudiation"), now).is_ok());
     match check_signing(&test_pki::cert_der("expired"), now) {
         Err(CertError::Expired { name, until }) => {
             assert_eq!(name, "Lê Văn Cũ");
@@ -846,4 +848,52 @@ fn a_time_stamped_signature_is_b_t_and_its_token_is_checked() {
         other => panic!("{other:?}"),
     }
     assert!(Tsa::new("ftp://tsa.example/").is_err());
+}
+
+#[test]
+fn signatures_of_other_tools_with_other_curves_and_digests_verify() {
+    let (unsigned, _) = archive_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pdf");
+    std::fs::write(&input, unsigned).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (stem, digest) in [
+        ("officer-p384", "sha384"),
+        ("officer-p384", "sha256"),
+        ("officer", "sha384"),
+        ("officer", "sha512"),
+        ("non-repudiation", "sha256"),
+    ] {
+        let out = dir.path().join(format!("{stem}-{digest}.pdf"));
+        let path = |f: &str| test_pki::file(f).to_str().unwrap().to_string();
+        run(
+            root.join(".venv/bin/python").to_str().unwrap(),
+            &[
+                root.join("scripts/pyhanko_sign.py").to_str().unwrap(),
+                input.to_str().unwrap(),
+                out.to_str().unwrap(),
+                &path(&format!("{stem}.key.pem")),
+                &path(&format!("{stem}.pem")),
+                &path("ca.pem"),
+                digest,
+            ],
+        );
+        let signed = std::fs::read(&out).unwrap();
+        let checked = super::verify::verify(&signed, &anchors()).unwrap();
+        assert!(checked[0].valid(), "{stem} {digest}: {checked:?}");
+        let mut altered = signed.clone();
+        altered[unsigned.len() / 2] ^= 0x01;
+        let checked = super::verify::verify(&altered, &anchors()).unwrap();
+        assert_eq!(
+            checked[0].problems,
+            vec![super::verify::Problem::Altered],
+            "{stem} {digest}"
+        );
+    }
+    // A key sohoa verifies but does not sign with is named as such.
+    match FileSigner::open_pkcs12(&test_pki::file("officer-p384.p12"), PASSWORD) {
+        Err(SignError::UnsupportedKey(kind)) => assert_eq!(kind, "ECDSA P-384"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a P-384 key signs"),
+    }
 }

@@ -32,7 +32,7 @@ fn vietnamese(e: &SignError) -> String {
             "Tệp {path} không phải tệp khóa PKCS#12 (.p12, .pfx) dùng được ({detail}). Hãy xuất lại tệp chứng thư số kèm khóa riêng."
         ),
         E::UnsupportedKey(oid) => format!(
-            "Khóa riêng thuộc loại chưa hỗ trợ ({oid}); sohoa ký bằng khóa RSA hoặc ECDSA P-256."
+            "Khóa riêng thuộc loại sohoa chưa ký được ({oid}); sohoa ký bằng khóa RSA (PKCS#1 v1.5) hoặc ECDSA P-256. Hãy dùng chứng thư số có khóa loại đó."
         ),
         E::KeyMismatch(subject) => format!(
             "Khóa riêng không khớp với chứng thư số {subject}. Hãy kiểm tra lại tệp khóa hoặc thiết bị ký."
@@ -48,7 +48,7 @@ fn vietnamese(e: &SignError) -> String {
                 time(until)
             ),
             CertError::NotForSigning { name } => format!(
-                "Chứng thư số của {name} không dùng để ký số (thiếu mục đích digitalSignature). Hãy dùng chứng thư số ký của cá nhân hoặc cơ quan."
+                "Chứng thư số của {name} không dùng để ký số (mục đích sử dụng của khóa không có digitalSignature hay nonRepudiation). Hãy dùng chứng thư số ký của cá nhân hoặc cơ quan."
             ),
         },
         E::Font { path, detail } => format!(
@@ -115,9 +115,20 @@ fn vietnamese(e: &SignError) -> String {
         E::ArchiveChanged { path } => format!(
             "Tệp {path} trong kho lưu trữ không còn đúng như khi được ghi nhận (mã SHA-256 khác): tệp đã bị sửa hoặc thay ngoài sohoa. Không ký; hãy báo cán bộ CNTT kiểm tra."
         ),
-        E::TimeStamp { url, detail } => format!(
-            "Không lấy được dấu thời gian từ máy chủ cấp dấu thời gian {url} ({detail}). Các tài liệu còn lại chưa được ký; hãy kiểm tra kết nối mạng hoặc địa chỉ [sign] tsa_url rồi chạy lại sohoa sign."
-        ),
+        E::TimeStamp { url, failure } => {
+            use super::tsa::TsaFailure as F;
+            let why = match failure {
+                F::NotHttp => {
+                    return format!("Địa chỉ máy chủ cấp dấu thời gian [sign] tsa_url = \"{url}\" không hợp lệ: cần dạng http://… hoặc https://…. Hãy sửa tệp cấu hình.")
+                }
+                F::Unreachable(d) => format!("không kết nối được tới máy chủ ({d})"),
+                F::TimedOut => "máy chủ không trả lời kịp".to_string(),
+                F::Http(code) => format!("máy chủ trả lỗi HTTP {code}; có thể địa chỉ không phải của dịch vụ cấp dấu thời gian"),
+                F::Refused { status, said } => format!("máy chủ từ chối cấp dấu thời gian (mã {status}{})", if said.is_empty() { String::new() } else { format!(": {said}") }),
+                F::BadReply(d) => format!("máy chủ trả về dữ liệu không phải dấu thời gian hợp lệ cho chữ ký này ({d})"),
+            };
+            format!("Không lấy được dấu thời gian từ {url} ([sign] tsa_url): {why}. Các tài liệu chưa ký được để lại cho lần sau; hãy kiểm tra kết nối mạng và địa chỉ tsa_url rồi chạy lại sohoa sign.")
+        }
         E::SelfCheck { path, problems } => format!(
             "Bản đã ký của {path} không qua được kiểm tra sau khi ký ({}); không lưu bản này. Hãy báo cán bộ CNTT.",
             problems
@@ -152,12 +163,16 @@ pub fn problem(p: &Problem, lang: UiLanguage) -> String {
         (Problem::BadSignature, UiLanguage::En) => {
             "the signature value does not match the signer's certificate".into()
         }
-        (Problem::Untrusted(d), UiLanguage::Vi) => format!(
-            "chứng thư số không thuộc tổ chức chứng thực được tin cậy; thêm chứng thư gốc vào [sign] trust_anchors ({d})"
-        ),
-        (Problem::Untrusted(d), UiLanguage::En) => format!(
-            "the certificate does not chain to a trusted authority; add its root to [sign] trust_anchors ({d})"
-        ),
+        (Problem::Untrusted(d), UiLanguage::Vi) => match d.as_str() {
+            super::verify::NO_ANCHORS => "chưa khai báo chứng thư gốc tin cậy ([sign] trust_anchors hoặc --trust) nên chưa xác minh được chứng thư số".into(),
+            super::verify::NO_PATH => "không tìm được đường từ chứng thư số tới chứng thư gốc tin cậy: chứng thư gốc chưa có trong [sign] trust_anchors, hoặc thiếu chứng thư trung gian (CA cấp dưới) mà chữ ký không mang theo; hãy thêm tệp PEM của cả hai vào [sign] trust_anchors (hoặc --trust)".into(),
+            d => format!("không xác minh được chứng thư số tới chứng thư gốc tin cậy ({d})"),
+        },
+        (Problem::Untrusted(d), UiLanguage::En) => match d.as_str() {
+            super::verify::NO_ANCHORS => "no trust anchors are configured ([sign] trust_anchors or --trust), so the certificate cannot be confirmed".into(),
+            super::verify::NO_PATH => "no path from the certificate to a trusted root: the root is not in [sign] trust_anchors, or an intermediate CA certificate the signature does not carry is missing; add both PEM files to [sign] trust_anchors (or --trust)".into(),
+            d => format!("the certificate does not chain to a trusted root ({d})"),
+        },
         (Problem::Certificate(d), UiLanguage::Vi) => {
             format!("chứng thư số không dùng được để ký vào lúc ký ({d})")
         }
@@ -170,6 +185,12 @@ pub fn problem(p: &Problem, lang: UiLanguage) -> String {
         (Problem::ChangedAfterSigning, UiLanguage::En) => {
             "the file has content after its last signature that no signature covers".into()
         }
+        (Problem::Unsupported(d), UiLanguage::Vi) => format!(
+            "chữ ký dùng thuật toán mà sohoa chưa kiểm tra được ({d}); sohoa kiểm tra chữ ký RSA và ECDSA (P-256, P-384, P-521) với SHA-256, SHA-384 hoặc SHA-512"
+        ),
+        (Problem::Unsupported(d), UiLanguage::En) => format!(
+            "the signature uses an algorithm sohoa cannot check ({d}); sohoa checks RSA and ECDSA (P-256, P-384, P-521) signatures with SHA-256, SHA-384 or SHA-512"
+        ),
         (Problem::TimeStamp(p), UiLanguage::Vi) => {
             format!("dấu thời gian của chữ ký không hợp lệ: {}", problem(p, lang))
         }

@@ -292,10 +292,12 @@ impl Key {
             Some(KeyType::EC) => match &self.ec_params {
                 Some(p) if is_p256(p) => Ok(Algorithm::EcdsaP256Sha256),
                 Some(p) => Err(SignError::UnsupportedKey(format!(
-                    "EC key \"{}\" on curve {}",
+                    "ECDSA {} (\"{}\")",
+                    ObjectIdentifier::from_der(p).map_or_else(
+                        |_| hex::encode(p),
+                        |o: ObjectIdentifier| super::keys::curve_name(&o.to_string())
+                    ),
                     self.label,
-                    ObjectIdentifier::from_der(p)
-                        .map_or_else(|_| hex::encode(p), |o: ObjectIdentifier| o.to_string())
                 ))),
                 None => Err(SignError::UnsupportedKey(format!(
                     "EC key \"{}\" of unknown curve",

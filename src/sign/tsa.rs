@@ -169,6 +169,27 @@ fn generalized_time(value: &[u8]) -> Option<DateTime<Utc>> {
     Some(t.and_utc() + chrono::Duration::nanoseconds(i64::from(nanos)))
 }
 
+/// Why a time-stamping authority gave no token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TsaFailure {
+    /// `[sign] tsa_url` is not an `http://` or `https://` address.
+    #[error("not an http:// or https:// address")]
+    NotHttp,
+    #[error("cannot connect ({0})")]
+    Unreachable(String),
+    #[error("no answer in time")]
+    TimedOut,
+    #[error("HTTP {0}")]
+    Http(u16),
+    /// The authority refused the request (PKIStatus 2–5), with what it said.
+    #[error("the request was refused (status {status}{})", if .said.is_empty() { String::new() } else { format!(": {}", .said) })]
+    Refused { status: u8, said: String },
+    /// A reply that is no time-stamp response, or a token that is not over
+    /// this signature or does not answer this request.
+    #[error("{0}")]
+    BadReply(String),
+}
+
 /// A time-stamping authority reached over HTTP (RFC 3161, 3.4).
 pub struct Tsa {
     url: String,
@@ -177,21 +198,19 @@ pub struct Tsa {
 
 impl Tsa {
     pub fn new(url: &str) -> Result<Tsa, SignError> {
-        let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_string());
-        if !matches!(scheme.as_deref(), Ok("http" | "https")) {
-            return Err(SignError::TimeStamp {
-                url: url.to_string(),
-                detail: "not an http:// or https:// address".into(),
-            });
+        let fail = |failure| SignError::TimeStamp {
+            url: url.to_string(),
+            failure,
+        };
+        let parsed = reqwest::Url::parse(url);
+        if !parsed.is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+            return Err(fail(TsaFailure::NotHttp));
         }
         let http = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| SignError::TimeStamp {
-                url: url.to_string(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| fail(TsaFailure::Unreachable(e.to_string())))?;
         Ok(Tsa {
             url: url.to_string(),
             http,
@@ -201,9 +220,14 @@ impl Tsa {
     /// A token over `signature` (a SignerInfo's signature value), checked to
     /// be over it and to answer this request; its DER `ContentInfo`.
     pub fn stamp(&self, signature: &[u8]) -> Result<Vec<u8>, SignError> {
-        let fail = |detail: String| SignError::TimeStamp {
+        let fail = |failure| SignError::TimeStamp {
             url: self.url.clone(),
-            detail,
+            failure,
+        };
+        let bad = |detail: String| fail(TsaFailure::BadReply(detail));
+        let sent = |e: reqwest::Error| match e.is_timeout() {
+            true => fail(TsaFailure::TimedOut),
+            false => fail(TsaFailure::Unreachable(e.to_string())),
         };
         // Unique per request (RFC 3161 nonces guard against replay, not guessing).
         let nonce = {
@@ -227,41 +251,35 @@ impl Tsa {
             .header(reqwest::header::CONTENT_TYPE, "application/timestamp-query")
             .body(request)
             .send()
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(sent)?;
         let status = reply.status();
         if !status.is_success() {
-            return Err(fail(format!("HTTP {status}")));
+            return Err(fail(TsaFailure::Http(status.as_u16())));
         }
         let mut body = Vec::new();
         reply
             .take(MAX_REPLY + 1)
             .read_to_end(&mut body)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(TsaFailure::Unreachable(e.to_string())))?;
         if body.len() as u64 > MAX_REPLY {
-            return Err(fail(format!("the reply is larger than {MAX_REPLY} bytes")));
+            return Err(bad(format!("the reply is larger than {MAX_REPLY} bytes")));
         }
         let reply = TimeStampResp::from_der(&body)
-            .map_err(|e| fail(format!("the reply is not a time-stamp response: {e}")))?;
+            .map_err(|e| bad(format!("the reply is not a time-stamp response: {e}")))?;
         // 0 granted, 1 granted with modifications (RFC 3161, 2.4.2).
         if reply.status.status > 1 {
-            let said = reply.status.status_string.unwrap_or_default().join("; ");
-            return Err(fail(format!(
-                "the request was refused (status {}{})",
-                reply.status.status,
-                if said.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {said}")
-                }
-            )));
+            return Err(fail(TsaFailure::Refused {
+                status: reply.status.status,
+                said: reply.status.status_string.unwrap_or_default().join("; "),
+            }));
         }
         let token = reply
             .time_stamp_token
-            .ok_or_else(|| fail("the reply holds no token".into()))?
+            .ok_or_else(|| bad("the reply holds no token".into()))?
             .to_der()?;
-        let read = read_token(&token).map_err(fail)?;
+        let read = read_token(&token).map_err(bad)?;
         if !read.covers(signature) {
-            return Err(fail("the token is over another value".into()));
+            return Err(bad("the token is over another value".into()));
         }
         let ours = Int::new(&nonce.to_be_bytes()).ok();
         let same_nonce = match (&read.nonce, &ours) {
@@ -269,9 +287,7 @@ impl Tsa {
             _ => false,
         };
         if !same_nonce {
-            return Err(fail(
-                "the token does not answer this request (nonce)".into(),
-            ));
+            return Err(bad("the token does not answer this request (nonce)".into()));
         }
         Ok(token)
     }

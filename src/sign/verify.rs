@@ -22,9 +22,15 @@ use x509_cert::Certificate;
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_WITH_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 
 /// One signature of a file and what its check found.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -77,6 +83,9 @@ pub enum Problem {
     ChangedAfterSigning,
     /// The signature's time-stamp token does not hold: what is wrong with it.
     TimeStamp(Box<Problem>),
+    /// An algorithm sohoa cannot check (a digest, or a signature scheme or
+    /// curve): the signature is neither found valid nor found broken.
+    Unsupported(String),
 }
 
 impl Problem {
@@ -177,12 +186,7 @@ fn check_one(
     };
     let end = ranges[1].end;
     checked.whole_file = end == file.len();
-    let digest: [u8; 32] = {
-        let mut h = Sha256::new();
-        h.update(&file[ranges[0].clone()]);
-        h.update(&file[ranges[1].clone()]);
-        h.finalize().into()
-    };
+    let signed = [&file[ranges[0].clone()], &file[ranges[1].clone()]];
     let contents = dict
         .get(b"Contents")
         .and_then(Object::as_str)
@@ -190,7 +194,7 @@ fn check_one(
     let at = checked
         .signed_at
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-    match check_cms(contents, &digest, at, anchors, &mut checked.problems) {
+    match check_cms(contents, &signed, at, anchors, &mut checked.problems) {
         Ok((who, stamp)) => {
             checked.signer = Some(who);
             checked.time_stamp = stamp;
@@ -236,13 +240,13 @@ fn byte_range(
     Ok([0..len1, start2..end2])
 }
 
-/// Checks the CMS of `contents` over `digest`, pushing what is wrong into
+/// Checks the CMS of `contents` over the `signed` bytes, pushing what is wrong into
 /// `problems`; returns the signer and the time-stamp. The certificate is
 /// checked at the time-stamp's time when it holds, else at `at` (the claimed
 /// time). An error is a CMS that cannot be read.
 fn check_cms(
     contents: &[u8],
-    digest: &[u8; 32],
+    signed_bytes: &[&[u8]],
     at: DateTime<Utc>,
     anchors: &[Vec<u8>],
     problems: &mut Vec<Problem>,
@@ -274,7 +278,7 @@ fn check_cms(
         Some(Ok(s)) => s.at,
         _ => at,
     };
-    let who = check_signer(&signed, digest, at, anchors, AnyUsage, problems)?;
+    let who = check_signer(&signed, signed_bytes, at, anchors, AnyUsage, problems)?;
     let stamp = match stamp {
         Some(Ok(s)) => Some(s),
         Some(Err(p)) => {
@@ -305,11 +309,10 @@ fn check_time_stamp(
     if !read.covers(signature) {
         return Err(Problem::Altered);
     }
-    let digest: [u8; 32] = Sha256::digest(&read.content).into();
     let mut problems = Vec::new();
     let authority = check_signer(
         &read.signed,
-        &digest,
+        &[&read.content],
         read.time,
         anchors,
         TIME_STAMPING,
@@ -325,12 +328,72 @@ fn check_time_stamp(
     }
 }
 
-/// Checks the signer of `signed` over `digest` (the SHA-256 of the content
-/// it signs), its certificate at `at` for `usage`, pushing what is wrong
-/// into `problems`; returns the signer.
+/// The digest of `parts` by the algorithm `oid` names (SHA-256, -384, -512).
+fn digest_of(oid: ObjectIdentifier, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+        let mut h = D::new();
+        for p in parts {
+            h.update(p);
+        }
+        h.finalize().to_vec()
+    }
+    match oid {
+        o if o == ID_SHA256 => Some(run::<Sha256>(parts)),
+        o if o == ID_SHA384 => Some(run::<sha2::Sha384>(parts)),
+        o if o == ID_SHA512 => Some(run::<sha2::Sha512>(parts)),
+        _ => None,
+    }
+}
+
+type Verifier = &'static dyn rustls_pki_types::SignatureVerificationAlgorithm;
+
+/// What a CMS signature algorithm can be checked as (the key decides which
+/// applies: an ECDSA OID names no curve); `rsaEncryption` takes the digest
+/// algorithm's hash.
+fn verifiers(signature: ObjectIdentifier, digest: ObjectIdentifier) -> Vec<Verifier> {
+    use webpki::aws_lc_rs as a;
+    let rsa_hash = match signature {
+        o if o == RSA_ENCRYPTION => digest,
+        o if o == SHA256_WITH_RSA => ID_SHA256,
+        o if o == SHA384_WITH_RSA => ID_SHA384,
+        o if o == SHA512_WITH_RSA => ID_SHA512,
+        o if o == ECDSA_WITH_SHA256 => {
+            return vec![
+                a::ECDSA_P256_SHA256,
+                a::ECDSA_P384_SHA256,
+                a::ECDSA_P521_SHA256,
+            ]
+        }
+        o if o == ECDSA_WITH_SHA384 => {
+            return vec![
+                a::ECDSA_P256_SHA384,
+                a::ECDSA_P384_SHA384,
+                a::ECDSA_P521_SHA384,
+            ]
+        }
+        o if o == ECDSA_WITH_SHA512 => {
+            return vec![
+                a::ECDSA_P256_SHA512,
+                a::ECDSA_P384_SHA512,
+                a::ECDSA_P521_SHA512,
+            ]
+        }
+        _ => return Vec::new(),
+    };
+    match rsa_hash {
+        o if o == ID_SHA256 => vec![a::RSA_PKCS1_2048_8192_SHA256],
+        o if o == ID_SHA384 => vec![a::RSA_PKCS1_2048_8192_SHA384],
+        o if o == ID_SHA512 => vec![a::RSA_PKCS1_2048_8192_SHA512],
+        _ => Vec::new(),
+    }
+}
+
+/// Checks the signer of `signed` over `content` (the bytes it signs), its
+/// certificate at `at` for `usage`, pushing what is wrong into `problems`;
+/// returns the signer.
 fn check_signer(
     signed: &SignedData,
-    digest: &[u8; 32],
+    content: &[&[u8]],
     at: DateTime<Utc>,
     anchors: &[Vec<u8>],
     usage: impl webpki::ExtendedKeyUsageValidator,
@@ -367,33 +430,40 @@ fn check_signer(
         .and_then(|a| a.values.iter().next())
         .and_then(|v| v.decode_as::<OctetString>().ok())
         .ok_or("its signed attributes lack the message digest")?;
-    if signer_info.digest_alg.oid != ID_SHA256 {
-        return Err(format!(
-            "digest algorithm {} is not SHA-256",
-            signer_info.digest_alg.oid
-        ));
-    }
-    if message_digest.as_bytes() != digest {
-        problems.push(Problem::Altered);
+    let digest_alg = signer_info.digest_alg.oid;
+    match digest_of(digest_alg, content) {
+        Some(d) if d != message_digest.as_bytes() => problems.push(Problem::Altered),
+        Some(_) => {}
+        None => problems.push(Problem::Unsupported(format!(
+            "digest algorithm {digest_alg}"
+        ))),
     }
 
-    let algorithm: &dyn rustls_pki_types::SignatureVerificationAlgorithm =
-        match signer_info.signature_algorithm.oid {
-            o if o == SHA256_WITH_RSA || o == RSA_ENCRYPTION => {
-                webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256
-            }
-            o if o == ECDSA_WITH_SHA256 => webpki::aws_lc_rs::ECDSA_P256_SHA256,
-            o => return Err(format!("signature algorithm {o} is not supported")),
-        };
     let leaf_der = CertificateDer::from(leaf.as_slice());
     let end_entity =
         EndEntityCert::try_from(&leaf_der).map_err(|e| format!("its certificate: {e}"))?;
     let signed_bytes = attrs.to_der().map_err(|e| e.to_string())?;
-    if end_entity
-        .verify_signature(algorithm, &signed_bytes, signer_info.signature.as_bytes())
-        .is_err()
-    {
-        problems.push(Problem::BadSignature);
+    let scheme = signer_info.signature_algorithm.oid;
+    let value = signer_info.signature.as_bytes();
+    let mut applies = false;
+    let mut verified = false;
+    for v in verifiers(scheme, digest_alg) {
+        match end_entity.verify_signature(v, &signed_bytes, value) {
+            Ok(()) => {
+                verified = true;
+                break;
+            }
+            Err(webpki::Error::InvalidSignatureForPublicKey) => applies = true,
+            // Another curve than the key's: the next one may be it.
+            Err(_) => {}
+        }
+    }
+    match (verified, applies) {
+        (true, _) => {}
+        (false, true) => problems.push(Problem::BadSignature),
+        (false, false) => problems.push(Problem::Unsupported(format!(
+            "signature algorithm {scheme} with the signer's key"
+        ))),
     }
 
     match cert::check_signing(leaf, at) {
@@ -431,6 +501,11 @@ fn identifies(sid: &SignerIdentifier, der: &[u8]) -> bool {
     }
 }
 
+/// Why a certificate is untrusted, as `Problem::Untrusted` says it (and
+/// `text` words it): no anchors at all, or none the chain reaches.
+pub const NO_ANCHORS: &str = "no trust anchors are configured ([sign] trust_anchors)";
+pub const NO_PATH: &str = "its certificate is not issued by a trusted authority";
+
 /// Any extended key usage: a document signer's certificate may name
 /// e-mail protection, client authentication, document signing, or nothing.
 struct AnyUsage;
@@ -454,7 +529,7 @@ fn chain_to_anchor(
     usage: impl webpki::ExtendedKeyUsageValidator,
 ) -> Result<(), String> {
     if anchors.is_empty() {
-        return Err("no trust anchors are configured ([sign] trust_anchors)".into());
+        return Err(NO_ANCHORS.into());
     }
     let anchor_ders: Vec<CertificateDer<'_>> = anchors
         .iter()
@@ -485,9 +560,7 @@ fn chain_to_anchor(
         )
         .map(|_| ())
         .map_err(|e| match e {
-            webpki::Error::UnknownIssuer => {
-                "its certificate is not issued by a trusted authority".into()
-            }
+            webpki::Error::UnknownIssuer => NO_PATH.into(),
             other => other.to_string(),
         })
 }

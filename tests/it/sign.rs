@@ -1104,6 +1104,7 @@ fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
     let o = desk.run(&["verify", "--json", &file]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let stamp = &v[0]["signatures"][0]["time_stamp"];
+    assert_eq!(v[0]["recorded"], true, "the check is stored: {v}");
     assert!(stamp["at"].as_str().is_some(), "{v}");
     let sig = run_tool("pdfsig", &[&file]);
     assert!(sig.contains("Signature is Valid."), "{sig}");
@@ -1160,4 +1161,21 @@ fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
     );
     assert_eq!(desk.signed().len(), before);
     assert!(desk.count("SELECT COUNT(*) FROM signatures WHERE state = 'unsigned'") > 0);
+    // The cause is said once, not once per document left.
+    let cause = "Không lấy được dấu thời gian";
+    assert_eq!(stdout(&o).matches(cause).count(), 1, "{}", stdout(&o));
+
+    // Not an address: a usage error before anything is tried.
+    std::fs::write(
+        &desk.config,
+        "[sign]\ntsa_url = \"tsa.example.vn\"\n",
+    )
+    .unwrap();
+    let o = desk.run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("không hợp lệ: cần dạng http://"),
+        "{}",
+        stderr(&o)
+    );
 }
