@@ -15,7 +15,8 @@
 #            label STEM; the CA certificate gets CKA_ID ca and the label ca.
 #
 # With NO_PUBLIC_KEY=1 in the environment, the keys go in without their public key objects (as
-# some tokens hold them: the private key and the certificate only).
+# some tokens hold them: the private key and the certificate only). Stems named in KEY_ONLY (space
+# separated) go in without their certificate (an old key left on a token).
 #
 # Example: scripts/make_test_token.sh /tmp/t /tmp/pki "Token thu" 1234 officer officer-ec
 set -euo pipefail
@@ -73,14 +74,18 @@ for stem in "${stems[@]}"; do
   id=$(printf '%02x' "$n")
   softhsm2-util --import "$pki_dir/$stem.key.pem" --token "$label" --pin "$pin" \
     --id "$id" --label "$stem" "${public[@]}" >/dev/null
-  cert "$pki_dir/$stem.pem" "$id" "$stem"
+  if [[ " ${KEY_ONLY:-} " == *" $stem "* ]]; then
+    key_only=$((${key_only:-0} + 1))
+  else
+    cert "$pki_dir/$stem.pem" "$id" "$stem"
+  fi
 done
 cert "$pki_dir/ca.pem" ca ca
 
 # What the token now holds, as a check that every object is there.
 count=$(pkcs11-tool --module "$module" --token-label "$label" --login --pin "$pin" --list-objects 2>/dev/null \
   | grep -cE '^(Private Key|Public Key|Certificate) Object')
-expected=$(((${#public[@]} ? 2 : 3) * ${#stems[@]} + 1))
+expected=$(((${#public[@]} ? 2 : 3) * ${#stems[@]} + 1 - ${key_only:-0}))
 if [[ $count -ne $expected ]]; then
   echo "$0: token \"$label\" holds $count key and certificate objects, not $expected" >&2
   exit 1

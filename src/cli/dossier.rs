@@ -424,6 +424,21 @@ fn signature_lines(signatures: &[SignatureView], lang: UiLanguage) -> String {
             if vi { "cấp bởi" } else { "issued by" },
             s.signer_issuer.as_deref().unwrap_or_default()
         ));
+        if let Some(at) = s
+            .time_stamped_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        {
+            let at = crate::sign::copy::vietnam_time(at.with_timezone(&chrono::Utc));
+            let by = s.time_stamp_authority.as_deref().unwrap_or("?");
+            out.push_str(&match vi {
+                true => format!(
+                    "        Dấu thời gian: {} (+07:00), do {by} cấp\n",
+                    at.format("%d/%m/%Y %H:%M:%S")
+                ),
+                false => format!("        Time-stamp: {}, by {by}\n", at.to_rfc3339()),
+            });
+        }
     }
     out
 }
@@ -466,6 +481,8 @@ mod tests {
             check_valid: Some(problems.is_empty()),
             check_problems: problems,
             checked_at: None,
+            time_stamped_at: None,
+            time_stamp_authority: None,
             note: None,
         }
     }

@@ -293,6 +293,19 @@ fn ready(settings: &Settings, key: &SignSettings) -> Result<Ready, CliError> {
     let leaf = signer.chain().first().cloned().unwrap_or_default();
     let who = cert::check_signing(&leaf, chrono::Utc::now())
         .map_err(|e| key_error(&SignError::Certificate(e), lang))?;
+    let left = who.not_after - chrono::Utc::now();
+    if left < chrono::Duration::days(30) {
+        let until = crate::sign::copy::vietnam_time(who.not_after).format("%d/%m/%Y");
+        let days = count(left.num_days().max(0) as u64, lang);
+        eprintln!(
+            "{}",
+            say(
+                lang,
+                &format!("Lưu ý: chứng thư số của {} hết hạn ngày {until} (còn {days} ngày); hãy gia hạn với tổ chức cung cấp dịch vụ chứng thực trước ngày đó.", who.name),
+                &format!("Note: the certificate of {} expires on {until} ({days} days left); renew it with its certification authority before then.", who.name),
+            )
+        );
+    }
     let tsa = match &settings.sign.tsa_url {
         Some(url) => Some(Tsa::new(url).map_err(|e| key_error(&e, lang))?),
         None => None,

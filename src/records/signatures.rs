@@ -58,6 +58,8 @@ pub struct NewSignature {
     pub signed_at: String,
     /// The check made right after signing.
     pub problems: Vec<Problem>,
+    /// Its time-stamp (B-T), as that check found it.
+    pub time_stamp: Option<crate::sign::verify::TimeStamp>,
 }
 
 /// A signature as `dossier show` lists it.
@@ -81,6 +83,11 @@ pub struct SignatureView {
     pub check_valid: Option<bool>,
     pub check_problems: Vec<Problem>,
     pub checked_at: Option<String>,
+    /// The time-stamping authority's time (RFC 3339, UTC) and name (B-T).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_stamped_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_stamp_authority: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -179,21 +186,25 @@ impl Records {
             let n = e.execute(
                 "INSERT INTO signatures (document_id, role, state, archive_path, bytes, sha256, signer_name,
                     signer_subject, signer_serial, signer_issuer, officer, position, agency, signed_at,
-                    check_valid, check_problems, checked_at, created_at)
-                 VALUES ($1, $2, 'signed', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+                    check_valid, check_problems, checked_at, created_at, time_stamped_at, time_stamp_authority)
+                 VALUES ($1, $2, 'signed', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18)
                  ON CONFLICT (document_id, role) DO UPDATE SET state = 'signed',
                     archive_path = excluded.archive_path, bytes = excluded.bytes, sha256 = excluded.sha256,
                     signer_name = excluded.signer_name, signer_subject = excluded.signer_subject,
                     signer_serial = excluded.signer_serial, signer_issuer = excluded.signer_issuer,
                     officer = excluded.officer, position = excluded.position, agency = excluded.agency,
                     signed_at = excluded.signed_at, check_valid = excluded.check_valid,
-                    check_problems = excluded.check_problems, checked_at = excluded.checked_at, note = NULL
+                    check_problems = excluded.check_problems, checked_at = excluded.checked_at, note = NULL,
+                    time_stamped_at = excluded.time_stamped_at,
+                    time_stamp_authority = excluded.time_stamp_authority
                  WHERE signatures.state = 'unsigned'",
                 vals![
                     s.document_id, s.role.as_str(), &s.archive_path, s.bytes, &s.sha256,
                     &s.signer.name, &s.signer.subject, &s.signer.serial, &s.signer.issuer,
                     s.officer.clone(), s.position.clone(), s.agency.clone(), &s.signed_at,
-                    s.problems.is_empty(), &problems, &at
+                    s.problems.is_empty(), &problems, &at,
+                    s.time_stamp.as_ref().map(|t| t.at.to_rfc3339()),
+                    s.time_stamp.as_ref().and_then(|t| t.authority.as_ref()).map(|a| a.name.clone())
                 ],
             )?;
             if n > 0 {
@@ -275,7 +286,7 @@ impl Records {
             e.query(
                 "SELECT role, state, archive_path, bytes, sha256, signer_name, signer_subject, signer_serial,
                         signer_issuer, officer, position, agency, signed_at, check_valid, check_problems,
-                        checked_at, note
+                        checked_at, note, time_stamped_at, time_stamp_authority
                    FROM signatures WHERE document_id = $1 ORDER BY role",
                 vals![id],
             )
@@ -308,6 +319,8 @@ impl Records {
                         .unwrap_or_default(),
                     checked_at: r.get(15)?,
                     note: r.get(16)?,
+                    time_stamped_at: r.get(17)?,
+                    time_stamp_authority: r.get(18)?,
                 })
             })
             .collect()

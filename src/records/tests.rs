@@ -739,6 +739,7 @@ fn sign_scenario(r: &mut Records) {
         agency: None,
         signed_at: "2026-12-03T09:15:00+07:00".into(),
         problems: vec![Problem::Untrusted("không có gốc tin cậy".into())],
+        time_stamp: None,
     };
     assert!(r
         .record_signature(&signature(
@@ -795,6 +796,10 @@ fn sign_scenario(r: &mut Records) {
     let mut sao_y = signature(don, SignRole::SaoY, "archive/01-don.v1.sao-y.pdf");
     sao_y.agency = Some("UBND xã Tân Lập".into());
     sao_y.problems.clear();
+    sao_y.time_stamp = Some(crate::sign::verify::TimeStamp {
+        at: "2026-12-03T02:15:01Z".parse().unwrap(),
+        authority: Some(signer.clone()),
+    });
     assert!(r.record_signature(&sao_y).unwrap());
 
     let views = r.signatures_of(don).unwrap();
@@ -814,6 +819,14 @@ fn sign_scenario(r: &mut Records) {
     );
     assert_eq!(views[1].check_valid, Some(true));
     assert_eq!(views[1].agency.as_deref(), Some("UBND xã Tân Lập"));
+    assert_eq!(
+        (
+            views[1].time_stamped_at.as_deref(),
+            views[1].time_stamp_authority.as_deref()
+        ),
+        (Some("2026-12-03T02:15:01+00:00"), Some("Nguyễn Thị Hoa"))
+    );
+    assert_eq!(o.time_stamped_at, None);
     let shown = r.dossier_view(&code.code).unwrap().unwrap();
     let d = shown.documents.iter().find(|d| d.id == don).unwrap();
     assert_eq!(d.signatures.len(), 2);
@@ -859,6 +872,7 @@ fn signed_report_scenario(r: &mut Records) {
                 agency: None,
                 signed_at: "2026-12-04T09:15:00+07:00".into(),
                 problems,
+                time_stamp: None,
             })
             .unwrap());
     };

@@ -342,6 +342,7 @@ struct Signing {
     /// All the check found (a signer not chained to any anchor, when the
     /// server has none).
     problems: Vec<crate::sign::verify::Problem>,
+    time_stamp: Option<crate::sign::verify::TimeStamp>,
 }
 
 /// Why a signed upload is refused.
@@ -426,12 +427,14 @@ fn check_signatures(
     let first = checked.first().ok_or(SignatureRefusal::Unsigned)?;
     let signer = first.signer.clone().ok_or(SignatureRefusal::Unsigned)?;
     let signed_at = first.signed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let time_stamp = first.time_stamp.clone();
     bytes.truncate(len);
     Ok(Some(Signing {
         unsigned: bytes,
         signer,
         signed_at,
         problems,
+        time_stamp,
     }))
 }
 
@@ -739,6 +742,7 @@ fn file_signed_form(
         agency: None,
         signed_at: signing.signed_at.clone(),
         problems: signing.problems.clone(),
+        time_stamp: signing.time_stamp.clone(),
     };
     match r.record_signature(&form) {
         Ok(true) => Ok((id, false)),

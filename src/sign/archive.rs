@@ -115,6 +115,7 @@ impl Desk<'_> {
             agency,
             signed_at: signed.time.to_rfc3339(),
             problems: signed.problems.clone(),
+            time_stamp: signed.time_stamp.clone(),
         };
         match self.records.record_signature(&record) {
             Ok(true) => Ok(Some(Recorded {

@@ -36,6 +36,8 @@ pub struct Signed {
     /// What the check found: empty, or only `Untrusted` (no trust anchor
     /// given, or none that the certificate chains to).
     pub problems: Vec<verify::Problem>,
+    /// Its time-stamp, when a TSA gave one.
+    pub time_stamp: Option<verify::TimeStamp>,
 }
 
 /// Vietnam time (UTC+07:00, no daylight saving), to the second.
@@ -129,6 +131,7 @@ pub fn make(
     }
     Ok(Signed {
         problems: last.problems.clone(),
+        time_stamp: last.time_stamp.clone(),
         bytes,
         signer: who,
         time,

@@ -24,7 +24,15 @@ fn vietnamese(e: &SignError) -> String {
             .to_string()
     };
     match e {
-        E::Read { path, source } => format!("Không đọc được tệp {path} ({source})."),
+        E::Read { path, source } => match source.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("Không có tệp {path}. Hãy kiểm tra lại đường dẫn.")
+            }
+            std::io::ErrorKind::PermissionDenied => format!(
+                "Không có quyền đọc tệp {path}. Hãy kiểm tra quyền của tệp (hoặc chạy bằng tài khoản được phép đọc)."
+            ),
+            _ => format!("Không đọc được tệp {path} ({source})."),
+        },
         E::WrongPassword(path) => format!(
             "Sai mật khẩu của tệp khóa {path}. Không thử lại: hãy nhập đúng mật khẩu rồi chạy lại."
         ),

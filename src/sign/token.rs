@@ -433,10 +433,24 @@ impl Objects<'_> {
                 })
             }
             (_, None) => {
+                // Several keys, one with its certificate (an old key left on the
+                // token, say): that one signs.
+                let certs = self.certificates()?;
+                let has_cert = |k: &Key| !k.id.is_empty() && certs.iter().any(|c| c.id == k.id);
+                if keys.iter().filter(|k| has_cert(k)).count() == 1 {
+                    let labels = labels();
+                    return keys
+                        .into_iter()
+                        .find(has_cert)
+                        .ok_or(SignError::KeyAmbiguous {
+                            token: self.token.into(),
+                            labels,
+                        });
+                }
                 return Err(SignError::KeyAmbiguous {
                     token: self.token.into(),
                     labels: labels(),
-                })
+                });
             }
             (n, Some(l)) => {
                 return Err(SignError::Token(format!(

@@ -24,6 +24,8 @@ const NO_PUBLIC: &str = "sohoa EC";
 const PIN_TOKEN: &str = "sohoa PIN";
 /// The token the removal test deletes.
 const REMOVED: &str = "sohoa rút";
+/// The officer's key with its certificate and an old key without one.
+const OLD_KEY: &str = "sohoa cũ";
 
 struct Tokens {
     dir: tempfile::TempDir,
@@ -54,9 +56,11 @@ fn tokens() -> &'static Tokens {
             (NO_PUBLIC, &["officer-ec"][..], false),
             (PIN_TOKEN, &["officer"][..], true),
             (REMOVED, &["officer"][..], true),
+            (OLD_KEY, &["officer", "officer-ec"][..], true),
         ] {
             let out = Command::new(&script)
                 .env("NO_PUBLIC_KEY", if public { "0" } else { "1" })
+                .env("KEY_ONLY", if label == OLD_KEY { "officer-ec" } else { "" })
                 .arg(dir.path())
                 .arg(test_pki::dir())
                 .args([label, PIN])
@@ -152,6 +156,9 @@ fn several_keys_and_no_label_or_an_unknown_label_list_the_keys() {
     let signer = open(ONE, None, PIN).unwrap();
     assert_eq!(signer.key_label(), "officer");
     assert_eq!(signer.token(), ONE);
+    // Of two keys, the one with its certificate signs without a label.
+    let signer = open(OLD_KEY, None, PIN).unwrap();
+    assert_eq!(signer.key_label(), "officer");
 }
 
 #[test]

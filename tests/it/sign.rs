@@ -1136,6 +1136,12 @@ fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
         "{}",
         stdout(&o)
     );
+    assert!(
+        stdout(&o).contains("Dấu thời gian: ")
+            && stdout(&o).contains("do Dịch vụ cấp dấu thời gian thử nghiệm cấp"),
+        "{}",
+        stdout(&o)
+    );
 
     // A TSA that is down: nothing is signed, the documents are left for
     // the next run with the reason, and the operator is told what to check.
@@ -1166,11 +1172,7 @@ fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
     assert_eq!(stdout(&o).matches(cause).count(), 1, "{}", stdout(&o));
 
     // Not an address: a usage error before anything is tried.
-    std::fs::write(
-        &desk.config,
-        "[sign]\ntsa_url = \"tsa.example.vn\"\n",
-    )
-    .unwrap();
+    std::fs::write(&desk.config, "[sign]\ntsa_url = \"tsa.example.vn\"\n").unwrap();
     let o = desk.run(&args);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(

@@ -25,3 +25,8 @@ ALTER TABLE dossiers ADD COLUMN report_flags INTEGER GENERATED ALWAYS AS (
     | ((paid_online IS 1) << 7) | ((registered_at IS NOT NULL) << 8)
     | (signed_component << 9) | (signed_result << 10) | (all_signed << 11)) VIRTUAL;
 CREATE INDEX dossiers_report ON dossiers (received_on, unit_code, report_flags, procedure_code, field);
+
+-- A signature's time-stamp (PAdES B-T, `[sign] tsa_url`): the time the
+-- authority certifies, RFC 3339 UTC, and the authority's name; NULL without one.
+ALTER TABLE signatures ADD COLUMN time_stamped_at TEXT;
+ALTER TABLE signatures ADD COLUMN time_stamp_authority TEXT;
