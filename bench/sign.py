@@ -28,6 +28,9 @@ Method:
                      script around the CLI does): PAdES B-B and a visible field, as sohoa's signature
     pyHanko API      the same signature (PdfSigner, same metadata and field) for every document in ONE
                      Python process, started once and loading the key once: pyHanko's best case
+    ... B-T          sohoa with [sign] tsa_url, and pyHanko's API with an HTTPTimeStamper, both asking
+                     the same RFC 3161 authority on loopback (scripts/test_tsa.py: `openssl ts -reply` per
+                     request) for a time-stamp on every signature: the cost of B-T over B-B
   pyHanko signs the unsigned archive PDFs (D/archive/**/*.pdf before signing) into another folder.
   pyHanko's CLI is its own package (pyhanko-cli) and the token needs python-pkcs11: neither is in the
   project venv, so they go into bench/work/pyhanko-venv with the project's pyHanko pin; if that cannot be
@@ -116,6 +119,10 @@ def setup(args):
     (SIGN / "password").write_text(PASSWORD + "\n")
     (SIGN / "pin").write_text(PIN + "\n")
     (SIGN / "sign.toml").write_text(f'[sign]\ntrust_anchors = ["{pki / "ca.pem"}"]\n')
+    tsa = subprocess.Popen([PROJECT_PY, ROOT / "scripts/test_tsa.py", pki], stdout=subprocess.PIPE, text=True)
+    tsa_url = f"http://127.0.0.1:{tsa.stdout.readline().strip()}/"
+    (SIGN / "sign-bt.toml").write_text(
+        f'[sign]\ntrust_anchors = ["{pki / "ca.pem"}"]\ntsa_url = "{tsa_url}"\n')
 
     log("scans (scripts/make_samples.py fixtures) archived by sohoa batch")
     run(["/usr/bin/python3", ROOT / "scripts/make_samples.py", "fixtures", SIGN / "fixtures"])
@@ -133,7 +140,8 @@ def setup(args):
     for c, p in pdfs:  # read every input once so no method pays for the first disk read
         (c / p).read_bytes()
     log(f"{len(pdfs)} unsigned documents in {len(copies)} data dir(s)")
-    return {"sohoa": sohoa, "pki": pki, "token": token, "copies": copies, "pdfs": pdfs}
+    return {"sohoa": sohoa, "pki": pki, "token": token, "copies": copies, "pdfs": pdfs, "tsa": tsa,
+            "tsa_url": tsa_url}
 
 
 def peer_python(args):
@@ -173,7 +181,7 @@ def fresh_copies(s, label):
     return [out / c.name for c in s["copies"]]
 
 
-def sohoa_method(key):
+def sohoa_method(key, config="sign.toml"):
     def go(s, label):
         if key == "pkcs12":
             flags = ["--pkcs12", s["pki"] / "officer.p12", "--password-file", SIGN / "password"]
@@ -184,7 +192,7 @@ def sohoa_method(key):
         dirs = fresh_copies(s, label)
         recs, signed, problems = [], 0, []
         for d in dirs:
-            r = timed([s["sohoa"], "sign", "--all", "--json", "--config", SIGN / "sign.toml", "--data-dir", d]
+            r = timed([s["sohoa"], "sign", "--all", "--json", "--config", SIGN / config, "--data-dir", d]
                       + flags, env, out_path=d / "sign.json", err_path=d / "sign.log")
             recs.append(r)
             try:
@@ -221,7 +229,7 @@ def pyhanko_cli_method(key):
     return go
 
 
-def pyhanko_api_method(key):
+def pyhanko_api_method(key, time_stamped=False):
     def go(s, label):
         py = s["peer_py"] or PROJECT_PY
         out = SIGN / "runs" / label
@@ -231,7 +239,8 @@ def pyhanko_api_method(key):
             Path(dst).parent.mkdir(parents=True, exist_ok=True)
         job = out / "job.json"
         job.write_text(json.dumps({"key": key, "p12": str(s["pki"] / "officer.p12"), "password": PASSWORD,
-                                   "module": MODULE, "token": TOKEN, "pin": PIN, "pairs": pairs}))
+                                   "module": MODULE, "token": TOKEN, "pin": PIN, "pairs": pairs,
+                                   "tsa_url": s["tsa_url"] if time_stamped else None}))
         env = env_with(SOFTHSM2_CONF=str(s["token"] / "softhsm2.conf"))
         rec = timed([py, Path(__file__).resolve(), "--pyhanko-worker", job], env, err_path=out / "pyhanko.log")
         return ([rec],) + check_outputs(s, [Path(d) for _, d in pairs], [rec])
@@ -268,6 +277,10 @@ METHODS = [
     ("pyhanko-api-p12", "pyHanko API, one process", "PKCS#12 file", pyhanko_api_method("pkcs12"), None),
     ("pyhanko-api-p11", "pyHanko API, one process", "PKCS#11 token (SoftHSM2)", pyhanko_api_method("pkcs11"),
      "peer"),
+    ("sohoa-p12-bt", "sohoa sign, B-T (time-stamp)", "PKCS#12 file", sohoa_method("pkcs12", "sign-bt.toml"),
+     None),
+    ("pyhanko-api-p12-bt", "pyHanko API, one process, B-T", "PKCS#12 file", pyhanko_api_method("pkcs12", True),
+     None),
 ]
 
 
@@ -283,7 +296,11 @@ def pyhanko_worker(job_path):
     spec = fields.SigFieldSpec(sig_field_name="Signature1", on_page=FIELD_PAGE - 1, box=FIELD_BOX)
 
     def sign_all(signer):
-        pdf_signer = signers.PdfSigner(meta, signer=signer, new_field_spec=spec)
+        stamper = None
+        if job.get("tsa_url"):
+            from pyhanko.sign.timestamps import HTTPTimeStamper
+            stamper = HTTPTimeStamper(job["tsa_url"])
+        pdf_signer = signers.PdfSigner(meta, signer=signer, new_field_spec=spec, timestamper=stamper)
         for src, dst in job["pairs"]:
             with open(src, "rb") as f, open(dst, "wb") as out:
                 pdf_signer.sign_pdf(IncrementalPdfFileWriter(f), output=out)
@@ -423,6 +440,7 @@ def main():
     path.write_text(json.dumps({"started": started.isoformat(timespec="seconds"), "machine": f,
                                 "options": vars(args), "runs": runs, "table": table},
                                ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    s["tsa"].kill()
     print(table)
     print(f"\nAll runs: {path.relative_to(ROOT)}")
     return 0 if all(m["all_ok"] for _, m in rows) else 1
