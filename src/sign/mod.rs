@@ -179,6 +179,30 @@ impl SignError {
     }
 }
 
+/// The digest of `parts` by the algorithm `oid` names (SHA-256, -384, -512).
+pub(crate) fn digest_of(oid: der::asn1::ObjectIdentifier, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    const ID_SHA256: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+    const ID_SHA384: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+    const ID_SHA512: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+    fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+        let mut h = D::new();
+        for p in parts {
+            h.update(p);
+        }
+        h.finalize().to_vec()
+    }
+    match oid {
+        o if o == ID_SHA256 => Some(run::<sha2::Sha256>(parts)),
+        o if o == ID_SHA384 => Some(run::<sha2::Sha384>(parts)),
+        o if o == ID_SHA512 => Some(run::<sha2::Sha512>(parts)),
+        _ => None,
+    }
+}
+
 impl From<der::Error> for SignError {
     fn from(e: der::Error) -> Self {
         SignError::Encode(e.to_string())

@@ -857,12 +857,13 @@ fn signatures_of_other_tools_with_other_curves_and_digests_verify() {
     let input = dir.path().join("in.pdf");
     std::fs::write(&input, unsigned).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (stem, digest) in [
-        ("officer-p384", "sha384"),
-        ("officer-p384", "sha256"),
-        ("officer", "sha384"),
-        ("officer", "sha512"),
-        ("non-repudiation", "sha256"),
+    let tsa = test_pki::TestTsa::start(false);
+    for (stem, digest, stamped) in [
+        ("officer-p384", "sha384", false),
+        ("officer-p384", "sha256", false),
+        ("officer", "sha384", false),
+        ("officer", "sha512", true),
+        ("non-repudiation", "sha256", true),
     ] {
         let out = dir.path().join(format!("{stem}-{digest}.pdf"));
         let path = |f: &str| test_pki::file(f).to_str().unwrap().to_string();
@@ -876,11 +877,13 @@ fn signatures_of_other_tools_with_other_curves_and_digests_verify() {
                 &path(&format!("{stem}.pem")),
                 &path("ca.pem"),
                 digest,
+                if stamped { &tsa.url } else { "" },
             ],
         );
         let signed = std::fs::read(&out).unwrap();
         let checked = super::verify::verify(&signed, &anchors()).unwrap();
         assert!(checked[0].valid(), "{stem} {digest}: {checked:?}");
+        assert_eq!(checked[0].time_stamp.is_some(), stamped, "{checked:?}");
         let mut altered = signed.clone();
         altered[unsigned.len() / 2] ^= 0x01;
         let checked = super::verify::verify(&altered, &anchors()).unwrap();

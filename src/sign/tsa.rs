@@ -113,9 +113,11 @@ pub struct Token {
 }
 
 impl Token {
-    /// Whether the token is over `data` (its SHA-256).
+    /// Whether the token is over `data`, by the hash its imprint names (an
+    /// authority may hash again, or write the algorithm's NULL parameters).
     pub fn covers(&self, data: &[u8]) -> bool {
-        sha256_imprint(data).is_ok_and(|i| i == self.imprint)
+        super::digest_of(self.imprint.hash_algorithm.oid, &[data])
+            .is_some_and(|d| d == self.imprint.hashed_message.as_bytes())
     }
 }
 

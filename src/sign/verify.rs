@@ -14,7 +14,7 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use lopdf::{Document, Object};
 use rustls_pki_types::{CertificateDer, UnixTime};
-use sha2::{Digest, Sha256};
+
 use webpki::{EndEntityCert, KeyPurposeIdIter};
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
@@ -328,23 +328,6 @@ fn check_time_stamp(
     }
 }
 
-/// The digest of `parts` by the algorithm `oid` names (SHA-256, -384, -512).
-fn digest_of(oid: ObjectIdentifier, parts: &[&[u8]]) -> Option<Vec<u8>> {
-    fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
-        let mut h = D::new();
-        for p in parts {
-            h.update(p);
-        }
-        h.finalize().to_vec()
-    }
-    match oid {
-        o if o == ID_SHA256 => Some(run::<Sha256>(parts)),
-        o if o == ID_SHA384 => Some(run::<sha2::Sha384>(parts)),
-        o if o == ID_SHA512 => Some(run::<sha2::Sha512>(parts)),
-        _ => None,
-    }
-}
-
 type Verifier = &'static dyn rustls_pki_types::SignatureVerificationAlgorithm;
 
 /// What a CMS signature algorithm can be checked as (the key decides which
@@ -431,7 +414,7 @@ fn check_signer(
         .and_then(|v| v.decode_as::<OctetString>().ok())
         .ok_or("its signed attributes lack the message digest")?;
     let digest_alg = signer_info.digest_alg.oid;
-    match digest_of(digest_alg, content) {
+    match super::digest_of(digest_alg, content) {
         Some(d) if d != message_digest.as_bytes() => problems.push(Problem::Altered),
         Some(_) => {}
         None => problems.push(Problem::Unsupported(format!(
