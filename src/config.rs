@@ -424,6 +424,7 @@ mod tests {
         assert_eq!(s.register, d.register);
         assert_eq!(s.queue, d.queue);
         assert_eq!(s.sign, d.sign);
+        assert_eq!(s.report, d.report);
         // The commented [[inbox]] example is valid too.
         let inbox: String = text
             .lines()
