@@ -20,7 +20,6 @@ pub const ID_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// `id-ct-TSTInfo`: what a token's SignedData holds.
 const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 /// The largest reply read from a TSA (a token with its chain is a few KiB).
@@ -125,13 +124,7 @@ impl Token {
 /// is the caller's to check.
 pub fn read_token(token: &[u8]) -> Result<Token, String> {
     let info = ContentInfo::from_der(token).map_err(|e| format!("the time-stamp token: {e}"))?;
-    if info.content_type != ID_SIGNED_DATA {
-        return Err("the time-stamp token is not SignedData".into());
-    }
-    let signed: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| format!("the time-stamp token's SignedData: {e}"))?;
+    let signed = super::verify::signed_data(&info, "the time-stamp token")?;
     let encap = &signed.encap_content_info;
     if encap.econtent_type != ID_CT_TST_INFO {
         return Err("the time-stamp token holds no TSTInfo".into());

@@ -254,13 +254,7 @@ fn check_cms(
     // The value is padded with zeros to the room kept for it.
     let mut reader = der::SliceReader::new(contents).map_err(|e| e.to_string())?;
     let info = ContentInfo::decode(&mut reader).map_err(|e| format!("its CMS: {e}"))?;
-    if info.content_type != ID_SIGNED_DATA {
-        return Err("its CMS is not SignedData".into());
-    }
-    let signed: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| format!("its SignedData: {e}"))?;
+    let signed = signed_data(&info, "its CMS")?;
     let signer_info = signed
         .signer_infos
         .0
@@ -288,6 +282,16 @@ fn check_cms(
         None => None,
     };
     Ok((who, stamp))
+}
+
+/// The `SignedData` a CMS `ContentInfo` holds; `what` names it in errors.
+pub(crate) fn signed_data(info: &ContentInfo, what: &str) -> Result<SignedData, String> {
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(format!("{what} is not SignedData"));
+    }
+    info.content
+        .decode_as()
+        .map_err(|e| format!("{what}: its SignedData: {e}"))
 }
 
 /// `id-kp-timeStamping` (RFC 3161, 2.3): the only purpose a TSA's certificate may have.

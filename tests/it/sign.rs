@@ -1080,12 +1080,7 @@ fn reports_count_signed_copies_and_signatures_carry_a_time_stamp() {
     // One dossier signed, each signature time-stamped by the TSA.
     let p12 = pki_file("officer.p12");
     let password = pki_file("password.txt");
-    let key = [
-        "--pkcs12",
-        p12.as_str(),
-        "--password-file",
-        password.as_str(),
-    ];
+    let key = ["--pkcs12", &p12, "--password-file", &password];
     let mut args = vec!["sign", "--dossier", code];
     args.extend_from_slice(&key);
     let o = desk.run(&args);
